@@ -1,0 +1,72 @@
+//! Analysing many files on all cores while handing results back in input order.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, PortraitCheck, Region, Side, Timings};
+
+/// Reads and analyses `files` on every available core and calls `sink` for each result
+/// in the order of `files`. A file that cannot be read yields an `IMAGE_INVALID`
+/// analysis saying why; the batch goes on.
+pub fn analyse_all(
+    engine: &Engine,
+    files: &[PathBuf],
+    side: Side,
+    region: Region,
+    mut sink: impl FnMut(usize, &Path, Analysis),
+) {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, Analysis)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let analysis = match std::fs::read(path) {
+                        Ok(bytes) => engine.analyze(&bytes, side, region),
+                        Err(e) => unreadable(engine, side, region, &e),
+                    };
+                    if tx.send((i, analysis)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Results arrive in completion order; hold early ones until their turn.
+        let mut pending = std::collections::BTreeMap::new();
+        let mut turn = 0;
+        for (i, analysis) in rx {
+            pending.insert(i, analysis);
+            while let Some(a) = pending.remove(&turn) {
+                sink(turn, &files[turn], a);
+                turn += 1;
+            }
+        }
+    });
+}
+
+fn unreadable(engine: &Engine, side: Side, region: Region, e: &std::io::Error) -> Analysis {
+    Analysis {
+        side,
+        region,
+        image: None,
+        invalid_reason: Some(format!("cannot read file: {e}")),
+        documents: Vec::new(),
+        portrait: PortraitCheck::NotApplicable,
+        error: Some(ErrorCode::ImageInvalid),
+        score: None,
+        decision: None,
+        attack_scores: None,
+        evidence: None,
+        liveness: LivenessStatus::NotScored,
+        model_version: engine.model_version(),
+        backend: engine.backend_label(),
+        timings_ms: Timings::default(),
+    }
+}

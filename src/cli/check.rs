@@ -1,0 +1,158 @@
+//! `docliveness check`: one result per image, as JSON lines or a readable table.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::CliError;
+use super::batch::analyse_all;
+use super::files::expand;
+use super::progress::Progress;
+use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Region, Side};
+
+/// One line of `check --json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckRecord<'a> {
+    path: String,
+    session_id: String,
+    has_error: bool,
+    error: Option<ErrorCode>,
+    error_detail: Option<String>,
+    score: Option<f64>,
+    decision: Option<crate::engine::Decision>,
+    attack_scores: Option<crate::engine::analysis::AttackScores>,
+    documents: Vec<DocumentRecord>,
+    image: Option<ImageRecord>,
+    portrait: &'a crate::engine::PortraitCheck,
+    liveness: &'a LivenessStatus,
+    backend: Option<&'a str>,
+    model_version: Option<&'a str>,
+    timings_ms: crate::engine::Timings,
+}
+
+#[derive(Debug, Serialize)]
+struct DocumentRecord {
+    quad: [[f64; 2]; 4],
+    confidence: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageRecord {
+    width: u32,
+    height: u32,
+    orientation: u8,
+    jpeg_quality: Option<u8>,
+}
+
+/// Builds the JSON record of one analysed file.
+pub fn record<'a>(path: &Path, a: &'a Analysis) -> CheckRecord<'a> {
+    let round = |v: f64| (v * 10.0).round() / 10.0;
+    CheckRecord {
+        path: path.display().to_string(),
+        session_id: uuid::Uuid::new_v4().to_string(),
+        has_error: a.has_error(),
+        error: a.error,
+        error_detail: a.error.map(|e| a.invalid_reason.clone().unwrap_or_else(|| e.explanation().to_string())),
+        score: a.score,
+        decision: a.decision,
+        attack_scores: a.attack_scores,
+        documents: a
+            .documents
+            .iter()
+            .map(|d| DocumentRecord {
+                quad: d.quad.0.map(|p| [round(p.x), round(p.y)]),
+                confidence: (d.confidence * 1000.0).round() / 1000.0,
+            })
+            .collect(),
+        image: a.image.as_ref().map(|f| ImageRecord {
+            width: f.width,
+            height: f.height,
+            orientation: f.orientation,
+            jpeg_quality: f.jpeg_quality,
+        }),
+        portrait: &a.portrait,
+        liveness: &a.liveness,
+        backend: a.backend.as_deref(),
+        model_version: a.model_version.as_deref(),
+        timings_ms: a.timings_ms,
+    }
+}
+
+/// Runs the command.
+pub fn run(engine: &Engine, paths: &[PathBuf], side: Side, region: Region, json: bool) -> Result<(), CliError> {
+    let files = expand(paths);
+    if files.is_empty() {
+        return Err(CliError::Usage("no JPEG or PNG files found in the given paths".into()));
+    }
+    let mut out = std::io::stdout().lock();
+    let mut progress = Progress::new(files.len());
+    let mut write_error = None;
+    let mut no_model = false;
+    if !json {
+        let _ = writeln!(out, "{:<40} {:<30} {:>6} {:>5} {:>11} {:>4} {:>7}", "FILE", "RESULT", "SCORE", "DOCS", "SIZE", "JPEG", "MS");
+    }
+    analyse_all(engine, &files, side, region, |_, path, analysis| {
+        progress.tick();
+        no_model |= analysis.liveness == LivenessStatus::NoModel;
+        let written = if json {
+            serde_json::to_string(&record(path, &analysis))
+                .map_err(std::io::Error::other)
+                .and_then(|line| writeln!(out, "{line}"))
+        } else {
+            writeln!(out, "{}", table_row(path, &analysis))
+        };
+        if let Err(e) = written {
+            write_error.get_or_insert(e);
+        }
+    });
+    if let Some(e) = write_error {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(CliError::Failure(format!("cannot write results: {e}")));
+        }
+    }
+    if no_model {
+        eprintln!(
+            "note: no liveness model is installed (expected {}), so no score was given; \
+             image and document checks were done.",
+            engine.config().models.resolved_dir().join("liveness/manifest.json").display()
+        );
+    }
+    Ok(())
+}
+
+fn table_row(path: &Path, a: &Analysis) -> String {
+    let name = path.display().to_string();
+    let name = if name.chars().count() > 40 {
+        format!("…{}", name.chars().rev().take(39).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+    } else {
+        name
+    };
+    let result = match (a.error, a.decision, &a.liveness) {
+        (Some(code), _, _) => code.as_str().to_string(),
+        (None, Some(d), _) => format!("{d:?}").to_lowercase(),
+        (None, None, LivenessStatus::NoModel) => "ok (no liveness model)".to_string(),
+        (None, None, LivenessStatus::Failed { .. }) => "model failed".to_string(),
+        _ => "-".to_string(),
+    };
+    let score = a.score.map_or("-".to_string(), |s| format!("{s:.3}"));
+    let size = a.image.as_ref().map_or("-".to_string(), |f| format!("{}x{}", f.width, f.height));
+    let quality = a
+        .image
+        .as_ref()
+        .and_then(|f| f.jpeg_quality)
+        .map_or("-".to_string(), |q| q.to_string());
+    format!(
+        "{:<40} {:<30} {:>6} {:>5} {:>11} {:>4} {:>7.0}",
+        name,
+        result,
+        score,
+        a.documents.len(),
+        size,
+        quality,
+        a.timings_ms.total
+    )
+}

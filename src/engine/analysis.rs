@@ -1,0 +1,266 @@
+//! `Analysis`: the one record of what the engine saw in a photo. Plain data, serde.
+
+use serde::{Deserialize, Serialize};
+
+use super::decode::ImageFacts;
+use super::document::DetectedDocument;
+use super::portrait::PortraitCheck;
+use crate::config::Thresholds;
+
+/// Which side of the document the photo shows. Only the front carries a portrait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// The side with the holder's portrait.
+    #[default]
+    Front,
+    /// The other side.
+    Back,
+}
+
+/// What part of the photo is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Region {
+    /// Find the document and judge it (the product's normal mode).
+    #[default]
+    Document,
+    /// Skip document detection and its rules; judge the whole frame (spot checks of crops).
+    Whole,
+}
+
+/// The error codes of the spec. One image gets at most one, the first in spec order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The bytes are not a decodable image (or Base64 is malformed).
+    ImageInvalid,
+    /// Shorter side below the minimum (1080 px by default).
+    ImageTooSmall,
+    /// Estimated JPEG quality below the minimum (70 by default).
+    ImageTooCompressed,
+    /// No document detected.
+    DocumentNotFound,
+    /// More than one document detected.
+    TooManyDocuments,
+    /// Part of the document lies outside the image.
+    DocumentCropped,
+    /// The document fills nearly the whole frame.
+    DocumentTooCloseToCamera,
+    /// The document is nearer an image edge than the margin.
+    DocumentTooCloseToBorder,
+    /// The document covers too small a part of the image.
+    DocumentTooSmall,
+    /// No portrait photo on the front side.
+    DocumentPhotoNotFound,
+    /// An image URL that policy forbids.
+    ImageUrlNotAllowed,
+    /// An image URL that could not be fetched.
+    ImageUrlFetchFailed,
+}
+
+impl ErrorCode {
+    /// The code as written on the wire, e.g. `DOCUMENT_CROPPED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ImageInvalid => "IMAGE_INVALID",
+            ErrorCode::ImageTooSmall => "IMAGE_TOO_SMALL",
+            ErrorCode::ImageTooCompressed => "IMAGE_TOO_COMPRESSED",
+            ErrorCode::DocumentNotFound => "DOCUMENT_NOT_FOUND",
+            ErrorCode::TooManyDocuments => "TOO_MANY_DOCUMENTS",
+            ErrorCode::DocumentCropped => "DOCUMENT_CROPPED",
+            ErrorCode::DocumentTooCloseToCamera => "DOCUMENT_TOO_CLOSE_TO_CAMERA",
+            ErrorCode::DocumentTooCloseToBorder => "DOCUMENT_TOO_CLOSE_TO_BORDER",
+            ErrorCode::DocumentTooSmall => "DOCUMENT_TOO_SMALL",
+            ErrorCode::DocumentPhotoNotFound => "DOCUMENT_PHOTO_NOT_FOUND",
+            ErrorCode::ImageUrlNotAllowed => "IMAGE_URL_NOT_ALLOWED",
+            ErrorCode::ImageUrlFetchFailed => "IMAGE_URL_FETCH_FAILED",
+        }
+    }
+
+    /// What the code means, in words for a reviewer or a customer.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            ErrorCode::ImageInvalid => "The file is not a readable JPEG or PNG image.",
+            ErrorCode::ImageTooSmall => "The photo is smaller than 1080p; take it at a higher resolution.",
+            ErrorCode::ImageTooCompressed => "The photo is compressed too strongly (JPEG quality below 70).",
+            ErrorCode::DocumentNotFound => "No identity document was found in the photo.",
+            ErrorCode::TooManyDocuments => "More than one document is in the photo; show one at a time.",
+            ErrorCode::DocumentCropped => "Part of the document is outside the photo.",
+            ErrorCode::DocumentTooCloseToCamera => "The document fills the whole frame; hold it further away.",
+            ErrorCode::DocumentTooCloseToBorder => "The document is too close to the edge of the photo.",
+            ErrorCode::DocumentTooSmall => "The document is too small in the photo; hold it closer.",
+            ErrorCode::DocumentPhotoNotFound => "No portrait photo was found on the front side.",
+            ErrorCode::ImageUrlNotAllowed => "The image URL is not allowed by the server's policy.",
+            ErrorCode::ImageUrlFetchFailed => "The image could not be fetched from its URL.",
+        }
+    }
+
+    /// Every code, in the spec's check order.
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::ImageInvalid,
+        ErrorCode::ImageTooSmall,
+        ErrorCode::ImageTooCompressed,
+        ErrorCode::DocumentNotFound,
+        ErrorCode::TooManyDocuments,
+        ErrorCode::DocumentCropped,
+        ErrorCode::DocumentTooCloseToCamera,
+        ErrorCode::DocumentTooCloseToBorder,
+        ErrorCode::DocumentTooSmall,
+        ErrorCode::DocumentPhotoNotFound,
+        ErrorCode::ImageUrlNotAllowed,
+        ErrorCode::ImageUrlFetchFailed,
+    ];
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a score sends a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// Score at or above `pass_from`.
+    Pass,
+    /// Score in `[fail_below, pass_from)`: a reviewer decides.
+    Review,
+    /// Score below `fail_below`.
+    Fail,
+}
+
+/// Routes a score per the spec: fail below 0.25, review in [0.25, 0.5), pass from 0.5
+/// (with the default thresholds).
+pub fn route(score: f64, thresholds: &Thresholds) -> Decision {
+    if score < thresholds.fail_below {
+        Decision::Fail
+    } else if score < thresholds.pass_from {
+        Decision::Review
+    } else {
+        Decision::Pass
+    }
+}
+
+/// Per-attack scores (each 0..1, higher = more likely that attack), when the model gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AttackScores {
+    /// Photo of a screen.
+    pub screen: f64,
+    /// Photo of a printed copy.
+    pub print: f64,
+    /// Digital image, scan or screenshot.
+    pub digital: f64,
+}
+
+/// A coarse grid of attack evidence over the judged region (0 = looks live, 1 = attack).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceMap {
+    /// Cells across.
+    pub columns: u32,
+    /// Cells down.
+    pub rows: u32,
+    /// Row-major cell values.
+    pub values: Vec<f32>,
+    /// The judged region in image pixels: `[x, y, width, height]`.
+    pub region: [u32; 4],
+}
+
+/// Whether and how the liveness score was produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum LivenessStatus {
+    /// No liveness model is installed: no score can be given.
+    NoModel,
+    /// An error code was raised first, so the image was not scored.
+    NotScored,
+    /// The model scored the image.
+    Scored,
+    /// The model failed on this image.
+    Failed {
+        /// The backend's message.
+        message: String,
+    },
+}
+
+/// Time spent in each stage, milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Decoding and orientation.
+    pub decode: f64,
+    /// Document detection.
+    pub detect: f64,
+    /// Portrait search.
+    pub portrait: f64,
+    /// Liveness inference.
+    pub liveness: f64,
+    /// Everything.
+    pub total: f64,
+}
+
+/// Everything the engine found out about one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Analysis {
+    /// Side the photo was declared to show.
+    pub side: Side,
+    /// What part of the photo was judged.
+    pub region: Region,
+    /// Image facts; `None` when the bytes were not a decodable image.
+    pub image: Option<ImageFacts>,
+    /// Why the image could not be decoded, in words.
+    pub invalid_reason: Option<String>,
+    /// Every document found (empty with `Region::Whole`).
+    pub documents: Vec<DetectedDocument>,
+    /// The portrait check on the front side.
+    pub portrait: PortraitCheck,
+    /// The first error code that applies, if any.
+    pub error: Option<ErrorCode>,
+    /// Liveness score 0..1 (higher = more live); `None` on error or without a model.
+    pub score: Option<f64>,
+    /// Route of the score; `None` without a score.
+    pub decision: Option<Decision>,
+    /// Per-attack scores when the model gives them.
+    pub attack_scores: Option<AttackScores>,
+    /// Coarse evidence map when the model gives one.
+    pub evidence: Option<EvidenceMap>,
+    /// Whether a score was produced.
+    pub liveness: LivenessStatus,
+    /// Version of the liveness model, if one is installed.
+    pub model_version: Option<String>,
+    /// Inference backend (`tract` or `onnxruntime <version>`), if a model is loaded.
+    pub backend: Option<String>,
+    /// Stage timings.
+    pub timings_ms: Timings,
+}
+
+impl Analysis {
+    /// True when an error code was raised (the spec's `hasError`).
+    pub fn has_error(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_follows_the_spec_bands() {
+        let t = Thresholds::default();
+        assert_eq!(route(0.0, &t), Decision::Fail);
+        assert_eq!(route(0.2499, &t), Decision::Fail);
+        assert_eq!(route(0.25, &t), Decision::Review);
+        assert_eq!(route(0.4999, &t), Decision::Review);
+        assert_eq!(route(0.5, &t), Decision::Pass);
+        assert_eq!(route(1.0, &t), Decision::Pass);
+    }
+
+    #[test]
+    fn codes_serialise_as_the_spec_writes_them() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{}\"", code.as_str()));
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The engine: bytes in, `Analysis` out. Knows nothing of files, HTTP, SQL or widgets.
+//!
+//! Built once (models loaded once), `Send + Sync`, shared behind an `Arc`.
+
+pub mod analysis;
+pub mod decode;
+pub mod document;
+pub mod geometry;
+pub mod jpeg_quality;
+pub mod liveness;
+pub mod onnx;
+pub mod portrait;
+pub mod quality;
+pub mod raster;
+
+use std::time::Instant;
+
+use thiserror::Error;
+
+pub use analysis::{Analysis, Decision, ErrorCode, LivenessStatus, Region, Side, Timings, route};
+pub use decode::{DecodeError, DecodedImage, ImageFacts};
+pub use document::DetectedDocument;
+pub use geometry::{Point, Quad};
+pub use portrait::{PortraitCheck, PortraitDetector};
+
+use crate::config::Config;
+use liveness::LivenessModel;
+
+/// Why an engine could not be built.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A model folder exists but its model could not be loaded.
+    #[error(transparent)]
+    Model(#[from] onnx::OnnxError),
+}
+
+/// The document-liveness engine.
+pub struct Engine {
+    config: Config,
+    liveness: Option<LivenessModel>,
+    portrait: Option<Box<dyn PortraitDetector>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("liveness", &self.liveness)
+            .field("portrait", &self.portrait.as_ref().map(|p| p.name().to_string()))
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Builds an engine, loading the liveness model from `<models>/liveness/` when that
+    /// folder exists. A missing folder means "no model installed" (every analysis then
+    /// says no score is available); a broken one is an error, not a silent fallback.
+    pub fn new(config: Config) -> Result<Engine, EngineError> {
+        config.validate()?;
+        let dir = config.models.resolved_dir().join("liveness");
+        let liveness = if dir.join("manifest.json").is_file() {
+            Some(LivenessModel::load(&dir, &config.models)?)
+        } else {
+            tracing::warn!(dir = %dir.display(), "no liveness model installed: analyses will carry no score");
+            None
+        };
+        Ok(Engine {
+            config,
+            liveness,
+            portrait: None,
+        })
+    }
+
+    /// Builds an engine without any model, whatever is installed.
+    pub fn without_models(config: Config) -> Result<Engine, EngineError> {
+        config.validate()?;
+        Ok(Engine {
+            config,
+            liveness: None,
+            portrait: None,
+        })
+    }
+
+    /// Installs a portrait detector for `DOCUMENT_PHOTO_NOT_FOUND`.
+    pub fn with_portrait_detector(mut self, detector: Box<dyn PortraitDetector>) -> Engine {
+        self.portrait = Some(detector);
+        self
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Version of the installed liveness model, if any.
+    pub fn model_version(&self) -> Option<String> {
+        self.liveness.as_ref().map(|m| m.manifest().version.clone())
+    }
+
+    /// Label of the inference backend, if a model is loaded.
+    pub fn backend_label(&self) -> Option<String> {
+        self.liveness.as_ref().map(|m| m.backend().label())
+    }
+
+    /// Analyses one photo given as encoded bytes.
+    pub fn analyze(&self, bytes: &[u8], side: Side, region: Region) -> Analysis {
+        let start = Instant::now();
+        let mut analysis = Analysis {
+            side,
+            region,
+            image: None,
+            invalid_reason: None,
+            documents: Vec::new(),
+            portrait: PortraitCheck::NotApplicable,
+            error: None,
+            score: None,
+            decision: None,
+            attack_scores: None,
+            evidence: None,
+            liveness: LivenessStatus::NotScored,
+            model_version: self.model_version(),
+            backend: self.backend_label(),
+            timings_ms: Timings::default(),
+        };
+        let decoded = decode::decode(bytes, self.config.image.max_pixels);
+        analysis.timings_ms.decode = ms(start);
+        match decoded {
+            Ok(image) => self.judge(image, &mut analysis),
+            Err(e) => {
+                analysis.error = Some(ErrorCode::ImageInvalid);
+                analysis.invalid_reason = Some(e.to_string());
+            }
+        }
+        if analysis.error.is_none() && self.liveness.is_none() {
+            analysis.liveness = LivenessStatus::NoModel;
+        }
+        analysis.timings_ms.total = ms(start);
+        analysis
+    }
+
+    fn judge(&self, image: DecodedImage, analysis: &mut Analysis) {
+        analysis.image = Some(image.facts.clone());
+        if let Some(code) = quality::image_rule(&image.facts, &self.config.image) {
+            analysis.error = Some(code);
+            return;
+        }
+        let (w, h) = (image.rgb.width(), image.rgb.height());
+        let mut judged = [0, 0, w, h];
+        if analysis.region == Region::Document {
+            let t = Instant::now();
+            analysis.documents = document::detect_documents(&image.rgb, &self.config.detection);
+            analysis.timings_ms.detect = ms(t);
+            if let Some(code) = quality::document_rule(&analysis.documents, w, h, &self.config.quality) {
+                analysis.error = Some(code);
+                return;
+            }
+            let quad = analysis.documents[0].quad;
+            judged = clamp_bounds(&quad, w, h);
+            if analysis.side == Side::Front {
+                let t = Instant::now();
+                analysis.portrait = portrait::check_portrait(self.portrait.as_deref(), &image.rgb, &quad);
+                analysis.timings_ms.portrait = ms(t);
+                if let Some(code) = quality::portrait_rule(&analysis.portrait) {
+                    analysis.error = Some(code);
+                    return;
+                }
+            }
+        }
+        let Some(model) = &self.liveness else {
+            return;
+        };
+        let t = Instant::now();
+        match model.score(&image.rgb, judged) {
+            Ok(result) => {
+                analysis.score = Some(result.score);
+                analysis.decision = Some(route(result.score, &self.config.thresholds));
+                analysis.attack_scores = result.attacks;
+                analysis.evidence = Some(result.evidence);
+                analysis.liveness = LivenessStatus::Scored;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "liveness model failed");
+                analysis.liveness = LivenessStatus::Failed { message: e.to_string() };
+            }
+        }
+        analysis.timings_ms.liveness = ms(t);
+    }
+}
+
+fn clamp_bounds(quad: &Quad, w: u32, h: u32) -> [u32; 4] {
+    let (x0, y0, x1, y1) = quad.bounds();
+    let x0 = x0.clamp(0.0, f64::from(w - 1)) as u32;
+    let y0 = y0.clamp(0.0, f64::from(h - 1)) as u32;
+    let x1 = x1.clamp(f64::from(x0 + 1), f64::from(w)) as u32;
+    let y1 = y1.clamp(f64::from(y0 + 1), f64::from(h)) as u32;
+    [x0, y0, x1 - x0, y1 - y0]
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}

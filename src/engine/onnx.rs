@@ -1,0 +1,304 @@
+//! Loading ONNX models from `models/<name>/` and running them through `ort`.
+//!
+//! Two backends sit behind the same `ort` API: tract (pure Rust, compiled in, the default
+//! that works from a fresh clone) and ONNX Runtime proper, loaded at run time from a
+//! `libonnxruntime.so` (for example the one inside the PyPI `onnxruntime` wheel) when the
+//! configuration or `ORT_DYLIB_PATH` names one. `ort` holds one backend per process, so
+//! the first engine built in a process decides it.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ndarray::ArrayView4;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::TensorRef;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::ModelsConfig;
+
+/// Which inference backend runs the models.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Backend {
+    /// tract, compiled into the binary.
+    Tract,
+    /// ONNX Runtime loaded from a shared library.
+    OnnxRuntime {
+        /// The library that was loaded.
+        library: PathBuf,
+        /// Its version string.
+        version: String,
+    },
+}
+
+impl Backend {
+    /// Short name for logs and reports.
+    pub fn label(&self) -> String {
+        match self {
+            Backend::Tract => "tract".to_string(),
+            Backend::OnnxRuntime { version, .. } => format!("onnxruntime {version}"),
+        }
+    }
+}
+
+/// Why a model could not be loaded or run.
+#[derive(Debug, Error)]
+pub enum OnnxError {
+    /// The ONNX Runtime library could not be loaded.
+    #[error("cannot load ONNX Runtime from {path}: {message}")]
+    Library {
+        /// The library path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The backend could not create its environment.
+    #[error("inference backend failed to start: {0}")]
+    Environment(String),
+    /// A model's manifest is missing or invalid.
+    #[error("invalid manifest {path}: {message}")]
+    Manifest {
+        /// The manifest path.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The ONNX file could not be turned into a session.
+    #[error("cannot load model {path}: {message}")]
+    Load {
+        /// The ONNX file.
+        path: PathBuf,
+        /// The backend's message.
+        message: String,
+    },
+    /// Running the model failed.
+    #[error("model run failed: {0}")]
+    Run(String),
+}
+
+/// How an image patch becomes the model's input tensor (NCHW, RGB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InputSpec {
+    /// Input tensor name.
+    pub name: String,
+    /// Patch width in pixels.
+    pub width: u32,
+    /// Patch height in pixels.
+    pub height: u32,
+    /// Per-channel mean subtracted after scaling to 0..1.
+    pub mean: [f32; 3],
+    /// Per-channel standard deviation divided by after the mean.
+    pub std: [f32; 3],
+}
+
+/// One output tensor and what it means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Output tensor name.
+    pub name: String,
+    /// What the values mean (for example `liveness` or `attacks:screen,print,digital`).
+    pub meaning: String,
+}
+
+/// `manifest.json`: everything the engine needs to use a model without code changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Model name (the folder name).
+    pub name: String,
+    /// Version reported in every analysis.
+    pub version: String,
+    /// ONNX file name inside the model folder.
+    pub file: String,
+    /// Input geometry and normalisation.
+    pub input: InputSpec,
+    /// Outputs in the order the model produces them.
+    pub outputs: Vec<OutputSpec>,
+    /// How many patches to score per image (models that look at patches).
+    #[serde(default)]
+    pub patches: Option<u32>,
+    /// Description of the training data.
+    #[serde(default)]
+    pub training_data: Option<String>,
+    /// Measured error rates, as the model card states them.
+    #[serde(default)]
+    pub error_rates: Option<serde_json::Value>,
+}
+
+/// Output tensors of one run: name, shape and values.
+pub type Outputs = Vec<(String, Vec<usize>, Vec<f32>)>;
+
+struct BackendState {
+    backend: Backend,
+    environment: ort::environment::Environment,
+}
+
+static BACKEND: OnceLock<Result<BackendState, String>> = OnceLock::new();
+
+/// Starts the process-wide backend (once) and says which one is active.
+///
+/// A later call asking for a different backend gets the active one; the caller sees
+/// which in the returned value and in the log.
+pub fn init_backend(cfg: &ModelsConfig) -> Result<Backend, OnnxError> {
+    let state = BACKEND.get_or_init(|| start_backend(cfg.onnxruntime_request()).map_err(|e| e.to_string()));
+    match state {
+        Ok(s) => Ok(s.backend.clone()),
+        Err(message) => Err(OnnxError::Environment(message.clone())),
+    }
+}
+
+fn start_backend(library: Option<PathBuf>) -> Result<BackendState, OnnxError> {
+    let backend = match library {
+        None => {
+            ort::set_api(ort_tract::api());
+            Backend::Tract
+        }
+        Some(path) => {
+            let (api, version) = load_onnxruntime(&path)?;
+            ort::set_api(api);
+            Backend::OnnxRuntime { library: path, version }
+        }
+    };
+    let environment = ort::init()
+        .with_name("docliveness")
+        .build()
+        .map_err(|e| OnnxError::Environment(e.to_string()))?;
+    tracing::info!(backend = %backend.label(), "inference backend ready");
+    Ok(BackendState { backend, environment })
+}
+
+fn load_onnxruntime(path: &Path) -> Result<(ort::sys::OrtApi, String), OnnxError> {
+    let err = |message: String| OnnxError::Library {
+        path: path.to_owned(),
+        message,
+    };
+    // SAFETY: loading a shared library runs its initialisers; the path is one the operator
+    // configured explicitly to be ONNX Runtime.
+    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| err(e.to_string()))?;
+    // The library must stay loaded for the life of the process: `ort` keeps pointers into it.
+    let lib: &'static libloading::Library = Box::leak(Box::new(lib));
+    // SAFETY: `OrtGetApiBase` has this signature in every ONNX Runtime release.
+    let get_base: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
+        unsafe { lib.get(b"OrtGetApiBase") }.map_err(|_| err("no OrtGetApiBase symbol: not ONNX Runtime".into()))?;
+    // SAFETY: the base and the API table are static data owned by the loaded library.
+    unsafe {
+        let base = get_base();
+        if base.is_null() {
+            return Err(err("OrtGetApiBase returned null".into()));
+        }
+        let version = std::ffi::CStr::from_ptr(((*base).GetVersionString)())
+            .to_string_lossy()
+            .into_owned();
+        let api = ((*base).GetApi)(ort::sys::ORT_API_VERSION);
+        if api.is_null() {
+            return Err(err(format!(
+                "version {version} does not offer API {} (ONNX Runtime 1.{} or newer is needed)",
+                ort::sys::ORT_API_VERSION,
+                ort::sys::ORT_API_VERSION
+            )));
+        }
+        Ok((std::ptr::read(api), version))
+    }
+}
+
+/// A loaded model with its manifest. Runs are serialised per model; callers that need
+/// parallel inference load one model per worker.
+pub struct OnnxModel {
+    manifest: Manifest,
+    session: Mutex<Session>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for OnnxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxModel")
+            .field("manifest", &self.manifest)
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl OnnxModel {
+    /// Loads `dir/manifest.json` and the ONNX file it names.
+    pub fn load(dir: &Path, cfg: &ModelsConfig) -> Result<OnnxModel, OnnxError> {
+        let manifest = read_manifest(dir)?;
+        let backend = init_backend(cfg)?;
+        let Some(Ok(state)) = BACKEND.get() else {
+            return Err(OnnxError::Environment("backend not started".into()));
+        };
+        let file = dir.join(&manifest.file);
+        let load_err = |message: String| OnnxError::Load {
+            path: file.clone(),
+            message,
+        };
+        // tract runs about ten times slower without its full optimisation pass.
+        let session = Session::builder(&state.environment)
+            .map_err(|e| load_err(e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| load_err(e.to_string()))?
+            .with_intra_threads(cfg.intra_threads.max(1))
+            .map_err(|e| load_err(e.to_string()))?
+            .commit_from_file(&file)
+            .map_err(|e| load_err(e.to_string()))?;
+        tracing::info!(model = %manifest.name, version = %manifest.version, backend = %backend.label(), "model loaded");
+        Ok(OnnxModel {
+            manifest,
+            session: Mutex::new(session),
+            backend,
+        })
+    }
+
+    /// The model's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The backend that runs this model.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Runs the model on one NCHW batch and returns every output as `f32`.
+    pub fn run(&self, input: ArrayView4<'_, f32>) -> Result<Outputs, OnnxError> {
+        let run_err = |e: ort::Error| OnnxError::Run(e.to_string());
+        let tensor = TensorRef::from_array_view(input).map_err(run_err)?;
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| OnnxError::Run("a previous run panicked".into()))?;
+        let outputs = session
+            .run(ort::inputs![self.manifest.input.name.as_str() => tensor])
+            .map_err(run_err)?;
+        let mut result = Vec::new();
+        for spec in &self.manifest.outputs {
+            let value = outputs
+                .get(spec.name.as_str())
+                .ok_or_else(|| OnnxError::Run(format!("model has no output named {}", spec.name)))?;
+            let array = value.try_extract_array::<f32>().map_err(run_err)?;
+            result.push((spec.name.clone(), array.shape().to_vec(), array.iter().copied().collect()));
+        }
+        Ok(result)
+    }
+}
+
+/// Reads and checks a model folder's manifest.
+pub fn read_manifest(dir: &Path) -> Result<Manifest, OnnxError> {
+    let path = dir.join("manifest.json");
+    let err = |message: String| OnnxError::Manifest {
+        path: path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    if manifest.outputs.is_empty() {
+        return Err(err("no outputs listed".into()));
+    }
+    if manifest.input.width == 0 || manifest.input.height == 0 || manifest.input.std.contains(&0.0) {
+        return Err(err("input width, height and std must be non-zero".into()));
+    }
+    Ok(manifest)
+}

@@ -1,0 +1,228 @@
+//! The small working copy of a photo that document detection runs on, and its edges.
+//!
+//! Detection only needs the outline of a card, which survives downscaling; working at a
+//! few hundred pixels keeps the cost far below that of decoding the photo itself.
+
+use image::RgbImage;
+
+/// A planar floating-point RGB image at working resolution.
+#[derive(Debug, Clone)]
+pub struct WorkImage {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Three planes (R, G, B), each `width * height`, values 0..255.
+    pub planes: [Vec<f32>; 3],
+    /// Original pixels per working pixel.
+    pub scale: f64,
+}
+
+impl WorkImage {
+    /// Box-filters `rgb` down so that its longer side is at most `max_side`.
+    ///
+    /// Every source pixel is read once, so the cost is one pass over the photo.
+    pub fn from_rgb(rgb: &RgbImage, max_side: usize) -> WorkImage {
+        let (sw, sh) = (rgb.width() as usize, rgb.height() as usize);
+        let scale = (sw.max(sh) as f64 / max_side as f64).max(1.0);
+        let width = ((sw as f64 / scale).round() as usize).max(1);
+        let height = ((sh as f64 / scale).round() as usize).max(1);
+        let x_bin: Vec<usize> = (0..sw).map(|x| ((x * width) / sw).min(width - 1)).collect();
+        let mut sums = [
+            vec![0f32; width * height],
+            vec![0f32; width * height],
+            vec![0f32; width * height],
+        ];
+        let mut counts = vec![0u32; width * height];
+        let raw = rgb.as_raw();
+        for y in 0..sh {
+            let row = ((y * height) / sh).min(height - 1) * width;
+            let src = &raw[y * sw * 3..(y + 1) * sw * 3];
+            for (x, px) in src.chunks_exact(3).enumerate() {
+                let i = row + x_bin[x];
+                sums[0][i] += f32::from(px[0]);
+                sums[1][i] += f32::from(px[1]);
+                sums[2][i] += f32::from(px[2]);
+                counts[i] += 1;
+            }
+        }
+        for plane in &mut sums {
+            for (v, &c) in plane.iter_mut().zip(&counts) {
+                *v /= c.max(1) as f32;
+            }
+        }
+        WorkImage {
+            width,
+            height,
+            planes: sums,
+            scale: sw as f64 / width as f64,
+        }
+    }
+
+    /// Separable Gaussian blur of every plane, in place.
+    pub fn blur(&mut self, sigma: f32) {
+        let kernel = gaussian_kernel(sigma);
+        for plane in &mut self.planes {
+            *plane = convolve_separable(plane, self.width, self.height, &kernel);
+        }
+    }
+}
+
+fn gaussian_kernel(sigma: f32) -> Vec<f32> {
+    let radius = (3.0 * sigma).ceil().max(1.0) as i32;
+    let mut k: Vec<f32> = (-radius..=radius)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let sum: f32 = k.iter().sum();
+    k.iter_mut().for_each(|v| *v /= sum);
+    k
+}
+
+fn convolve_separable(src: &[f32], w: usize, h: usize, kernel: &[f32]) -> Vec<f32> {
+    let r = (kernel.len() / 2) as isize;
+    let mut tmp = vec![0f32; w * h];
+    for y in 0..h {
+        let row = &src[y * w..(y + 1) * w];
+        for x in 0..w {
+            let mut acc = 0.0;
+            for (k, &kv) in kernel.iter().enumerate() {
+                let xi = (x as isize + k as isize - r).clamp(0, w as isize - 1) as usize;
+                acc += row[xi] * kv;
+            }
+            tmp[y * w + x] = acc;
+        }
+    }
+    let mut out = vec![0f32; w * h];
+    for y in 0..h {
+        for (k, &kv) in kernel.iter().enumerate() {
+            let yi = (y as isize + k as isize - r).clamp(0, h as isize - 1) as usize;
+            let (dst, srow) = (&mut out[y * w..(y + 1) * w], &tmp[yi * w..(yi + 1) * w]);
+            for (d, s) in dst.iter_mut().zip(srow) {
+                *d += s * kv;
+            }
+        }
+    }
+    out
+}
+
+/// Thin edges of a working image: where the colour gradient peaks across an edge.
+#[derive(Debug, Clone)]
+pub struct EdgeMap {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Gradient magnitude at edge pixels, 0 elsewhere.
+    pub strength: Vec<f32>,
+    /// Gradient direction (radians, `[0, π)`: the edge normal, undirected) at edge pixels.
+    pub direction: Vec<f32>,
+}
+
+impl EdgeMap {
+    /// Finds edges with Sobel gradients on the strongest colour channel per pixel, thinned
+    /// by non-maximum suppression. The threshold adapts to the noise floor of the photo
+    /// (a multiple of the median gradient) but never falls below `min_strength`.
+    pub fn detect(img: &WorkImage, min_strength: f32, noise_factor: f32) -> EdgeMap {
+        let (w, h) = (img.width, img.height);
+        let mut mag = vec![0f32; w * h];
+        let mut gx_best = vec![0f32; w * h];
+        let mut gy_best = vec![0f32; w * h];
+        for plane in &img.planes {
+            for y in 1..h.saturating_sub(1) {
+                for x in 1..w.saturating_sub(1) {
+                    let p = |dx: isize, dy: isize| {
+                        plane[((y as isize + dy) as usize) * w + (x as isize + dx) as usize]
+                    };
+                    let gx = (p(1, -1) + 2.0 * p(1, 0) + p(1, 1) - p(-1, -1) - 2.0 * p(-1, 0) - p(-1, 1)) / 8.0;
+                    let gy = (p(-1, 1) + 2.0 * p(0, 1) + p(1, 1) - p(-1, -1) - 2.0 * p(0, -1) - p(1, -1)) / 8.0;
+                    let m = gx.hypot(gy);
+                    let i = y * w + x;
+                    if m > mag[i] {
+                        mag[i] = m;
+                        gx_best[i] = gx;
+                        gy_best[i] = gy;
+                    }
+                }
+            }
+        }
+        let threshold = min_strength.max(noise_factor * median(&mag));
+        let mut strength = vec![0f32; w * h];
+        let mut direction = vec![0f32; w * h];
+        for y in 1..h.saturating_sub(1) {
+            for x in 1..w.saturating_sub(1) {
+                let i = y * w + x;
+                let m = mag[i];
+                if m < threshold {
+                    continue;
+                }
+                let angle = gy_best[i].atan2(gx_best[i]);
+                // Compare with the two neighbours across the edge (gradient direction, 4 bins).
+                let a = angle.rem_euclid(std::f32::consts::PI);
+                let (dx, dy): (isize, isize) = if !(std::f32::consts::FRAC_PI_8..7.0 * std::f32::consts::FRAC_PI_8).contains(&a) {
+                    (1, 0)
+                } else if a < 3.0 * std::f32::consts::FRAC_PI_8 {
+                    (1, 1)
+                } else if a < 5.0 * std::f32::consts::FRAC_PI_8 {
+                    (0, 1)
+                } else {
+                    (-1, 1)
+                };
+                let n1 = mag[((y as isize + dy) as usize) * w + (x as isize + dx) as usize];
+                let n2 = mag[((y as isize - dy) as usize) * w + (x as isize - dx) as usize];
+                if m >= n1 && m > n2 {
+                    strength[i] = m;
+                    direction[i] = a;
+                }
+            }
+        }
+        EdgeMap {
+            width: w,
+            height: h,
+            strength,
+            direction,
+        }
+    }
+}
+
+fn median(values: &[f32]) -> f32 {
+    // A histogram median: exact enough for a threshold and linear in the pixel count.
+    let mut hist = [0u32; 512];
+    for &v in values {
+        hist[((v * 4.0) as usize).min(511)] += 1;
+    }
+    let half = values.len() as u32 / 2;
+    let mut acc = 0;
+    for (i, &c) in hist.iter().enumerate() {
+        acc += c;
+        if acc > half {
+            return i as f32 / 4.0;
+        }
+    }
+    0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downscale_keeps_mean_and_aspect() {
+        let img = RgbImage::from_fn(1000, 500, |x, _| image::Rgb([if x < 500 { 0 } else { 200 }, 50, 50]));
+        let work = WorkImage::from_rgb(&img, 200);
+        assert_eq!((work.width, work.height), (200, 100));
+        assert!((work.scale - 5.0).abs() < 1e-9);
+        let mean: f32 = work.planes[0].iter().sum::<f32>() / work.planes[0].len() as f32;
+        assert!((mean - 100.0).abs() < 0.5);
+    }
+
+    #[test]
+    fn vertical_step_gives_vertical_edge() {
+        let img = RgbImage::from_fn(100, 60, |x, _| image::Rgb(if x < 40 { [30, 30, 30] } else { [220, 220, 220] }));
+        let mut work = WorkImage::from_rgb(&img, 100);
+        work.blur(1.0);
+        let edges = EdgeMap::detect(&work, 2.0, 3.0);
+        let on_edge = (5..55).filter(|&y| edges.strength[y * 100 + 39] > 0.0 || edges.strength[y * 100 + 40] > 0.0).count();
+        assert!(on_edge >= 48, "edge pixels found on the step: {on_edge}");
+        assert!(edges.direction[30 * 100 + 40].min(std::f32::consts::PI - edges.direction[30 * 100 + 40]) < 0.1);
+    }
+}

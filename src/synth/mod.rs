@@ -1,0 +1,10 @@
+//! Synthetic scenes with known ground truth, for tests, benchmarks and the bundled
+//! samples. Not used by the engine itself.
+
+pub mod card;
+pub mod rng;
+pub mod scene;
+
+pub use card::{CardStyle, DocumentFormat};
+pub use rng::Rng;
+pub use scene::{Background, Placement, Scene, SceneSpec, passing_scene, place, render};
