@@ -15,7 +15,8 @@ fn detection_rate_and_iou_on_passing_scenes() {
     let mut per_background = std::collections::BTreeMap::new();
     let mut failures = Vec::new();
     let mut lowest_true = f64::INFINITY;
-    for seed in 0..SCENES {
+    let offset: u64 = std::env::var("DETECTION_SEED_OFFSET").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    for seed in offset..offset + SCENES {
         let spec = passing_scene(seed, 1920, 1080);
         let scene = render(&spec);
         let image = decode(&scene.jpeg, 50_000_000).expect("scene decodes");

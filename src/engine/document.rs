@@ -29,9 +29,15 @@ pub struct DetectedDocument {
 
 const THETA_BINS: usize = 180;
 /// Edge pixels vote for line angles this many bins either side of their own direction.
-const VOTE_SPREAD: isize = 2;
+const VOTE_SPREAD: isize = 6;
 /// An edge supports an outline side when its direction is within this angle of the side's normal.
 const ALIGN_TOLERANCE: f64 = 20.0 * PI / 180.0;
+/// Width of an orientation group, in angle bins (degrees).
+const ORIENTATION_GROUP: usize = 5;
+/// Most lines kept per orientation group.
+const LINES_PER_ORIENTATION: usize = 12;
+/// How much less support an enclosing outline may have and still be preferred.
+const ENCLOSING_MARGIN: f64 = 0.08;
 /// Search distance (working pixels) either side of an outline for a supporting edge.
 const SUPPORT_REACH: i32 = 2;
 
@@ -152,12 +158,20 @@ fn hough_lines(edges: &EdgeMap, max_lines: usize) -> Vec<HoughLine> {
     }
     peaks.retain(|p| p.votes >= min_run);
     peaks.sort_by(|a, b| b.votes.cmp(&a.votes));
+    // Grain and weave give many parallel lines of one orientation; cap each orientation
+    // so that they cannot crowd out the sides of a document that runs another way.
+    let mut per_orientation = [0usize; THETA_BINS / ORIENTATION_GROUP];
+    peaks.retain(|p| {
+        let group = ((p.line.theta / PI * THETA_BINS as f64) as usize / ORIENTATION_GROUP).min(per_orientation.len() - 1);
+        per_orientation[group] += 1;
+        per_orientation[group] <= LINES_PER_ORIENTATION
+    });
     peaks.truncate(max_lines);
     peaks
 }
 
 /// Length (pixels) of the longest stretch of `line` backed by aligned edges, bridging
-/// gaps of up to three pixels.
+/// gaps of up to eight pixels (glare, fingers, a weave under a shadow).
 fn longest_run(line: Line, edges: &EdgeMap) -> u32 {
     let (w, h) = (edges.width as f64, edges.height as f64);
     let (c, s) = line.normal();
@@ -173,7 +187,7 @@ fn longest_run(line: Line, edges: &EdgeMap) -> u32 {
     let (mut best, mut run, mut gap) = (0u32, 0u32, 0u32);
     for step in 0..len as usize {
         let (x, y) = (p.x + dx * step as f64, p.y + dy * step as f64);
-        let hit = (-1..=1).any(|o| {
+        let hit = (-SUPPORT_REACH..=SUPPORT_REACH).any(|o| {
             edge_at(edges, x + c * f64::from(o), y + s * f64::from(o))
                 .is_some_and(|dir| angle_between(dir, line.theta) <= ALIGN_TOLERANCE)
         });
@@ -183,7 +197,7 @@ fn longest_run(line: Line, edges: &EdgeMap) -> u32 {
             best = best.max(run);
         } else {
             gap += 1;
-            if gap > 3 {
+            if gap > 8 {
                 run = 0;
                 gap = 0;
             }
@@ -373,28 +387,42 @@ fn edge_at(edges: &EdgeMap, x: f64, y: f64) -> Option<f64> {
 fn select(mut candidates: Vec<Candidate>, min_confidence: f64, secondary_ratio: f64) -> Vec<Candidate> {
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut chosen: Vec<Candidate> = Vec::new();
-    for c in candidates {
-        let area = c.quad.area();
-        let mut overlaps = false;
-        for kept in chosen.iter_mut() {
-            let kept_area = kept.quad.area();
-            let inter = c.quad.intersection_area(&kept.quad);
-            if inter > 0.2 * area.min(kept_area) {
-                overlaps = true;
-                let encloses = inter > 0.9 * kept_area && area > 1.15 * kept_area;
-                if encloses && c.score >= kept.score - 0.08 && c.score >= min_confidence {
-                    *kept = c;
-                }
-                break;
-            }
+    for anchor in &candidates {
+        if anchor.score < min_confidence {
+            break;
         }
-        if !overlaps && c.score >= min_confidence {
-            chosen.push(c);
+        let area = anchor.quad.area();
+        let overlaps = chosen.iter().any(|kept| {
+            anchor.quad.intersection_area(&kept.quad) > 0.2 * area.min(kept.quad.area())
+        });
+        // An object partly under a card borrows the card's edge as one of its sides;
+        // such an outline is not a second document.
+        if overlaps || chosen.iter().any(|kept| shares_side(&anchor.quad, &kept.quad)) {
+            continue;
         }
+        // Among outlines nearly as well supported that enclose this one, the largest is
+        // the document's own edge; the others are printed frames or header bands.
+        let outer = candidates
+            .iter()
+            .filter(|c| c.score >= anchor.score - ENCLOSING_MARGIN && c.score >= min_confidence)
+            .filter(|c| c.quad.area() > 1.05 * area && c.quad.intersection_area(&anchor.quad) > 0.9 * area)
+            .max_by(|a, b| a.quad.area().total_cmp(&b.quad.area()));
+        chosen.push(*outer.unwrap_or(anchor));
     }
     let best = chosen.iter().map(|c| c.score).fold(0.0, f64::max);
     chosen.retain(|c| c.score >= secondary_ratio * best);
     chosen
+}
+
+/// True when a side of `a` lies along a side of `b` (within a few working pixels).
+fn shares_side(a: &Quad, b: &Quad) -> bool {
+    a.sides().iter().any(|&(p, q)| {
+        b.sides().iter().any(|&(r, s)| {
+            let len = r.distance(s).max(1e-9);
+            let dist = |x: Point| ((s.x - r.x) * (x.y - r.y) - (s.y - r.y) * (x.x - r.x)).abs() / len;
+            dist(p) < 3.0 && dist(q) < 3.0
+        })
+    })
 }
 
 /// Refits each side to the edge pixels along it, for sub-pixel corners.
