@@ -169,6 +169,9 @@ pub struct ModelsConfig {
     /// Path of a `libonnxruntime.so` to run models with ONNX Runtime instead of the
     /// built-in tract backend. The `ORT_DYLIB_PATH` environment variable does the same.
     pub onnxruntime_library: Option<PathBuf>,
+    /// Which backend runs the models: `auto` (ONNX Runtime when a library is named here
+    /// or in `ORT_DYLIB_PATH`, else tract), `tract` or `onnxruntime`.
+    pub backend: BackendChoice,
     /// Threads one model run may use. Default 1: the CLI and the server parallelise over
     /// images instead, which scales better on few cores.
     pub intra_threads: usize,
@@ -179,6 +182,7 @@ impl Default for ModelsConfig {
         Self {
             dir: None,
             onnxruntime_library: None,
+            backend: BackendChoice::Auto,
             intra_threads: 1,
         }
     }
@@ -197,14 +201,36 @@ impl ModelsConfig {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
     }
 
-    /// The ONNX Runtime library requested by the config or by `ORT_DYLIB_PATH`, if any.
-    pub fn onnxruntime_request(&self) -> Option<PathBuf> {
-        self.onnxruntime_library.clone().or_else(|| {
+    /// The ONNX Runtime library to load, or `None` for tract, following `backend`.
+    pub fn onnxruntime_request(&self) -> Result<Option<PathBuf>, ConfigError> {
+        let named = self.onnxruntime_library.clone().or_else(|| {
             std::env::var_os("ORT_DYLIB_PATH")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
-        })
+        });
+        match self.backend {
+            BackendChoice::Tract => Ok(None),
+            BackendChoice::Auto => Ok(named),
+            BackendChoice::Onnxruntime => named.map(Some).ok_or_else(|| {
+                ConfigError::Invalid(
+                    "backend \"onnxruntime\" needs models.onnxruntime_library or ORT_DYLIB_PATH".into(),
+                )
+            }),
+        }
     }
+}
+
+/// Choice of inference backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// ONNX Runtime when a library is named, else tract.
+    #[default]
+    Auto,
+    /// Always tract, even when `ORT_DYLIB_PATH` is set.
+    Tract,
+    /// Always ONNX Runtime; an error when no library is named.
+    Onnxruntime,
 }
 
 /// Why a configuration file could not be used.

@@ -144,9 +144,19 @@ static BACKEND: OnceLock<Result<BackendState, String>> = OnceLock::new();
 /// A later call asking for a different backend gets the active one; the caller sees
 /// which in the returned value and in the log.
 pub fn init_backend(cfg: &ModelsConfig) -> Result<Backend, OnnxError> {
-    let state = BACKEND.get_or_init(|| start_backend(cfg.onnxruntime_request()).map_err(|e| e.to_string()));
+    let request = cfg
+        .onnxruntime_request()
+        .map_err(|e| OnnxError::Environment(e.to_string()))?;
+    let state = BACKEND.get_or_init(|| start_backend(request.clone()).map_err(|e| e.to_string()));
     match state {
-        Ok(s) => Ok(s.backend.clone()),
+        Ok(s) => {
+            let wanted_ort = request.is_some();
+            let have_ort = matches!(s.backend, Backend::OnnxRuntime { .. });
+            if wanted_ort != have_ort {
+                tracing::warn!(active = %s.backend.label(), "another backend was asked for, but one process runs one backend");
+            }
+            Ok(s.backend.clone())
+        }
         Err(message) => Err(OnnxError::Environment(message.clone())),
     }
 }

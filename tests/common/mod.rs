@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use docliveness::config::{BackendChoice, Config};
+use docliveness::engine::onnx::OnnxModel;
+
+/// The committed tiny ONNX model (made by `models/tools/make_tiny_model.py`).
+pub fn tiny_model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_model")
+}
+
+/// The input the script computed its expected outputs for.
+pub fn tiny_input() -> ndarray::Array4<f32> {
+    ndarray::Array4::from_shape_fn((1, 3, 16, 16), |(_, c, y, x)| {
+        let i = (c * 256 + y * 16 + x) as i64;
+        (((i * 37) % 101) as f64 / 101.0 - 0.5) as f32
+    })
+}
+
+/// Runs the tiny model with `backend` and checks every output against the NumPy reference.
+pub fn check_tiny_model(backend: BackendChoice) -> OnnxModel {
+    let mut cfg = Config::default().models;
+    cfg.backend = backend;
+    let model = OnnxModel::load(&tiny_model_dir(), &cfg).expect("tiny model loads");
+    let outputs = model.run(tiny_input().view()).expect("tiny model runs");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tiny_model_dir().join("expected.json")).unwrap()).unwrap();
+    for (name, shape, values) in &outputs {
+        let want: Vec<f64> = expected[name].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(shape.iter().product::<usize>(), want.len(), "{name} shape {shape:?}");
+        for (got, want) in values.iter().zip(&want) {
+            assert!((f64::from(*got) - want).abs() < 1e-4, "{name}: got {got}, want {want}");
+        }
+    }
+    model
+}
+
+/// A models folder in a temporary directory holding the tiny model as `liveness/`.
+pub fn models_with_tiny_liveness() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("liveness");
+    std::fs::create_dir_all(&target).unwrap();
+    for f in ["tiny.onnx", "manifest.json"] {
+        std::fs::copy(tiny_model_dir().join(f), target.join(f)).unwrap();
+    }
+    dir
+}

@@ -1,0 +1,82 @@
+//! Inference through the default tract backend, and the engine's use of an installed model.
+
+mod common;
+
+use docliveness::config::{BackendChoice, Config};
+use docliveness::engine::onnx::Backend;
+use docliveness::engine::{Decision, Engine, LivenessStatus, Region, Side};
+use docliveness::synth::{passing_scene, render};
+
+#[test]
+fn tiny_model_matches_reference_on_tract() {
+    let model = common::check_tiny_model(BackendChoice::Tract);
+    assert_eq!(model.backend(), &Backend::Tract);
+}
+
+fn engine_with_tiny_model(models: &std::path::Path) -> Engine {
+    let mut config = Config::default();
+    config.models.dir = Some(models.to_owned());
+    config.models.backend = BackendChoice::Tract;
+    Engine::new(config).expect("engine with tiny model")
+}
+
+#[test]
+fn installed_model_scores_the_document_region() {
+    let models = common::models_with_tiny_liveness();
+    let engine = engine_with_tiny_model(models.path());
+    let scene = render(&passing_scene(3, 1920, 1080));
+    let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
+    assert_eq!(a.error, None, "{a:?}");
+    assert_eq!(a.liveness, LivenessStatus::Scored);
+    let score = a.score.expect("a score from the installed model");
+    assert!((0.0..=1.0).contains(&score));
+    assert!(a.decision.is_some());
+    assert_eq!(a.model_version.as_deref(), Some("test-1"));
+    assert_eq!(a.backend.as_deref(), Some("tract"));
+    let attacks = a.attack_scores.expect("attack scores");
+    assert!((attacks.screen + attacks.print + attacks.digital - 1.0).abs() < 1e-3);
+    let evidence = a.evidence.expect("evidence map");
+    assert_eq!((evidence.columns, evidence.rows, evidence.values.len()), (2, 2, 4));
+    // The evidence covers the detected document, not the whole frame.
+    let (x0, y0, x1, _) = a.documents[0].quad.bounds();
+    assert!(f64::from(evidence.region[0]) >= x0.floor() - 1.0 && f64::from(evidence.region[1]) >= y0.floor() - 1.0);
+    assert!(f64::from(evidence.region[2]) <= x1 - x0 + 2.0);
+}
+
+#[test]
+fn whole_region_is_scored_without_detection() {
+    let models = common::models_with_tiny_liveness();
+    let engine = engine_with_tiny_model(models.path());
+    let scene = render(&passing_scene(4, 1920, 1080));
+    let a = engine.analyze(&scene.jpeg, Side::Front, Region::Whole);
+    assert!(a.documents.is_empty());
+    assert!(a.score.is_some());
+    assert_eq!(a.evidence.unwrap().region, [0, 0, 1920, 1080]);
+    let _ = Decision::Pass;
+}
+
+#[test]
+fn broken_model_folder_is_an_error_not_a_silent_fallback() {
+    let models = common::models_with_tiny_liveness();
+    std::fs::write(models.path().join("liveness/manifest.json"), "{ not json").unwrap();
+    let mut config = Config::default();
+    config.models.dir = Some(models.path().to_owned());
+    config.models.backend = BackendChoice::Tract;
+    let err = Engine::new(config).expect_err("a broken manifest must fail");
+    assert!(err.to_string().contains("manifest"), "{err}");
+}
+
+#[test]
+fn without_a_model_no_score_is_invented() {
+    let empty = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.models.dir = Some(empty.path().to_owned());
+    let engine = Engine::new(config).unwrap();
+    let scene = render(&passing_scene(5, 1920, 1080));
+    let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
+    assert_eq!(a.error, None);
+    assert_eq!(a.score, None);
+    assert_eq!(a.decision, None);
+    assert_eq!(a.liveness, LivenessStatus::NoModel);
+    assert_eq!(a.model_version, None);
+}
