@@ -210,6 +210,8 @@ fn longest_run(line: Line, edges: &EdgeMap) -> u32 {
 struct Candidate {
     quad: Quad,
     score: f64,
+    /// One side was inferred outside the frame rather than seen.
+    cut_off: bool,
 }
 
 /// A line pair that could be two opposite sides of one document.
@@ -266,12 +268,121 @@ fn outline_candidates(lines: &[HoughLine], edges: &EdgeMap, cfg: &DetectionConfi
             }
             if let Some(score) = edge_support(&quad, edges) {
                 if score >= cfg.min_confidence * 0.8 {
-                    out.push(Candidate { quad, score });
+                    out.push(Candidate {
+                        quad,
+                        score,
+                        cut_off: false,
+                    });
+                }
+            }
+        }
+    }
+    out.extend(cut_off_candidates(&pairs, lines, edges, cfg));
+    out
+}
+
+/// Outlines of documents with one whole side outside the frame: a line pair and a
+/// crossing line give three sides, and the fourth is put where the document's format
+/// says it must be. Only kept when that side is entirely outside the image, so a fully
+/// visible document is always judged by its own four edges.
+fn cut_off_candidates(pairs: &[SidePair], lines: &[HoughLine], edges: &EdgeMap, cfg: &DetectionConfig) -> Vec<Candidate> {
+    let (w, h) = (edges.width as f64, edges.height as f64);
+    let aspects = [85.6 / 54.0, 125.0 / 88.0];
+    let mut out = Vec::new();
+    for p in pairs {
+        for l in lines {
+            if angle_between(p.direction, l.line.theta) < 60f64.to_radians() {
+                continue;
+            }
+            let (Some(ca), Some(cb)) = (p.a.intersect(l.line), p.b.intersect(l.line)) else {
+                continue;
+            };
+            let span = ca.distance(cb);
+            for ratio in aspects.iter().flat_map(|a| [*a, 1.0 / a]) {
+                for sign in [1.0, -1.0] {
+                    let hidden = Line {
+                        theta: l.line.theta,
+                        rho: l.line.rho + sign * span * ratio,
+                    };
+                    let (Some(cb2), Some(ca2)) = (p.b.intersect(hidden), p.a.intersect(hidden)) else {
+                        continue;
+                    };
+                    if clip_segment(cb2, ca2, w, h).is_some() {
+                        continue;
+                    }
+                    let quad = Quad([ca, cb, cb2, ca2]);
+                    if !plausible_shape(&quad, w, h, w * h, cfg)
+                        || !runs_into_border(cb, cb2, edges)
+                        || !runs_into_border(ca, ca2, edges)
+                        || continues_past(ca2, ca, edges)
+                        || continues_past(cb2, cb, edges)
+                        || continues_past(cb, ca, edges)
+                        || continues_past(ca, cb, edges)
+                    {
+                        continue;
+                    }
+                    if let Some(score) = edge_support(&quad, edges) {
+                        if score >= cfg.min_confidence * 0.8 {
+                            out.push(Candidate { quad, score, cut_off: true });
+                        }
+                    }
                 }
             }
         }
     }
     out
+}
+
+/// True when the side from `inside` towards `outside` is backed by an edge right up to
+/// the image border: the document really continues past the frame, rather than ending
+/// just inside it (which is a document close to the border, not a cut-off one).
+fn runs_into_border(inside: Point, outside: Point, edges: &EdgeMap) -> bool {
+    let (w, h) = (edges.width as f64, edges.height as f64);
+    let Some((p, q)) = clip_segment(inside, outside, w, h) else {
+        return false;
+    };
+    let len = p.distance(q);
+    if len < 6.0 {
+        return false;
+    }
+    let (dx, dy) = ((q.x - p.x) / len, (q.y - p.y) / len);
+    let normal = normalise_angle(dy.atan2(dx) + PI / 2.0);
+    let (nx, ny) = (-dy, dx);
+    // Sobel leaves the outermost pixel row without edges, so start two pixels in.
+    let hits = [2.0, 3.0, 4.0, 5.0]
+        .iter()
+        .filter(|&&back| {
+            let (x, y) = (q.x - dx * back, q.y - dy * back);
+            (-SUPPORT_REACH..=SUPPORT_REACH).any(|o| {
+                edge_at(edges, x + nx * f64::from(o), y + ny * f64::from(o))
+                    .is_some_and(|dir| angle_between(dir, normal) <= ALIGN_TOLERANCE)
+            })
+        })
+        .count();
+    hits >= 3
+}
+
+/// True when the edge running from `from` to `corner` goes on past the corner: texture
+/// lines and long object edges do, the sides of a card stop where they meet.
+fn continues_past(from: Point, corner: Point, edges: &EdgeMap) -> bool {
+    let (w, h) = (edges.width as f64, edges.height as f64);
+    if corner.x < 0.0 || corner.y < 0.0 || corner.x > w || corner.y > h {
+        return false;
+    }
+    let len = from.distance(corner).max(1e-9);
+    let (dx, dy) = ((corner.x - from.x) / len, (corner.y - from.y) / len);
+    let normal = normalise_angle(dy.atan2(dx) + PI / 2.0);
+    let (nx, ny) = (-dy, dx);
+    let hits = (3..=8)
+        .filter(|&ahead| {
+            let (x, y) = (corner.x + dx * f64::from(ahead), corner.y + dy * f64::from(ahead));
+            (-1..=1).any(|o| {
+                edge_at(edges, x + nx * f64::from(o), y + ny * f64::from(o))
+                    .is_some_and(|dir| angle_between(dir, normal) <= ALIGN_TOLERANCE)
+            })
+        })
+        .count();
+    hits > 3
 }
 
 fn mean_angle(a: f64, b: f64) -> f64 {
@@ -386,8 +497,21 @@ fn edge_at(edges: &EdgeMap, x: f64, y: f64) -> Option<f64> {
 /// threshold now and then, but a second real card is as crisp as the first.
 fn select(mut candidates: Vec<Candidate>, min_confidence: f64, secondary_ratio: f64) -> Vec<Candidate> {
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // Outlines with an inferred side are weaker evidence: they may stand for a document
+    // only when no fully seen outline does, or as the true extent of one that is seen.
+    let mut chosen = pick_anchors(&candidates, false, min_confidence);
+    if chosen.is_empty() {
+        chosen = pick_anchors(&candidates, true, min_confidence);
+        chosen.truncate(1);
+    }
+    let best = chosen.iter().map(|c| c.score).fold(0.0, f64::max);
+    chosen.retain(|c| c.score >= secondary_ratio * best);
+    chosen
+}
+
+fn pick_anchors(candidates: &[Candidate], cut_off: bool, min_confidence: f64) -> Vec<Candidate> {
     let mut chosen: Vec<Candidate> = Vec::new();
-    for anchor in &candidates {
+    for anchor in candidates.iter().filter(|c| c.cut_off == cut_off) {
         if anchor.score < min_confidence {
             break;
         }
@@ -409,8 +533,6 @@ fn select(mut candidates: Vec<Candidate>, min_confidence: f64, secondary_ratio: 
             .max_by(|a, b| a.quad.area().total_cmp(&b.quad.area()));
         chosen.push(*outer.unwrap_or(anchor));
     }
-    let best = chosen.iter().map(|c| c.score).fold(0.0, f64::max);
-    chosen.retain(|c| c.score >= secondary_ratio * best);
     chosen
 }
 
@@ -438,6 +560,7 @@ fn refine(quad: &Quad, edges: &EdgeMap) -> Quad {
             theta: normal,
             rho: a.x * normal.cos() + a.y * normal.sin(),
         };
+        lines[k] = Some(side_line);
         let Some((p, q)) = clip_segment(a, b, w - 1.0, h - 1.0) else {
             continue;
         };
