@@ -54,8 +54,8 @@ impl Default for ImageConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectionConfig {
-    /// Longer side of the working copy that detection runs on. Default 512: a card that
-    /// covers the spec's minimum 10% of a 16:9 frame is still ~100 px long there, and the
+    /// Longer side of the working copy that detection runs on. Default 448: a card that
+    /// covers the spec's minimum 10% of a 16:9 frame is still ~90 px tall there, and the
     /// cost stays well under the decode time of a 1080p photo.
     pub work_side: usize,
     /// Gaussian blur (in working pixels) before edge detection; suppresses sensor noise
@@ -91,7 +91,7 @@ pub struct DetectionConfig {
 impl Default for DetectionConfig {
     fn default() -> Self {
         Self {
-            work_side: 512,
+            work_side: 448,
             blur_sigma: 1.0,
             min_edge_strength: 1.5,
             noise_factor: 3.0,

@@ -263,7 +263,7 @@ fn outline_candidates(lines: &[HoughLine], edges: &EdgeMap, cfg: &DetectionConfi
                 continue;
             };
             let quad = Quad([c0, c1, c2, c3]);
-            if !plausible_shape(&quad, w, h, image_area, cfg) {
+            if !plausible_shape(&quad, w, h, image_area, cfg) || !outside_corners_reach_border(&quad, edges) {
                 continue;
             }
             if let Some(score) = edge_support(&quad, edges) {
@@ -331,6 +331,18 @@ fn cut_off_candidates(pairs: &[SidePair], lines: &[HoughLine], edges: &EdgeMap, 
         }
     }
     out
+}
+
+/// For every corner outside the frame, both sides that meet there must be backed by
+/// edges up to the border; otherwise the corner is an artefact of a wrong line.
+fn outside_corners_reach_border(quad: &Quad, edges: &EdgeMap) -> bool {
+    let (w, h) = (edges.width as f64, edges.height as f64);
+    let c = quad.0;
+    (0..4).all(|i| {
+        let p = c[i];
+        let inside = p.x >= 0.0 && p.y >= 0.0 && p.x <= w && p.y <= h;
+        inside || (runs_into_border(c[(i + 1) % 4], p, edges) && runs_into_border(c[(i + 3) % 4], p, edges))
+    })
 }
 
 /// True when the side from `inside` towards `outside` is backed by an edge right up to
