@@ -51,3 +51,144 @@ fn detection_rate_and_iou_on_passing_scenes() {
     assert!(mean_iou >= 0.90, "mean IoU {mean_iou}");
     let _ = Background::ALL;
 }
+
+mod built {
+    use docliveness::config::Config;
+    use docliveness::engine::geometry::{Point, Quad};
+    use docliveness::engine::{Engine, ErrorCode, Region, Side};
+    use docliveness::synth::{Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, place, render};
+
+    const W: u32 = 1920;
+    const H: u32 = 1080;
+    const PER_CODE: u64 = 20;
+
+    fn shifted(q: Quad, dx: f64, dy: f64) -> Quad {
+        Quad(q.0.map(|p| Point::new(p.x + dx, p.y + dy)))
+    }
+
+    fn card(rng: &mut Rng, area: (f64, f64), rotation: (f64, f64)) -> Placement {
+        let area = rng.range(area.0, area.1);
+        let rotation = rng.range(rotation.0, rotation.1);
+        let format = if rng.chance(0.7) { DocumentFormat::Id1 } else { DocumentFormat::Passport };
+        let quad = place(rng, format, W, H, area, Point::new(960.0, 540.0), rotation, 0.015);
+        Placement {
+            style: CardStyle {
+                format,
+                front: false,
+                pale: false,
+                portrait: true,
+            },
+            quad,
+        }
+    }
+
+    /// A scene built so that `code` (or nothing, for `None`) is the right answer.
+    fn scene_for(code: Option<ErrorCode>, seed: u64) -> SceneSpec {
+        let mut rng = Rng::new(seed * 7919 + 13);
+        let (w, h) = (f64::from(W), f64::from(H));
+        let short = w.min(h);
+        let mut documents = Vec::new();
+        match code {
+            Some(ErrorCode::DocumentNotFound) => {}
+            Some(ErrorCode::TooManyDocuments) => {
+                let mut a = card(&mut rng, (0.08, 0.14), (-20.0, 20.0));
+                let mut b = card(&mut rng, (0.08, 0.14), (-20.0, 20.0));
+                let (dy_a, dy_b) = (rng.range(-150.0, 150.0), rng.range(-150.0, 150.0));
+                a.quad = shifted(a.quad, -470.0, dy_a);
+                b.quad = shifted(b.quad, 470.0, dy_b);
+                documents = vec![a, b];
+            }
+            Some(ErrorCode::DocumentCropped) => {
+                let mut d = card(&mut rng, (0.15, 0.3), (-25.0, 25.0));
+                let (x0, y0, x1, y1) = d.quad.bounds();
+                let out = rng.range(0.05, 0.25);
+                d.quad = match rng.int(0, 3) {
+                    0 => shifted(d.quad, -x0 - out * (x1 - x0), 0.0),
+                    1 => shifted(d.quad, w - x1 + out * (x1 - x0), 0.0),
+                    2 => shifted(d.quad, 0.0, -y0 - out * (y1 - y0)),
+                    _ => shifted(d.quad, 0.0, h - y1 + out * (y1 - y0)),
+                };
+                documents = vec![d];
+            }
+            Some(ErrorCode::DocumentTooCloseToCamera) => {
+                // Height span 95.5–98% of the frame, fully inside.
+                let span = rng.range(0.955, 0.98) * h;
+                let format = DocumentFormat::Passport;
+                let long = span * format.aspect();
+                let area = long * span / (w * h);
+                let quad = place(&mut rng, format, W, H, area, Point::new(w / 2.0, h / 2.0), 0.0, 0.0);
+                documents = vec![Placement {
+                    style: CardStyle {
+                        format,
+                        front: false,
+                        pale: false,
+                        portrait: true,
+                    },
+                    quad,
+                }];
+            }
+            Some(ErrorCode::DocumentTooCloseToBorder) => {
+                let mut d = card(&mut rng, (0.12, 0.3), (-10.0, 10.0));
+                let (x0, y0, x1, y1) = d.quad.bounds();
+                let gap = rng.range(0.003, 0.014) * short;
+                d.quad = match rng.int(0, 3) {
+                    0 => shifted(d.quad, gap - x0, 0.0),
+                    1 => shifted(d.quad, w - gap - x1, 0.0),
+                    2 => shifted(d.quad, 0.0, gap - y0),
+                    _ => shifted(d.quad, 0.0, h - gap - y1),
+                };
+                documents = vec![d];
+            }
+            Some(ErrorCode::DocumentTooSmall) => {
+                let mut d = card(&mut rng, (0.03, 0.08), (0.0, 360.0));
+                let (dx, dy) = (rng.range(-400.0, 400.0), rng.range(-200.0, 200.0));
+                d.quad = shifted(d.quad, dx, dy);
+                documents = vec![d];
+            }
+            _ => unreachable!(),
+        }
+        SceneSpec {
+            seed,
+            width: W,
+            height: H,
+            background: Background::ALL[(seed % 5) as usize],
+            documents,
+            blur_sigma: rng.range(0.3, 1.4) as f32,
+            noise_sigma: rng.range(1.0, 4.0),
+            light_gradient: rng.range(0.0, 0.3),
+            jpeg_quality: rng.int(80, 95) as u8,
+        }
+    }
+
+    #[test]
+    fn error_codes_on_built_scenes() {
+        let engine = Engine::without_models(Config::default()).unwrap();
+        let codes = [
+            ErrorCode::DocumentNotFound,
+            ErrorCode::TooManyDocuments,
+            ErrorCode::DocumentCropped,
+            ErrorCode::DocumentTooCloseToCamera,
+            ErrorCode::DocumentTooCloseToBorder,
+            ErrorCode::DocumentTooSmall,
+        ];
+        let mut total_ok = 0;
+        for code in codes {
+            let mut ok = 0;
+            let mut wrong = Vec::new();
+            for seed in 0..PER_CODE {
+                let spec = scene_for(Some(code), seed + 100 * code as u64);
+                let a = engine.analyze(&render(&spec).jpeg, Side::Back, Region::Document);
+                if a.error == Some(code) {
+                    ok += 1;
+                } else {
+                    wrong.push((seed, a.error));
+                }
+            }
+            println!("{:<30} {ok}/{PER_CODE} correct; wrong: {wrong:?}", code.as_str());
+            total_ok += ok;
+        }
+        let rate = f64::from(total_ok) / (codes.len() as u64 * PER_CODE) as f64;
+        println!("correct error code on {} built scenes: {:.1}%", codes.len() as u64 * PER_CODE, rate * 100.0);
+        assert!(rate >= 0.9, "correct-code rate {rate}");
+    }
+}
