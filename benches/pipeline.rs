@@ -26,9 +26,15 @@ fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is expected.
     let engine = Engine::without_models(Config::default()).expect("engine");
-    println!("{:<18} {:>10} {:>12} {:>12} {:>7}", "image", "bytes", "decode ms", "pipeline ms", "ratio");
+    println!(
+        "{:<18} {:>10} {:>12} {:>12} {:>7}",
+        "image", "bytes", "decode ms", "pipeline ms", "ratio"
+    );
     let mut worst: f64 = 0.0;
-    for (name, w, h, runs) in [("1080p 1920x1080", 1920, 1080, 31), ("12 MP 4032x3024", 4032, 3024, 11)] {
+    for (name, w, h, runs) in [
+        ("1080p 1920x1080", 1920, 1080, 31),
+        ("12 MP 4032x3024", 4032, 3024, 11),
+    ] {
         let jpeg = render(&passing_scene(7, w, h)).jpeg;
         let decode_ms = median_ms(runs, || {
             decode(&jpeg, 50_000_000).expect("decodes");
@@ -39,7 +45,13 @@ fn main() {
         });
         let ratio = pipeline_ms / decode_ms;
         worst = worst.max(ratio);
-        println!("{name:<18} {:>10} {decode_ms:>12.1} {pipeline_ms:>12.1} {ratio:>7.2}", jpeg.len());
+        println!(
+            "{name:<18} {:>10} {decode_ms:>12.1} {pipeline_ms:>12.1} {ratio:>7.2}",
+            jpeg.len()
+        );
     }
-    println!("worst pipeline/decode ratio {worst:.2} (target <= 2.00): {}", if worst <= 2.0 { "met" } else { "NOT met" });
+    println!(
+        "worst pipeline/decode ratio {worst:.2} (target <= 2.00): {}",
+        if worst <= 2.0 { "met" } else { "NOT met" }
+    );
 }

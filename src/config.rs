@@ -213,7 +213,8 @@ impl ModelsConfig {
             BackendChoice::Auto => Ok(named),
             BackendChoice::Onnxruntime => named.map(Some).ok_or_else(|| {
                 ConfigError::Invalid(
-                    "backend \"onnxruntime\" needs models.onnxruntime_library or ORT_DYLIB_PATH".into(),
+                    "backend \"onnxruntime\" needs models.onnxruntime_library or ORT_DYLIB_PATH"
+                        .into(),
                 )
             }),
         }
@@ -275,17 +276,24 @@ impl Config {
     /// Checks that values are in their meaningful ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let t = self.thresholds;
-        if !(0.0..=1.0).contains(&t.fail_below) || !(0.0..=1.0).contains(&t.pass_from) || t.fail_below > t.pass_from {
+        if !(0.0..=1.0).contains(&t.fail_below)
+            || !(0.0..=1.0).contains(&t.pass_from)
+            || t.fail_below > t.pass_from
+        {
             return Err(ConfigError::Invalid(format!(
                 "thresholds must satisfy 0 <= fail_below <= pass_from <= 1 (got {} and {})",
                 t.fail_below, t.pass_from
             )));
         }
         if self.detection.work_side < 128 {
-            return Err(ConfigError::Invalid("detection.work_side must be at least 128".into()));
+            return Err(ConfigError::Invalid(
+                "detection.work_side must be at least 128".into(),
+            ));
         }
         if self.detection.min_aspect >= self.detection.max_aspect {
-            return Err(ConfigError::Invalid("detection.min_aspect must be below max_aspect".into()));
+            return Err(ConfigError::Invalid(
+                "detection.min_aspect must be below max_aspect".into(),
+            ));
         }
         Ok(())
     }

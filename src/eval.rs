@@ -112,13 +112,25 @@ pub struct EvalReport {
 fn rates(samples: &[Sample], t: f64) -> (BTreeMap<Label, f64>, Option<f64>) {
     let mut apcer = BTreeMap::new();
     for attack in Label::ATTACKS {
-        let scores: Vec<f64> = samples.iter().filter(|s| s.label == attack).filter_map(|s| s.score).collect();
+        let scores: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.label == attack)
+            .filter_map(|s| s.score)
+            .collect();
         if !scores.is_empty() {
-            apcer.insert(attack, scores.iter().filter(|&&s| s >= t).count() as f64 / scores.len() as f64);
+            apcer.insert(
+                attack,
+                scores.iter().filter(|&&s| s >= t).count() as f64 / scores.len() as f64,
+            );
         }
     }
-    let genuine: Vec<f64> = samples.iter().filter(|s| s.label == Label::Genuine).filter_map(|s| s.score).collect();
-    let bpcer = (!genuine.is_empty()).then(|| genuine.iter().filter(|&&s| s < t).count() as f64 / genuine.len() as f64);
+    let genuine: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.label == Label::Genuine)
+        .filter_map(|s| s.score)
+        .collect();
+    let bpcer = (!genuine.is_empty())
+        .then(|| genuine.iter().filter(|&&s| s < t).count() as f64 / genuine.len() as f64);
     (apcer, bpcer)
 }
 
@@ -229,9 +241,19 @@ mod tests {
         assert_eq!(r.apcer_max, Some(0.5));
         assert!((r.bpcer.unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert!(!r.apcer.contains_key(&Label::Digital));
-        assert_eq!(r.histogram.iter().map(|b| b.genuine + b.attack).sum::<usize>(), 6);
+        assert_eq!(
+            r.histogram
+                .iter()
+                .map(|b| b.genuine + b.attack)
+                .sum::<usize>(),
+            6
+        );
 
-        let separable = vec![s(Label::Genuine, 0.9), s(Label::Genuine, 0.7), s(Label::Digital, 0.1)];
+        let separable = vec![
+            s(Label::Genuine, 0.9),
+            s(Label::Genuine, 0.7),
+            s(Label::Digital, 0.1),
+        ];
         let r = evaluate(&separable, 0.25);
         assert_eq!(r.eer.unwrap().0, 0.0);
         assert_eq!(r.bpcer_at_apcer[0].bpcer, 0.0);

@@ -12,7 +12,13 @@ const LIMIT: u64 = 50_000_000;
 
 /// A small asymmetric image: every orientation mistake changes some pixel.
 fn base_image() -> RgbImage {
-    RgbImage::from_fn(40, 24, |x, y| image::Rgb([(x * 6) as u8, (y * 10) as u8, if x < 8 && y < 5 { 255 } else { 30 }]))
+    RgbImage::from_fn(40, 24, |x, y| {
+        image::Rgb([
+            (x * 6) as u8,
+            (y * 10) as u8,
+            if x < 8 && y < 5 { 255 } else { 30 },
+        ])
+    })
 }
 
 /// Minimal little-endian TIFF/EXIF block holding only the orientation tag.
@@ -46,7 +52,13 @@ fn encode_png(img: &RgbImage, exif: Vec<u8>) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = image::codecs::png::PngEncoder::new(&mut out);
     enc.set_exif_metadata(exif).unwrap();
-    enc.write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8).unwrap();
+    enc.write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
     out
 }
 
@@ -56,7 +68,13 @@ fn encode_jpeg(img: &RgbImage, quality: u8, exif: Option<Vec<u8>>) -> Vec<u8> {
     if let Some(exif) = exif {
         enc.set_exif_metadata(exif).unwrap();
     }
-    enc.write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8).unwrap();
+    enc.write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
     out
 }
 
@@ -73,7 +91,11 @@ fn every_exif_orientation_gives_the_same_upright_pixels() {
         let jpeg = encode_jpeg(&stored, 95, Some(exif_with_orientation(u16::from(tag))));
         let decoded = decode(&jpeg, LIMIT).unwrap();
         assert_eq!(decoded.facts.orientation, tag);
-        assert_eq!((decoded.rgb.width(), decoded.rgb.height()), (40, 24), "JPEG orientation {tag}");
+        assert_eq!(
+            (decoded.rgb.width(), decoded.rgb.height()),
+            (40, 24),
+            "JPEG orientation {tag}"
+        );
         let diff: f64 = decoded
             .rgb
             .as_raw()
@@ -93,8 +115,14 @@ fn jpeg_quality_is_estimated_within_three() {
         let jpeg = encode_jpeg(&photo, quality, None);
         let estimated = estimate_quality(&jpeg).unwrap();
         println!("encoded at {quality}, estimated {estimated}");
-        assert!(estimated.abs_diff(quality) <= 3, "quality {quality} estimated as {estimated}");
-        assert_eq!(decode(&jpeg, LIMIT).unwrap().facts.jpeg_quality, Some(estimated));
+        assert!(
+            estimated.abs_diff(quality) <= 3,
+            "quality {quality} estimated as {estimated}"
+        );
+        assert_eq!(
+            decode(&jpeg, LIMIT).unwrap().facts.jpeg_quality,
+            Some(estimated)
+        );
     }
     let png = encode_png(&photo, exif_with_orientation(1));
     let facts = decode(&png, LIMIT).unwrap().facts;
@@ -106,7 +134,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -128,7 +160,11 @@ fn png_bomb(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     png_chunk(&mut out, b"IHDR", &ihdr);
-    png_chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    png_chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     png_chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -150,23 +186,38 @@ fn decompression_bombs_are_refused_from_the_header() {
     let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
     jpeg[sof + 5..sof + 7].copy_from_slice(&30_000u16.to_be_bytes());
     jpeg[sof + 7..sof + 9].copy_from_slice(&30_000u16.to_be_bytes());
-    assert!(matches!(decode(&jpeg, LIMIT), Err(DecodeError::TooManyPixels { width: 30_000, .. })));
+    assert!(matches!(
+        decode(&jpeg, LIMIT),
+        Err(DecodeError::TooManyPixels { width: 30_000, .. })
+    ));
     // Refusing must not have decoded (or allocated) anything like 1.2 GB.
     assert!(start.elapsed().as_secs_f64() < 5.0);
     // The limit is configurable.
     let small = encode_png(&base_image(), exif_with_orientation(1));
-    assert!(matches!(decode(&small, 100), Err(DecodeError::TooManyPixels { .. })));
+    assert!(matches!(
+        decode(&small, 100),
+        Err(DecodeError::TooManyPixels { .. })
+    ));
 }
 
 #[test]
 fn broken_input_gives_a_clear_error() {
     assert_eq!(decode(&[], LIMIT).unwrap_err(), DecodeError::Empty);
-    assert_eq!(decode(b"hello, not an image", LIMIT).unwrap_err(), DecodeError::UnsupportedFormat);
+    assert_eq!(
+        decode(b"hello, not an image", LIMIT).unwrap_err(),
+        DecodeError::UnsupportedFormat
+    );
     let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-    assert_eq!(decode(gif, LIMIT).unwrap_err(), DecodeError::UnsupportedFormat);
+    assert_eq!(
+        decode(gif, LIMIT).unwrap_err(),
+        DecodeError::UnsupportedFormat
+    );
 
     let jpeg = encode_jpeg(&render_rgb(&passing_scene(2, 320, 200)), 90, None);
-    assert_eq!(decode(&jpeg[..jpeg.len() / 2], LIMIT).unwrap_err(), DecodeError::Truncated);
+    assert_eq!(
+        decode(&jpeg[..jpeg.len() / 2], LIMIT).unwrap_err(),
+        DecodeError::Truncated
+    );
     assert!(decode(&jpeg[..3], LIMIT).is_err());
 
     let png = encode_png(&base_image(), exif_with_orientation(1));

@@ -15,7 +15,10 @@ fn detection_rate_and_iou_on_passing_scenes() {
     let mut per_background = std::collections::BTreeMap::new();
     let mut failures = Vec::new();
     let mut lowest_true = f64::INFINITY;
-    let offset: u64 = std::env::var("DETECTION_SEED_OFFSET").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let offset: u64 = std::env::var("DETECTION_SEED_OFFSET")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     for seed in offset..offset + SCENES {
         let spec = passing_scene(seed, 1920, 1080);
         let scene = render(&spec);
@@ -23,7 +26,9 @@ fn detection_rate_and_iou_on_passing_scenes() {
         let docs = detect_documents(&image.rgb, &cfg);
         let truth = scene.quads[0];
         let best = docs.iter().map(|d| d.quad.iou(&truth)).fold(0.0, f64::max);
-        let entry = per_background.entry(format!("{:?}", spec.background)).or_insert((0, 0, 0.0));
+        let entry = per_background
+            .entry(format!("{:?}", spec.background))
+            .or_insert((0, 0, 0.0));
         entry.0 += 1;
         if docs.len() == 1 && best > 0.5 {
             detected += 1;
@@ -39,13 +44,23 @@ fn detection_rate_and_iou_on_passing_scenes() {
     }
     let rate = detected as f64 / SCENES as f64;
     let mean_iou = iou_sum / SCENES as f64;
-    println!("detection over {SCENES} passing scenes: rate {:.1}%, mean IoU {:.4}", rate * 100.0, mean_iou);
+    println!(
+        "detection over {SCENES} passing scenes: rate {:.1}%, mean IoU {:.4}",
+        rate * 100.0,
+        mean_iou
+    );
     println!("  lowest confidence of a correct detection: {lowest_true:.3}");
     for (bg, (n, ok, iou)) in &per_background {
-        println!("  {bg:<13} {ok}/{n} detected, mean IoU {:.4}", iou / *n as f64);
+        println!(
+            "  {bg:<13} {ok}/{n} detected, mean IoU {:.4}",
+            iou / *n as f64
+        );
     }
     for f in &failures {
-        println!("  miss: seed {} {:?}: {} documents, best IoU {:.3}", f.0, f.1, f.2, f.3);
+        println!(
+            "  miss: seed {} {:?}: {} documents, best IoU {:.3}",
+            f.0, f.1, f.2, f.3
+        );
     }
     assert!(rate >= 0.98, "detection rate {rate}");
     assert!(mean_iou >= 0.90, "mean IoU {mean_iou}");
@@ -56,7 +71,9 @@ mod built {
     use docliveness::config::Config;
     use docliveness::engine::geometry::{Point, Quad};
     use docliveness::engine::{Engine, ErrorCode, Region, Side};
-    use docliveness::synth::{Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, place, render};
+    use docliveness::synth::{
+        Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, place, render,
+    };
 
     const W: u32 = 1920;
     const H: u32 = 1080;
@@ -69,8 +86,20 @@ mod built {
     fn card(rng: &mut Rng, area: (f64, f64), rotation: (f64, f64)) -> Placement {
         let area = rng.range(area.0, area.1);
         let rotation = rng.range(rotation.0, rotation.1);
-        let format = if rng.chance(0.7) { DocumentFormat::Id1 } else { DocumentFormat::Passport };
-        let quad = place(rng, format, W, H, area, Point::new(960.0, 540.0), rotation, 0.015);
+        let format = if rng.chance(0.7) {
+            DocumentFormat::Id1
+        } else {
+            DocumentFormat::Passport
+        };
+        let quad = place(
+            rng,
+            format,
+            (W, H),
+            area,
+            Point::new(960.0, 540.0),
+            rotation,
+            0.015,
+        );
         Placement {
             style: CardStyle {
                 format,
@@ -116,7 +145,15 @@ mod built {
                 let format = DocumentFormat::Passport;
                 let long = span * format.aspect();
                 let area = long * span / (w * h);
-                let quad = place(&mut rng, format, W, H, area, Point::new(w / 2.0, h / 2.0), 0.0, 0.0);
+                let quad = place(
+                    &mut rng,
+                    format,
+                    (W, H),
+                    area,
+                    Point::new(w / 2.0, h / 2.0),
+                    0.0,
+                    0.0,
+                );
                 documents = vec![Placement {
                     style: CardStyle {
                         format,
@@ -184,11 +221,18 @@ mod built {
                     wrong.push((seed, a.error));
                 }
             }
-            println!("{:<30} {ok}/{PER_CODE} correct; wrong: {wrong:?}", code.as_str());
+            println!(
+                "{:<30} {ok}/{PER_CODE} correct; wrong: {wrong:?}",
+                code.as_str()
+            );
             total_ok += ok;
         }
         let rate = f64::from(total_ok) / (codes.len() as u64 * PER_CODE) as f64;
-        println!("correct error code on {} built scenes: {:.1}%", codes.len() as u64 * PER_CODE, rate * 100.0);
+        println!(
+            "correct error code on {} built scenes: {:.1}%",
+            codes.len() as u64 * PER_CODE,
+            rate * 100.0
+        );
         assert!(rate >= 0.9, "correct-code rate {rate}");
     }
 }

@@ -15,5 +15,9 @@ fn tiny_model_matches_reference_on_onnxruntime() {
         return;
     }
     let model = common::check_tiny_model(BackendChoice::Onnxruntime);
-    assert!(matches!(model.backend(), Backend::OnnxRuntime { .. }), "{:?}", model.backend());
+    assert!(
+        matches!(model.backend(), Backend::OnnxRuntime { .. }),
+        "{:?}",
+        model.backend()
+    );
 }

@@ -36,10 +36,16 @@ fn installed_model_scores_the_document_region() {
     let attacks = a.attack_scores.expect("attack scores");
     assert!((attacks.screen + attacks.print + attacks.digital - 1.0).abs() < 1e-3);
     let evidence = a.evidence.expect("evidence map");
-    assert_eq!((evidence.columns, evidence.rows, evidence.values.len()), (2, 2, 4));
+    assert_eq!(
+        (evidence.columns, evidence.rows, evidence.values.len()),
+        (2, 2, 4)
+    );
     // The evidence covers the detected document, not the whole frame.
     let (x0, y0, x1, _) = a.documents[0].quad.bounds();
-    assert!(f64::from(evidence.region[0]) >= x0.floor() - 1.0 && f64::from(evidence.region[1]) >= y0.floor() - 1.0);
+    assert!(
+        f64::from(evidence.region[0]) >= x0.floor() - 1.0
+            && f64::from(evidence.region[1]) >= y0.floor() - 1.0
+    );
     assert!(f64::from(evidence.region[2]) <= x1 - x0 + 2.0);
 }
 

@@ -1,12 +1,12 @@
 //! One scene per error code, built to trigger it, and scenes that trigger none.
 
 use docliveness::config::Config;
+use docliveness::engine::geometry::Point;
 use docliveness::engine::portrait::FoundPortrait;
 use docliveness::engine::{Engine, ErrorCode, PortraitCheck, PortraitDetector, Quad, Region, Side};
 use docliveness::synth::{
     Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, passing_scene, place, render,
 };
-use docliveness::engine::geometry::Point;
 
 const W: u32 = 1920;
 const H: u32 = 1080;
@@ -24,7 +24,13 @@ fn style(format: DocumentFormat) -> CardStyle {
     }
 }
 
-fn scene(seed: u64, width: u32, height: u32, background: Background, documents: Vec<Placement>) -> SceneSpec {
+fn scene(
+    seed: u64,
+    width: u32,
+    height: u32,
+    background: Background,
+    documents: Vec<Placement>,
+) -> SceneSpec {
     SceneSpec {
         seed,
         width,
@@ -42,13 +48,26 @@ fn doc(seed: u64, format: DocumentFormat, area: f64, cx: f64, cy: f64, rotation:
     let mut rng = Rng::new(seed);
     Placement {
         style: style(format),
-        quad: place(&mut rng, format, W, H, area, Point::new(cx, cy), rotation, 0.0),
+        quad: place(
+            &mut rng,
+            format,
+            (W, H),
+            area,
+            Point::new(cx, cy),
+            rotation,
+            0.0,
+        ),
     }
 }
 
 fn code_of(spec: &SceneSpec, side: Side) -> Option<ErrorCode> {
     let a = engine().analyze(&render(spec).jpeg, side, Region::Document);
-    println!("{:?}: {:?} documents {:?}", a.error, a.documents.len(), a.documents.iter().map(|d| d.quad).collect::<Vec<_>>());
+    println!(
+        "{:?}: {:?} documents {:?}",
+        a.error,
+        a.documents.len(),
+        a.documents.iter().map(|d| d.quad).collect::<Vec<_>>()
+    );
     a.error
 }
 
@@ -70,13 +89,24 @@ fn image_too_small() {
 fn image_too_compressed() {
     let mut spec = passing_scene(22, W, H);
     spec.jpeg_quality = 50;
-    assert_eq!(code_of(&spec, Side::Back), Some(ErrorCode::ImageTooCompressed));
+    assert_eq!(
+        code_of(&spec, Side::Back),
+        Some(ErrorCode::ImageTooCompressed)
+    );
 }
 
 #[test]
 fn document_not_found() {
-    for (seed, bg) in [(23, Background::Clutter), (24, Background::Wood), (25, Background::Plain)] {
-        assert_eq!(code_of(&scene(seed, W, H, bg, vec![]), Side::Back), Some(ErrorCode::DocumentNotFound), "{bg:?}");
+    for (seed, bg) in [
+        (23, Background::Clutter),
+        (24, Background::Wood),
+        (25, Background::Plain),
+    ] {
+        assert_eq!(
+            code_of(&scene(seed, W, H, bg, vec![]), Side::Back),
+            Some(ErrorCode::DocumentNotFound),
+            "{bg:?}"
+        );
     }
 }
 
@@ -86,14 +116,20 @@ fn too_many_documents() {
         doc(1, DocumentFormat::Id1, 0.14, 500.0, 540.0, 8.0),
         doc(2, DocumentFormat::Id1, 0.14, 1420.0, 540.0, -6.0),
     ];
-    assert_eq!(code_of(&scene(26, W, H, Background::Wood, docs), Side::Back), Some(ErrorCode::TooManyDocuments));
+    assert_eq!(
+        code_of(&scene(26, W, H, Background::Wood, docs), Side::Back),
+        Some(ErrorCode::TooManyDocuments)
+    );
 }
 
 #[test]
 fn document_cropped() {
     // The left corners lie about 60 px outside the frame.
     let docs = vec![doc(3, DocumentFormat::Id1, 0.22, 370.0, 540.0, 4.0)];
-    assert_eq!(code_of(&scene(27, W, H, Background::Plain, docs), Side::Back), Some(ErrorCode::DocumentCropped));
+    assert_eq!(
+        code_of(&scene(27, W, H, Background::Plain, docs), Side::Back),
+        Some(ErrorCode::DocumentCropped)
+    );
 }
 
 #[test]
@@ -111,7 +147,14 @@ fn document_too_close_to_camera() {
 fn document_too_close_to_border() {
     // 2% of the 1080 px side is 21.6 px; the card's left edge is 12 px from the border.
     let long = (0.2 * f64::from(W * H) * DocumentFormat::Id1.aspect()).sqrt();
-    let docs = vec![doc(5, DocumentFormat::Id1, 0.2, 12.0 + long / 2.0, 540.0, 0.0)];
+    let docs = vec![doc(
+        5,
+        DocumentFormat::Id1,
+        0.2,
+        12.0 + long / 2.0,
+        540.0,
+        0.0,
+    )];
     assert_eq!(
         code_of(&scene(29, W, H, Background::Plain, docs), Side::Back),
         Some(ErrorCode::DocumentTooCloseToBorder)
@@ -121,7 +164,10 @@ fn document_too_close_to_border() {
 #[test]
 fn document_too_small() {
     let docs = vec![doc(6, DocumentFormat::Id1, 0.06, 900.0, 500.0, 12.0)];
-    assert_eq!(code_of(&scene(30, W, H, Background::Wood, docs), Side::Back), Some(ErrorCode::DocumentTooSmall));
+    assert_eq!(
+        code_of(&scene(30, W, H, Background::Wood, docs), Side::Back),
+        Some(ErrorCode::DocumentTooSmall)
+    );
 }
 
 /// A stand-in detector with a fixed answer: the real one comes with the model issue.
@@ -159,14 +205,23 @@ fn document_photo_not_found_only_when_a_detector_ran() {
     // Without a detector the check is reported as not done, never as passed.
     let a = engine().analyze(&jpeg, Side::Front, Region::Document);
     assert_eq!(a.error, None);
-    assert!(matches!(a.portrait, PortraitCheck::NotChecked { .. }), "{:?}", a.portrait);
+    assert!(
+        matches!(a.portrait, PortraitCheck::NotChecked { .. }),
+        "{:?}",
+        a.portrait
+    );
 }
 
 #[test]
 fn well_framed_scenes_trigger_no_code() {
     for seed in 40..50 {
         let spec = passing_scene(seed, W, H);
-        assert_eq!(code_of(&spec, Side::Back), None, "seed {seed} {:?}", spec.background);
+        assert_eq!(
+            code_of(&spec, Side::Back),
+            None,
+            "seed {seed} {:?}",
+            spec.background
+        );
     }
     // Portrait orientation and a 12 MP photo are fine too.
     assert_eq!(code_of(&passing_scene(51, 1080, 1920), Side::Back), None);

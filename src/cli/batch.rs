@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, PortraitCheck, Region, Side, Timings};
+use crate::engine::{
+    Analysis, Engine, ErrorCode, LivenessStatus, PortraitCheck, Region, Side, Timings,
+};
 
 /// Reads and analyses `files` on every available core and calls `sink` for each result
 /// in the order of `files`. A file that cannot be read yields an `IMAGE_INVALID`
@@ -16,7 +18,9 @@ pub fn analyse_all(
     region: Region,
     mut sink: impl FnMut(usize, &Path, Analysis),
 ) {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, Analysis)>();
     std::thread::scope(|scope| {

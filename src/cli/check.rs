@@ -55,7 +55,11 @@ pub fn record<'a>(path: &Path, a: &'a Analysis) -> CheckRecord<'a> {
         session_id: uuid::Uuid::new_v4().to_string(),
         has_error: a.has_error(),
         error: a.error,
-        error_detail: a.error.map(|e| a.invalid_reason.clone().unwrap_or_else(|| e.explanation().to_string())),
+        error_detail: a.error.map(|e| {
+            a.invalid_reason
+                .clone()
+                .unwrap_or_else(|| e.explanation().to_string())
+        }),
         score: a.score,
         decision: a.decision,
         attack_scores: a.attack_scores,
@@ -82,17 +86,29 @@ pub fn record<'a>(path: &Path, a: &'a Analysis) -> CheckRecord<'a> {
 }
 
 /// Runs the command.
-pub fn run(engine: &Engine, paths: &[PathBuf], side: Side, region: Region, json: bool) -> Result<(), CliError> {
+pub fn run(
+    engine: &Engine,
+    paths: &[PathBuf],
+    side: Side,
+    region: Region,
+    json: bool,
+) -> Result<(), CliError> {
     let files = expand(paths);
     if files.is_empty() {
-        return Err(CliError::Usage("no JPEG or PNG files found in the given paths".into()));
+        return Err(CliError::Usage(
+            "no JPEG or PNG files found in the given paths".into(),
+        ));
     }
     let mut out = std::io::stdout().lock();
     let mut progress = Progress::new(files.len());
     let mut write_error = None;
     let mut no_model = false;
     if !json {
-        let _ = writeln!(out, "{:<40} {:<30} {:>6} {:>5} {:>11} {:>4} {:>7}", "FILE", "RESULT", "SCORE", "DOCS", "SIZE", "JPEG", "MS");
+        let _ = writeln!(
+            out,
+            "{:<40} {:<30} {:>6} {:>5} {:>11} {:>4} {:>7}",
+            "FILE", "RESULT", "SCORE", "DOCS", "SIZE", "JPEG", "MS"
+        );
     }
     analyse_all(engine, &files, side, region, |_, path, analysis| {
         progress.tick();
@@ -118,7 +134,12 @@ pub fn run(engine: &Engine, paths: &[PathBuf], side: Side, region: Region, json:
         eprintln!(
             "note: no liveness model is installed (expected {}), so no score was given; \
              image and document checks were done.",
-            engine.config().models.resolved_dir().join("liveness/manifest.json").display()
+            engine
+                .config()
+                .models
+                .resolved_dir()
+                .join("liveness/manifest.json")
+                .display()
         );
     }
     Ok(())
@@ -127,7 +148,16 @@ pub fn run(engine: &Engine, paths: &[PathBuf], side: Side, region: Region, json:
 fn table_row(path: &Path, a: &Analysis) -> String {
     let name = path.display().to_string();
     let name = if name.chars().count() > 40 {
-        format!("…{}", name.chars().rev().take(39).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+        format!(
+            "…{}",
+            name.chars()
+                .rev()
+                .take(39)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+        )
     } else {
         name
     };
@@ -139,7 +169,10 @@ fn table_row(path: &Path, a: &Analysis) -> String {
         _ => "-".to_string(),
     };
     let score = a.score.map_or("-".to_string(), |s| format!("{s:.3}"));
-    let size = a.image.as_ref().map_or("-".to_string(), |f| format!("{}x{}", f.width, f.height));
+    let size = a
+        .image
+        .as_ref()
+        .map_or("-".to_string(), |f| format!("{}x{}", f.width, f.height));
     let quality = a
         .image
         .as_ref()

@@ -13,12 +13,17 @@ use crate::eval::{EvalReport, Label, Sample, evaluate};
 /// `genuine/`, `screen/`, `print/`, `digital/`; anything else (bar hidden files) is a
 /// usage error, because a misspelt folder would silently drop a class from the rates.
 pub fn labelled_files(dir: &Path) -> Result<Vec<(Label, PathBuf)>, CliError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", dir.display())))?;
     let mut out = Vec::new();
     let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     names.sort();
     for path in names {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if name.starts_with('.') {
             continue;
         }
@@ -30,16 +35,29 @@ pub fn labelled_files(dir: &Path) -> Result<Vec<(Label, PathBuf)>, CliError> {
                     path.display()
                 ))
             })?;
-        out.extend(expand(std::slice::from_ref(&path)).into_iter().map(|p| (label, p)));
+        out.extend(
+            expand(std::slice::from_ref(&path))
+                .into_iter()
+                .map(|p| (label, p)),
+        );
     }
     if out.is_empty() {
-        return Err(CliError::Usage(format!("no images found under {}", dir.display())));
+        return Err(CliError::Usage(format!(
+            "no images found under {}",
+            dir.display()
+        )));
     }
     Ok(out)
 }
 
 /// Runs the command.
-pub fn run(engine: &Engine, labelled: &[(Label, PathBuf)], side: Side, region: Region, json: bool) -> Result<(), CliError> {
+pub fn run(
+    engine: &Engine,
+    labelled: &[(Label, PathBuf)],
+    side: Side,
+    region: Region,
+    json: bool,
+) -> Result<(), CliError> {
     let files: Vec<PathBuf> = labelled.iter().map(|(_, p)| p.clone()).collect();
     let mut samples = Vec::with_capacity(files.len());
     let mut progress = Progress::new(files.len());
@@ -53,7 +71,8 @@ pub fn run(engine: &Engine, labelled: &[(Label, PathBuf)], side: Side, region: R
     });
     let report = evaluate(&samples, engine.config().thresholds.fail_below);
     if json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::Failure(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::Failure(e.to_string()))?;
         println!("{text}");
     } else {
         print!("{}", render(&report, engine.model_version().is_none()));
@@ -70,16 +89,32 @@ pub fn render(r: &EvalReport, no_model: bool) -> String {
     let mut s = String::new();
     s.push_str("images per label (scored / all):\n");
     for (label, n) in &r.images {
-        s.push_str(&format!("  {:<8} {:>6} / {}\n", label.folder(), r.scored.get(label).unwrap_or(&0), n));
+        s.push_str(&format!(
+            "  {:<8} {:>6} / {}\n",
+            label.folder(),
+            r.scored.get(label).unwrap_or(&0),
+            n
+        ));
     }
     if no_model {
         s.push_str("no liveness model is installed: no scores, so no error rates.\n");
     } else {
-        s.push_str(&format!("at threshold {:.3} (accepted as live when score >= threshold):\n", r.threshold));
+        s.push_str(&format!(
+            "at threshold {:.3} (accepted as live when score >= threshold):\n",
+            r.threshold
+        ));
         for attack in Label::ATTACKS {
-            s.push_str(&format!("  APCER {:<8} {}\n", attack.folder(), pct(r.apcer.get(&attack).copied())));
+            s.push_str(&format!(
+                "  APCER {:<8} {}\n",
+                attack.folder(),
+                pct(r.apcer.get(&attack).copied())
+            ));
         }
-        s.push_str(&format!("  APCER worst    {}\n  BPCER          {}\n", pct(r.apcer_max), pct(r.bpcer)));
+        s.push_str(&format!(
+            "  APCER worst    {}\n  BPCER          {}\n",
+            pct(r.apcer_max),
+            pct(r.bpcer)
+        ));
         match r.eer {
             Some((eer, t)) => s.push_str(&format!("EER {} at threshold {t:.3}\n", pct(Some(eer)))),
             None => s.push_str("EER n/a (needs scored genuine and attack images)\n"),
@@ -94,7 +129,10 @@ pub fn render(r: &EvalReport, no_model: bool) -> String {
         }
         s.push_str("score histogram (genuine / attack):\n");
         for b in &r.histogram {
-            s.push_str(&format!("  {:.1}-{:.1} {:>6} / {}\n", b.lo, b.hi, b.genuine, b.attack));
+            s.push_str(&format!(
+                "  {:.1}-{:.1} {:>6} / {}\n",
+                b.lo, b.hi, b.genuine, b.attack
+            ));
         }
     }
     if r.errors.is_empty() {
@@ -103,7 +141,11 @@ pub fn render(r: &EvalReport, no_model: bool) -> String {
         s.push_str("error codes:\n");
         for (label, codes) in &r.errors {
             for (code, n) in codes {
-                s.push_str(&format!("  {:<8} {:<30} {n}\n", label.folder(), code.as_str()));
+                s.push_str(&format!(
+                    "  {:<8} {:<30} {n}\n",
+                    label.folder(),
+                    code.as_str()
+                ));
             }
         }
     }

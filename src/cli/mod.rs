@@ -60,6 +60,8 @@ pub enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Print the configuration in force (defaults plus --config) as TOML.
+    Config,
     /// Measure error rates on a labelled folder with sub-folders genuine/, screen/,
     /// print/ and digital/.
     Eval {
@@ -112,11 +114,27 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         config.models.onnxruntime_library = Some(lib);
     }
     match cli.command {
-        Command::Check { side, region, json, paths } => {
+        Command::Check {
+            side,
+            region,
+            json,
+            paths,
+        } => {
             let engine = build_engine(config)?;
             check::run(&engine, &paths, side, region, json)
         }
-        Command::Eval { side, region, json, dir } => {
+        Command::Config => {
+            let text =
+                toml::to_string_pretty(&config).map_err(|e| CliError::Failure(e.to_string()))?;
+            print!("{text}");
+            Ok(())
+        }
+        Command::Eval {
+            side,
+            region,
+            json,
+            dir,
+        } => {
             let labelled = evaluate::labelled_files(&dir)?;
             let engine = build_engine(config)?;
             evaluate::run(&engine, &labelled, side, region, json)

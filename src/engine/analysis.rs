@@ -82,14 +82,26 @@ impl ErrorCode {
     pub fn explanation(self) -> &'static str {
         match self {
             ErrorCode::ImageInvalid => "The file is not a readable JPEG or PNG image.",
-            ErrorCode::ImageTooSmall => "The photo is smaller than 1080p; take it at a higher resolution.",
-            ErrorCode::ImageTooCompressed => "The photo is compressed too strongly (JPEG quality below 70).",
+            ErrorCode::ImageTooSmall => {
+                "The photo is smaller than 1080p; take it at a higher resolution."
+            }
+            ErrorCode::ImageTooCompressed => {
+                "The photo is compressed too strongly (JPEG quality below 70)."
+            }
             ErrorCode::DocumentNotFound => "No identity document was found in the photo.",
-            ErrorCode::TooManyDocuments => "More than one document is in the photo; show one at a time.",
+            ErrorCode::TooManyDocuments => {
+                "More than one document is in the photo; show one at a time."
+            }
             ErrorCode::DocumentCropped => "Part of the document is outside the photo.",
-            ErrorCode::DocumentTooCloseToCamera => "The document fills the whole frame; hold it further away.",
-            ErrorCode::DocumentTooCloseToBorder => "The document is too close to the edge of the photo.",
-            ErrorCode::DocumentTooSmall => "The document is too small in the photo; hold it closer.",
+            ErrorCode::DocumentTooCloseToCamera => {
+                "The document fills the whole frame; hold it further away."
+            }
+            ErrorCode::DocumentTooCloseToBorder => {
+                "The document is too close to the edge of the photo."
+            }
+            ErrorCode::DocumentTooSmall => {
+                "The document is too small in the photo; hold it closer."
+            }
             ErrorCode::DocumentPhotoNotFound => "No portrait photo was found on the front side.",
             ErrorCode::ImageUrlNotAllowed => "The image URL is not allowed by the server's policy.",
             ErrorCode::ImageUrlFetchFailed => "The image could not be fetched from its URL.",
@@ -260,7 +272,10 @@ mod tests {
     #[test]
     fn codes_serialise_as_the_spec_writes_them() {
         for code in ErrorCode::ALL {
-            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{}\"", code.as_str()));
+            assert_eq!(
+                serde_json::to_string(&code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
         }
     }
 }

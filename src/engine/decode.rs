@@ -108,7 +108,9 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DecodedImage, DecodeError
             limit: max_pixels,
         });
     }
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     img.apply_orientation(orientation);
     let rgb = img.into_rgb8();
@@ -128,12 +130,18 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DecodedImage, DecodeError
 
 fn corrupt(e: image::ImageError) -> DecodeError {
     match e {
-        image::ImageError::Limits(_) => DecodeError::Corrupt("the image needs more memory than allowed".into()),
+        image::ImageError::Limits(_) => {
+            DecodeError::Corrupt("the image needs more memory than allowed".into())
+        }
         other => DecodeError::Corrupt(other.to_string()),
     }
 }
 
 fn has_jpeg_end_marker(bytes: &[u8]) -> bool {
     // Some cameras append data after EOI (previews, maker notes), so look beyond the last bytes.
-    bytes.windows(2).rev().take(1 << 20).any(|w| w == [0xFF, 0xD9])
+    bytes
+        .windows(2)
+        .rev()
+        .take(1 << 20)
+        .any(|w| w == [0xFF, 0xD9])
 }

@@ -150,19 +150,20 @@ fn hough_lines(edges: &EdgeMap, max_lines: usize) -> Vec<HoughLine> {
     // Votes alone favour texture: a woven or grained surface yields many long lines
     // made of short dashes. A document side is one unbroken edge, so the strongest
     // peaks are re-ranked by their longest continuous run of aligned edge pixels.
-    peaks.sort_by(|a, b| b.votes.cmp(&a.votes));
+    peaks.sort_by_key(|p| std::cmp::Reverse(p.votes));
     peaks.truncate(max_lines * 4);
     let min_run = w.min(h) as u32 / 12;
     for p in &mut peaks {
         p.votes = longest_run(p.line, edges);
     }
     peaks.retain(|p| p.votes >= min_run);
-    peaks.sort_by(|a, b| b.votes.cmp(&a.votes));
+    peaks.sort_by_key(|p| std::cmp::Reverse(p.votes));
     // Grain and weave give many parallel lines of one orientation; cap each orientation
     // so that they cannot crowd out the sides of a document that runs another way.
     let mut per_orientation = [0usize; THETA_BINS / ORIENTATION_GROUP];
     peaks.retain(|p| {
-        let group = ((p.line.theta / PI * THETA_BINS as f64) as usize / ORIENTATION_GROUP).min(per_orientation.len() - 1);
+        let group = ((p.line.theta / PI * THETA_BINS as f64) as usize / ORIENTATION_GROUP)
+            .min(per_orientation.len() - 1);
         per_orientation[group] += 1;
         per_orientation[group] <= LINES_PER_ORIENTATION
     });
@@ -221,7 +222,11 @@ struct SidePair {
     direction: f64,
 }
 
-fn outline_candidates(lines: &[HoughLine], edges: &EdgeMap, cfg: &DetectionConfig) -> Vec<Candidate> {
+fn outline_candidates(
+    lines: &[HoughLine],
+    edges: &EdgeMap,
+    cfg: &DetectionConfig,
+) -> Vec<Candidate> {
     let (w, h) = (edges.width as f64, edges.height as f64);
     let min_sep = w.min(h) * 0.08;
     let mut pairs = Vec::new();
@@ -263,17 +268,19 @@ fn outline_candidates(lines: &[HoughLine], edges: &EdgeMap, cfg: &DetectionConfi
                 continue;
             };
             let quad = Quad([c0, c1, c2, c3]);
-            if !plausible_shape(&quad, w, h, image_area, cfg) || !outside_corners_reach_border(&quad, edges) {
+            if !plausible_shape(&quad, w, h, image_area, cfg)
+                || !outside_corners_reach_border(&quad, edges)
+            {
                 continue;
             }
-            if let Some(score) = edge_support(&quad, edges) {
-                if score >= cfg.min_confidence * 0.8 {
-                    out.push(Candidate {
-                        quad,
-                        score,
-                        cut_off: false,
-                    });
-                }
+            if let Some(score) = edge_support(&quad, edges)
+                && score >= cfg.min_confidence * 0.8
+            {
+                out.push(Candidate {
+                    quad,
+                    score,
+                    cut_off: false,
+                });
             }
         }
     }
@@ -285,7 +292,12 @@ fn outline_candidates(lines: &[HoughLine], edges: &EdgeMap, cfg: &DetectionConfi
 /// crossing line give three sides, and the fourth is put where the document's format
 /// says it must be. Only kept when that side is entirely outside the image, so a fully
 /// visible document is always judged by its own four edges.
-fn cut_off_candidates(pairs: &[SidePair], lines: &[HoughLine], edges: &EdgeMap, cfg: &DetectionConfig) -> Vec<Candidate> {
+fn cut_off_candidates(
+    pairs: &[SidePair],
+    lines: &[HoughLine],
+    edges: &EdgeMap,
+    cfg: &DetectionConfig,
+) -> Vec<Candidate> {
     let (w, h) = (edges.width as f64, edges.height as f64);
     let aspects = [85.6 / 54.0, 125.0 / 88.0];
     let mut out = Vec::new();
@@ -304,7 +316,8 @@ fn cut_off_candidates(pairs: &[SidePair], lines: &[HoughLine], edges: &EdgeMap, 
                         theta: l.line.theta,
                         rho: l.line.rho + sign * span * ratio,
                     };
-                    let (Some(cb2), Some(ca2)) = (p.b.intersect(hidden), p.a.intersect(hidden)) else {
+                    let (Some(cb2), Some(ca2)) = (p.b.intersect(hidden), p.a.intersect(hidden))
+                    else {
                         continue;
                     };
                     if clip_segment(cb2, ca2, w, h).is_some() {
@@ -321,10 +334,14 @@ fn cut_off_candidates(pairs: &[SidePair], lines: &[HoughLine], edges: &EdgeMap, 
                     {
                         continue;
                     }
-                    if let Some(score) = edge_support(&quad, edges) {
-                        if score >= cfg.min_confidence * 0.8 {
-                            out.push(Candidate { quad, score, cut_off: true });
-                        }
+                    if let Some(score) = edge_support(&quad, edges)
+                        && score >= cfg.min_confidence * 0.8
+                    {
+                        out.push(Candidate {
+                            quad,
+                            score,
+                            cut_off: true,
+                        });
                     }
                 }
             }
@@ -341,7 +358,9 @@ fn outside_corners_reach_border(quad: &Quad, edges: &EdgeMap) -> bool {
     (0..4).all(|i| {
         let p = c[i];
         let inside = p.x >= 0.0 && p.y >= 0.0 && p.x <= w && p.y <= h;
-        inside || (runs_into_border(c[(i + 1) % 4], p, edges) && runs_into_border(c[(i + 3) % 4], p, edges))
+        inside
+            || (runs_into_border(c[(i + 1) % 4], p, edges)
+                && runs_into_border(c[(i + 3) % 4], p, edges))
     })
 }
 
@@ -387,7 +406,10 @@ fn continues_past(from: Point, corner: Point, edges: &EdgeMap) -> bool {
     let (nx, ny) = (-dy, dx);
     let hits = (3..=8)
         .filter(|&ahead| {
-            let (x, y) = (corner.x + dx * f64::from(ahead), corner.y + dy * f64::from(ahead));
+            let (x, y) = (
+                corner.x + dx * f64::from(ahead),
+                corner.y + dy * f64::from(ahead),
+            );
             (-1..=1).any(|o| {
                 edge_at(edges, x + nx * f64::from(o), y + ny * f64::from(o))
                     .is_some_and(|dir| angle_between(dir, normal) <= ALIGN_TOLERANCE)
@@ -481,8 +503,7 @@ fn side_support(p: Point, q: Point, edges: &EdgeMap) -> (f64, f64) {
         let (x, y) = (p.x + dx * (s as f64 + 0.5), p.y + dy * (s as f64 + 0.5));
         let found = (-SUPPORT_REACH..=SUPPORT_REACH).any(|o| {
             let (ex, ey) = (x + nx * f64::from(o), y + ny * f64::from(o));
-            edge_at(edges, ex, ey)
-                .is_some_and(|dir| angle_between(dir, normal) <= ALIGN_TOLERANCE)
+            edge_at(edges, ex, ey).is_some_and(|dir| angle_between(dir, normal) <= ALIGN_TOLERANCE)
         });
         hits += usize::from(found);
     }
@@ -507,7 +528,11 @@ fn edge_at(edges: &EdgeMap, x: f64, y: f64) -> Option<f64> {
 /// A second document must be nearly as well supported as the first (`secondary_ratio`):
 /// outlines pieced together from the edges of unrelated objects reach the absolute
 /// threshold now and then, but a second real card is as crisp as the first.
-fn select(mut candidates: Vec<Candidate>, min_confidence: f64, secondary_ratio: f64) -> Vec<Candidate> {
+fn select(
+    mut candidates: Vec<Candidate>,
+    min_confidence: f64,
+    secondary_ratio: f64,
+) -> Vec<Candidate> {
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     // Outlines with an inferred side are weaker evidence: they may stand for a document
     // only when no fully seen outline does, or as the true extent of one that is seen.
@@ -533,7 +558,11 @@ fn pick_anchors(candidates: &[Candidate], cut_off: bool, min_confidence: f64) ->
         });
         // An object partly under a card borrows the card's edge as one of its sides;
         // such an outline is not a second document.
-        if overlaps || chosen.iter().any(|kept| shares_side(&anchor.quad, &kept.quad)) {
+        if overlaps
+            || chosen
+                .iter()
+                .any(|kept| shares_side(&anchor.quad, &kept.quad))
+        {
             continue;
         }
         // Among outlines nearly as well supported that enclose this one, the largest is
@@ -541,7 +570,9 @@ fn pick_anchors(candidates: &[Candidate], cut_off: bool, min_confidence: f64) ->
         let outer = candidates
             .iter()
             .filter(|c| c.score >= anchor.score - ENCLOSING_MARGIN && c.score >= min_confidence)
-            .filter(|c| c.quad.area() > 1.05 * area && c.quad.intersection_area(&anchor.quad) > 0.9 * area)
+            .filter(|c| {
+                c.quad.area() > 1.05 * area && c.quad.intersection_area(&anchor.quad) > 0.9 * area
+            })
             .max_by(|a, b| a.quad.area().total_cmp(&b.quad.area()));
         chosen.push(*outer.unwrap_or(anchor));
     }
@@ -553,7 +584,8 @@ fn shares_side(a: &Quad, b: &Quad) -> bool {
     a.sides().iter().any(|&(p, q)| {
         b.sides().iter().any(|&(r, s)| {
             let len = r.distance(s).max(1e-9);
-            let dist = |x: Point| ((s.x - r.x) * (x.y - r.y) - (s.y - r.y) * (x.x - r.x)).abs() / len;
+            let dist =
+                |x: Point| ((s.x - r.x) * (x.y - r.y) - (s.y - r.y) * (x.x - r.x)).abs() / len;
             dist(p) < 3.0 && dist(q) < 3.0
         })
     })
@@ -605,12 +637,22 @@ fn refine(quad: &Quad, edges: &EdgeMap) -> Quad {
     let [Some(l0), Some(l1), Some(l2), Some(l3)] = lines else {
         return *quad;
     };
-    let corners = [l3.intersect(l0), l0.intersect(l1), l1.intersect(l2), l2.intersect(l3)];
+    let corners = [
+        l3.intersect(l0),
+        l0.intersect(l1),
+        l1.intersect(l2),
+        l2.intersect(l3),
+    ];
     match corners {
         [Some(a), Some(b), Some(c), Some(d)] => {
             let refined = Quad([a, b, c, d]);
             // A refit that moved a corner far means the edges were ambiguous; keep the original.
-            if refined.0.iter().zip(quad.0.iter()).all(|(r, o)| r.distance(*o) < 4.0) {
+            if refined
+                .0
+                .iter()
+                .zip(quad.0.iter())
+                .all(|(r, o)| r.distance(*o) < 4.0)
+            {
                 refined
             } else {
                 *quad

@@ -343,7 +343,10 @@ mod tests {
 
     #[test]
     fn lines_intersect_where_expected() {
-        let vertical = Line { theta: 0.0, rho: 3.0 };
+        let vertical = Line {
+            theta: 0.0,
+            rho: 3.0,
+        };
         let horizontal = Line {
             theta: std::f64::consts::FRAC_PI_2,
             rho: 4.0,
@@ -383,8 +386,11 @@ mod tests {
 
     #[test]
     fn segment_clipped_to_frame() {
-        let (a, b) = clip_segment(Point::new(-10.0, 5.0), Point::new(20.0, 5.0), 10.0, 10.0).unwrap();
+        let (a, b) =
+            clip_segment(Point::new(-10.0, 5.0), Point::new(20.0, 5.0), 10.0, 10.0).unwrap();
         assert!((a.x - 0.0).abs() < 1e-9 && (b.x - 10.0).abs() < 1e-9);
-        assert!(clip_segment(Point::new(-10.0, -5.0), Point::new(-1.0, -5.0), 10.0, 10.0).is_none());
+        assert!(
+            clip_segment(Point::new(-10.0, -5.0), Point::new(-1.0, -5.0), 10.0, 10.0).is_none()
+        );
     }
 }

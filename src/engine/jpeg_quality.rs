@@ -78,7 +78,11 @@ pub fn read_quant_tables(bytes: &[u8]) -> Vec<(u8, [u16; 64])> {
 
 /// The IJG table for `quality` (1..=100) scaled from `base`.
 fn scaled_table(base: &[u16; 64], quality: u32) -> [u16; 64] {
-    let scale = if quality < 50 { 5000 / quality } else { 200 - 2 * quality };
+    let scale = if quality < 50 {
+        5000 / quality
+    } else {
+        200 - 2 * quality
+    };
     base.map(|v| ((u32::from(v) * scale + 50) / 100).clamp(1, 255) as u16)
 }
 

@@ -41,10 +41,17 @@ impl LivenessModel {
     /// Loads the model in `dir` and checks that it has a liveness output.
     pub fn load(dir: &Path, cfg: &ModelsConfig) -> Result<LivenessModel, OnnxError> {
         let model = OnnxModel::load(dir, cfg)?;
-        if !model.manifest().outputs.iter().any(|o| o.meaning == OUTPUT_LIVENESS) {
+        if !model
+            .manifest()
+            .outputs
+            .iter()
+            .any(|o| o.meaning == OUTPUT_LIVENESS)
+        {
             return Err(OnnxError::Manifest {
                 path: dir.join("manifest.json"),
-                message: format!("a liveness model needs an output with meaning \"{OUTPUT_LIVENESS}\""),
+                message: format!(
+                    "a liveness model needs an output with meaning \"{OUTPUT_LIVENESS}\""
+                ),
             });
         }
         Ok(LivenessModel { model })
@@ -76,7 +83,9 @@ impl LivenessModel {
             let outputs = self.model.run(tensor.view())?;
             for ((_, _, values), spec) in outputs.iter().zip(&manifest.outputs) {
                 match spec.meaning.as_str() {
-                    OUTPUT_LIVENESS => live.push(f64::from(*values.first().unwrap_or(&0.0)).clamp(0.0, 1.0)),
+                    OUTPUT_LIVENESS => {
+                        live.push(f64::from(*values.first().unwrap_or(&0.0)).clamp(0.0, 1.0))
+                    }
                     OUTPUT_ATTACKS if values.len() >= 3 => {
                         has_attacks = true;
                         for (sum, v) in attack_sums.iter_mut().zip(values) {
@@ -118,7 +127,9 @@ fn patch_origins(region: [u32; 4], pw: u32, ph: u32, columns: u32, rows: u32) ->
         }
     };
     (0..rows)
-        .flat_map(|r| (0..columns).map(move |c| (spread(rx, rw, pw, columns, c), spread(ry, rh, ph, rows, r))))
+        .flat_map(|r| {
+            (0..columns).map(move |c| (spread(rx, rw, pw, columns, c), spread(ry, rh, ph, rows, r)))
+        })
         .collect()
 }
 
@@ -126,10 +137,13 @@ fn patch_origins(region: [u32; 4], pw: u32, ph: u32, columns: u32, rows: u32) ->
 fn patch_tensor(image: &RgbImage, x0: u32, y0: u32, manifest: &Manifest) -> Array4<f32> {
     let input = &manifest.input;
     let (w, h) = (image.width(), image.height());
-    Array4::from_shape_fn((1, 3, input.height as usize, input.width as usize), |(_, c, y, x)| {
-        let px = image.get_pixel((x0 + x as u32).min(w - 1), (y0 + y as u32).min(h - 1));
-        (f32::from(px[c]) / 255.0 - input.mean[c]) / input.std[c]
-    })
+    Array4::from_shape_fn(
+        (1, 3, input.height as usize, input.width as usize),
+        |(_, c, y, x)| {
+            let px = image.get_pixel((x0 + x as u32).min(w - 1), (y0 + y as u32).min(h - 1));
+            (f32::from(px[c]) / 255.0 - input.mean[c]) / input.std[c]
+        },
+    )
 }
 
 #[cfg(test)]

@@ -48,7 +48,10 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("liveness", &self.liveness)
-            .field("portrait", &self.portrait.as_ref().map(|p| p.name().to_string()))
+            .field(
+                "portrait",
+                &self.portrait.as_ref().map(|p| p.name().to_string()),
+            )
             .finish()
     }
 }
@@ -63,7 +66,7 @@ impl Engine {
         let liveness = if dir.join("manifest.json").is_file() {
             Some(LivenessModel::load(&dir, &config.models)?)
         } else {
-            tracing::warn!(dir = %dir.display(), "no liveness model installed: analyses will carry no score");
+            tracing::info!(dir = %dir.display(), "no liveness model installed: analyses will carry no score");
             None
         };
         Ok(Engine {
@@ -152,7 +155,9 @@ impl Engine {
             let t = Instant::now();
             analysis.documents = document::detect_documents(&image.rgb, &self.config.detection);
             analysis.timings_ms.detect = ms(t);
-            if let Some(code) = quality::document_rule(&analysis.documents, w, h, &self.config.quality) {
+            if let Some(code) =
+                quality::document_rule(&analysis.documents, w, h, &self.config.quality)
+            {
                 analysis.error = Some(code);
                 return;
             }
@@ -160,7 +165,8 @@ impl Engine {
             judged = clamp_bounds(&quad, w, h);
             if analysis.side == Side::Front {
                 let t = Instant::now();
-                analysis.portrait = portrait::check_portrait(self.portrait.as_deref(), &image.rgb, &quad);
+                analysis.portrait =
+                    portrait::check_portrait(self.portrait.as_deref(), &image.rgb, &quad);
                 analysis.timings_ms.portrait = ms(t);
                 if let Some(code) = quality::portrait_rule(&analysis.portrait) {
                     analysis.error = Some(code);
@@ -182,7 +188,9 @@ impl Engine {
             }
             Err(e) => {
                 tracing::error!(error = %e, "liveness model failed");
-                analysis.liveness = LivenessStatus::Failed { message: e.to_string() };
+                analysis.liveness = LivenessStatus::Failed {
+                    message: e.to_string(),
+                };
             }
         }
         analysis.timings_ms.liveness = ms(t);

@@ -170,7 +170,10 @@ fn start_backend(library: Option<PathBuf>) -> Result<BackendState, OnnxError> {
         Some(path) => {
             let (api, version) = load_onnxruntime(&path)?;
             ort::set_api(api);
-            Backend::OnnxRuntime { library: path, version }
+            Backend::OnnxRuntime {
+                library: path,
+                version,
+            }
         }
     };
     let environment = ort::init()
@@ -178,7 +181,10 @@ fn start_backend(library: Option<PathBuf>) -> Result<BackendState, OnnxError> {
         .build()
         .map_err(|e| OnnxError::Environment(e.to_string()))?;
     tracing::info!(backend = %backend.label(), "inference backend ready");
-    Ok(BackendState { backend, environment })
+    Ok(BackendState {
+        backend,
+        environment,
+    })
 }
 
 fn load_onnxruntime(path: &Path) -> Result<(ort::sys::OrtApi, String), OnnxError> {
@@ -193,7 +199,8 @@ fn load_onnxruntime(path: &Path) -> Result<(ort::sys::OrtApi, String), OnnxError
     let lib: &'static libloading::Library = Box::leak(Box::new(lib));
     // SAFETY: `OrtGetApiBase` has this signature in every ONNX Runtime release.
     let get_base: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
-        unsafe { lib.get(b"OrtGetApiBase") }.map_err(|_| err("no OrtGetApiBase symbol: not ONNX Runtime".into()))?;
+        unsafe { lib.get(b"OrtGetApiBase") }
+            .map_err(|_| err("no OrtGetApiBase symbol: not ONNX Runtime".into()))?;
     // SAFETY: the base and the API table are static data owned by the loaded library.
     unsafe {
         let base = get_base();
@@ -285,11 +292,15 @@ impl OnnxModel {
             .map_err(run_err)?;
         let mut result = Vec::new();
         for spec in &self.manifest.outputs {
-            let value = outputs
-                .get(spec.name.as_str())
-                .ok_or_else(|| OnnxError::Run(format!("model has no output named {}", spec.name)))?;
+            let value = outputs.get(spec.name.as_str()).ok_or_else(|| {
+                OnnxError::Run(format!("model has no output named {}", spec.name))
+            })?;
             let array = value.try_extract_array::<f32>().map_err(run_err)?;
-            result.push((spec.name.clone(), array.shape().to_vec(), array.iter().copied().collect()));
+            result.push((
+                spec.name.clone(),
+                array.shape().to_vec(),
+                array.iter().copied().collect(),
+            ));
         }
         Ok(result)
     }
@@ -307,7 +318,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, OnnxError> {
     if manifest.outputs.is_empty() {
         return Err(err("no outputs listed".into()));
     }
-    if manifest.input.width == 0 || manifest.input.height == 0 || manifest.input.std.contains(&0.0) {
+    if manifest.input.width == 0 || manifest.input.height == 0 || manifest.input.std.contains(&0.0)
+    {
         return Err(err("input width, height and std must be non-zero".into()));
     }
     Ok(manifest)

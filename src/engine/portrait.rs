@@ -46,7 +46,11 @@ pub enum PortraitCheck {
 }
 
 /// Runs the detector, if any, on the front side's document.
-pub fn check_portrait(detector: Option<&dyn PortraitDetector>, image: &RgbImage, document: &Quad) -> PortraitCheck {
+pub fn check_portrait(
+    detector: Option<&dyn PortraitDetector>,
+    image: &RgbImage,
+    document: &Quad,
+) -> PortraitCheck {
     let Some(detector) = detector else {
         return PortraitCheck::NotChecked {
             reason: "no portrait detector installed".into(),

@@ -18,7 +18,12 @@ pub fn image_rule(facts: &ImageFacts, cfg: &ImageConfig) -> Option<ErrorCode> {
 }
 
 /// The DOCUMENT_* geometry rules, in spec order, for an image of `width × height`.
-pub fn document_rule(documents: &[DetectedDocument], width: u32, height: u32, cfg: &QualityConfig) -> Option<ErrorCode> {
+pub fn document_rule(
+    documents: &[DetectedDocument],
+    width: u32,
+    height: u32,
+    cfg: &QualityConfig,
+) -> Option<ErrorCode> {
     let doc = match documents {
         [] => return Some(ErrorCode::DocumentNotFound),
         [one] => one,
@@ -89,14 +94,26 @@ mod tests {
         let mut two = doc(100.0, 100.0, 700.0, 480.0);
         two.extend(doc(1000.0, 100.0, 1600.0, 480.0));
         assert_eq!(rule(&two), Some(ErrorCode::TooManyDocuments));
-        assert_eq!(rule(&doc(-5.0, 250.0, 900.0, 820.0)), Some(ErrorCode::DocumentCropped));
+        assert_eq!(
+            rule(&doc(-5.0, 250.0, 900.0, 820.0)),
+            Some(ErrorCode::DocumentCropped)
+        );
         // 95% of 1920 is 1824: a span of 1830 is too close, 1800 is not.
-        assert_eq!(rule(&doc(40.0, 100.0, 1870.0, 1000.0)), Some(ErrorCode::DocumentTooCloseToCamera));
+        assert_eq!(
+            rule(&doc(40.0, 100.0, 1870.0, 1000.0)),
+            Some(ErrorCode::DocumentTooCloseToCamera)
+        );
         // 2% of 1080 is 21.6 px.
-        assert_eq!(rule(&doc(20.0, 250.0, 920.0, 820.0)), Some(ErrorCode::DocumentTooCloseToBorder));
+        assert_eq!(
+            rule(&doc(20.0, 250.0, 920.0, 820.0)),
+            Some(ErrorCode::DocumentTooCloseToBorder)
+        );
         assert_eq!(rule(&doc(22.0, 250.0, 922.0, 820.0)), None);
         // 10% of the area is 207360 px²: 500×400 = 200000 is too small.
-        assert_eq!(rule(&doc(600.0, 300.0, 1100.0, 700.0)), Some(ErrorCode::DocumentTooSmall));
+        assert_eq!(
+            rule(&doc(600.0, 300.0, 1100.0, 700.0)),
+            Some(ErrorCode::DocumentTooSmall)
+        );
     }
 
     #[test]
@@ -112,15 +129,26 @@ mod tests {
         let cfg = ImageConfig::default();
         assert_eq!(image_rule(&facts(1920, 1080, Some(90)), &cfg), None);
         assert_eq!(image_rule(&facts(1080, 1920, Some(70)), &cfg), None);
-        assert_eq!(image_rule(&facts(1920, 1079, Some(50)), &cfg), Some(ErrorCode::ImageTooSmall));
-        assert_eq!(image_rule(&facts(1920, 1080, Some(69)), &cfg), Some(ErrorCode::ImageTooCompressed));
+        assert_eq!(
+            image_rule(&facts(1920, 1079, Some(50)), &cfg),
+            Some(ErrorCode::ImageTooSmall)
+        );
+        assert_eq!(
+            image_rule(&facts(1920, 1080, Some(69)), &cfg),
+            Some(ErrorCode::ImageTooCompressed)
+        );
         assert_eq!(image_rule(&facts(1920, 1080, None), &cfg), None);
     }
 
     #[test]
     fn missing_detector_never_raises_photo_not_found() {
-        let not_checked = PortraitCheck::NotChecked { reason: "none".into() };
+        let not_checked = PortraitCheck::NotChecked {
+            reason: "none".into(),
+        };
         assert_eq!(portrait_rule(&not_checked), None);
-        assert_eq!(portrait_rule(&PortraitCheck::NotFound), Some(ErrorCode::DocumentPhotoNotFound));
+        assert_eq!(
+            portrait_rule(&PortraitCheck::NotFound),
+            Some(ErrorCode::DocumentPhotoNotFound)
+        );
     }
 }

@@ -31,7 +31,10 @@ impl WorkImage {
         // column still gives each box several samples, at a quarter of the reads; the
         // photo's own lens blur keeps this from aliasing.
         let step = if scale >= 3.0 { 2 } else { 1 };
-        let x_bin: Vec<usize> = (0..sw).step_by(step).map(|x| ((x * width) / sw).min(width - 1)).collect();
+        let x_bin: Vec<usize> = (0..sw)
+            .step_by(step)
+            .map(|x| ((x * width) / sw).min(width - 1))
+            .collect();
         let mut sums = vec![[0u32; 4]; width * height];
         let raw = rgb.as_raw();
         for y in (0..sh).step_by(step) {
@@ -45,7 +48,11 @@ impl WorkImage {
                 cell[3] += 1;
             }
         }
-        let plane = |c: usize| -> Vec<f32> { sums.iter().map(|s| s[c] as f32 / s[3].max(1) as f32).collect() };
+        let plane = |c: usize| -> Vec<f32> {
+            sums.iter()
+                .map(|s| s[c] as f32 / s[3].max(1) as f32)
+                .collect()
+        };
         WorkImage {
             width,
             height,
@@ -86,7 +93,11 @@ fn convolve_separable(src: &[f32], w: usize, h: usize, kernel: &[f32]) -> Vec<f3
         padded[r + w..].fill(row[w - 1]);
         let out = &mut tmp[y * w..(y + 1) * w];
         for (x, o) in out.iter_mut().enumerate() {
-            *o = padded[x..x + kernel.len()].iter().zip(kernel).map(|(a, b)| a * b).sum();
+            *o = padded[x..x + kernel.len()]
+                .iter()
+                .zip(kernel)
+                .map(|(a, b)| a * b)
+                .sum();
         }
     }
     let mut out = vec![0f32; w * h];
@@ -126,10 +137,22 @@ impl EdgeMap {
         let mut gy_best = vec![0f32; w * h];
         for plane in &img.planes {
             for y in 1..h.saturating_sub(1) {
-                let (up, mid, down) = (&plane[(y - 1) * w..y * w], &plane[y * w..(y + 1) * w], &plane[(y + 1) * w..(y + 2) * w]);
+                let (up, mid, down) = (
+                    &plane[(y - 1) * w..y * w],
+                    &plane[y * w..(y + 1) * w],
+                    &plane[(y + 1) * w..(y + 2) * w],
+                );
                 for x in 1..w - 1 {
-                    let gx = (up[x + 1] + 2.0 * mid[x + 1] + down[x + 1] - up[x - 1] - 2.0 * mid[x - 1] - down[x - 1]) / 8.0;
-                    let gy = (down[x - 1] + 2.0 * down[x] + down[x + 1] - up[x - 1] - 2.0 * up[x] - up[x + 1]) / 8.0;
+                    let gx = (up[x + 1] + 2.0 * mid[x + 1] + down[x + 1]
+                        - up[x - 1]
+                        - 2.0 * mid[x - 1]
+                        - down[x - 1])
+                        / 8.0;
+                    let gy = (down[x - 1] + 2.0 * down[x] + down[x + 1]
+                        - up[x - 1]
+                        - 2.0 * up[x]
+                        - up[x + 1])
+                        / 8.0;
                     let m = gx * gx + gy * gy;
                     let i = y * w + x;
                     if m > mag[i] {
@@ -155,7 +178,10 @@ impl EdgeMap {
                 let angle = gy_best[i].atan2(gx_best[i]);
                 // Compare with the two neighbours across the edge (gradient direction, 4 bins).
                 let a = angle.rem_euclid(std::f32::consts::PI);
-                let (dx, dy): (isize, isize) = if !(std::f32::consts::FRAC_PI_8..7.0 * std::f32::consts::FRAC_PI_8).contains(&a) {
+                let (dx, dy): (isize, isize) = if !(std::f32::consts::FRAC_PI_8
+                    ..7.0 * std::f32::consts::FRAC_PI_8)
+                    .contains(&a)
+                {
                     (1, 0)
                 } else if a < 3.0 * std::f32::consts::FRAC_PI_8 {
                     (1, 1)
@@ -204,7 +230,9 @@ mod tests {
 
     #[test]
     fn downscale_keeps_mean_and_aspect() {
-        let img = RgbImage::from_fn(1000, 500, |x, _| image::Rgb([if x < 500 { 0 } else { 200 }, 50, 50]));
+        let img = RgbImage::from_fn(1000, 500, |x, _| {
+            image::Rgb([if x < 500 { 0 } else { 200 }, 50, 50])
+        });
         let work = WorkImage::from_rgb(&img, 200);
         assert_eq!((work.width, work.height), (200, 100));
         assert!((work.scale - 5.0).abs() < 1e-9);
@@ -214,12 +242,24 @@ mod tests {
 
     #[test]
     fn vertical_step_gives_vertical_edge() {
-        let img = RgbImage::from_fn(100, 60, |x, _| image::Rgb(if x < 40 { [30, 30, 30] } else { [220, 220, 220] }));
+        let img = RgbImage::from_fn(100, 60, |x, _| {
+            image::Rgb(if x < 40 {
+                [30, 30, 30]
+            } else {
+                [220, 220, 220]
+            })
+        });
         let mut work = WorkImage::from_rgb(&img, 100);
         work.blur(1.0);
         let edges = EdgeMap::detect(&work, 2.0, 3.0);
-        let on_edge = (5..55).filter(|&y| edges.strength[y * 100 + 39] > 0.0 || edges.strength[y * 100 + 40] > 0.0).count();
+        let on_edge = (5..55)
+            .filter(|&y| edges.strength[y * 100 + 39] > 0.0 || edges.strength[y * 100 + 40] > 0.0)
+            .count();
         assert!(on_edge >= 48, "edge pixels found on the step: {on_edge}");
-        assert!(edges.direction[30 * 100 + 40].min(std::f32::consts::PI - edges.direction[30 * 100 + 40]) < 0.1);
+        assert!(
+            edges.direction[30 * 100 + 40]
+                .min(std::f32::consts::PI - edges.direction[30 * 100 + 40])
+                < 0.1
+        );
     }
 }

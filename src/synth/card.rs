@@ -44,7 +44,9 @@ fn blend(img: &mut RgbaImage, x: i64, y: i64, color: [f64; 3], alpha: f64) {
     }
     let p = img.get_pixel_mut(x as u32, y as u32);
     for c in 0..3 {
-        p[c] = (f64::from(p[c]) * (1.0 - alpha) + color[c] * alpha).round().clamp(0.0, 255.0) as u8;
+        p[c] = (f64::from(p[c]) * (1.0 - alpha) + color[c] * alpha)
+            .round()
+            .clamp(0.0, 255.0) as u8;
     }
 }
 
@@ -56,7 +58,15 @@ fn fill_rect(img: &mut RgbaImage, x0: f64, y0: f64, x1: f64, y1: f64, color: [f6
     }
 }
 
-fn fill_ellipse(img: &mut RgbaImage, cx: f64, cy: f64, rx: f64, ry: f64, color: [f64; 3], alpha: f64) {
+fn fill_ellipse(
+    img: &mut RgbaImage,
+    cx: f64,
+    cy: f64,
+    rx: f64,
+    ry: f64,
+    color: [f64; 3],
+    alpha: f64,
+) {
     for y in (cy - ry).floor() as i64..=(cy + ry).ceil() as i64 {
         for x in (cx - rx).floor() as i64..=(cx + rx).ceil() as i64 {
             let d = ((x as f64 + 0.5 - cx) / rx).powi(2) + ((y as f64 + 0.5 - cy) / ry).powi(2);
@@ -72,7 +82,15 @@ fn random_color(rng: &mut Rng, lo: f64, hi: f64) -> [f64; 3] {
 }
 
 /// Draws a line of glyph-like dark blobs, the way text looks at a glance.
-fn text_line(img: &mut RgbaImage, rng: &mut Rng, x0: f64, y: f64, width: f64, height: f64, color: [f64; 3]) {
+fn text_line(
+    img: &mut RgbaImage,
+    rng: &mut Rng,
+    x0: f64,
+    y: f64,
+    width: f64,
+    height: f64,
+    color: [f64; 3],
+) {
     let mut x = x0;
     while x < x0 + width {
         let word = rng.int(2, 9) as usize;
@@ -81,7 +99,11 @@ fn text_line(img: &mut RgbaImage, rng: &mut Rng, x0: f64, y: f64, width: f64, he
             if x + gw > x0 + width {
                 return;
             }
-            let top = if rng.chance(0.3) { y } else { y + height * 0.25 };
+            let top = if rng.chance(0.3) {
+                y
+            } else {
+                y + height * 0.25
+            };
             fill_rect(img, x, top, x + gw * 0.8, y + height, color, 0.9);
             x += gw;
         }
@@ -102,19 +124,32 @@ pub fn render_card(rng: &mut Rng, style: CardStyle, width: u32) -> RgbaImage {
         c[k] = rng.range(170.0, 250.0);
         c
     };
-    let mut img = RgbaImage::from_pixel(width, height, Rgba([base[0] as u8, base[1] as u8, base[2] as u8, 255]));
+    let mut img = RgbaImage::from_pixel(
+        width,
+        height,
+        Rgba([base[0] as u8, base[1] as u8, base[2] as u8, 255]),
+    );
     // Guilloche-like background: families of thin sinusoidal curves.
     let ink = random_color(rng, 60.0, 200.0);
     let families = rng.int(1, 3);
     for _ in 0..families {
-        let (f, amp, phase) = (rng.range(2.0, 8.0), rng.range(0.02, 0.1) * h, rng.range(0.0, 6.3));
+        let (f, amp, phase) = (
+            rng.range(2.0, 8.0),
+            rng.range(0.02, 0.1) * h,
+            rng.range(0.0, 6.3),
+        );
         let count = rng.int(6, 16);
-        let alpha = if style.pale { 0.15 } else { rng.range(0.15, 0.35) };
+        let alpha = if style.pale {
+            0.15
+        } else {
+            rng.range(0.15, 0.35)
+        };
         for k in 0..count {
             let offset = h * (k as f64 + 0.5) / count as f64;
             let mut x = 0.0;
             while x < w {
-                let y = offset + amp * (f * x / w * std::f64::consts::TAU + phase + k as f64 * 0.4).sin();
+                let y = offset
+                    + amp * (f * x / w * std::f64::consts::TAU + phase + k as f64 * 0.4).sin();
                 blend(&mut img, x as i64, y as i64, ink, alpha);
                 x += 0.5;
             }
@@ -132,12 +167,36 @@ pub fn render_card(rng: &mut Rng, style: CardStyle, width: u32) -> RgbaImage {
     }
     // Header band.
     let band = random_color(rng, 30.0, 200.0);
-    let band_alpha = if style.pale { 0.25 } else { rng.range(0.4, 0.9) };
-    fill_rect(&mut img, 0.0, h * 0.06, w, h * rng.range(0.14, 0.2), band, band_alpha);
+    let band_alpha = if style.pale {
+        0.25
+    } else {
+        rng.range(0.4, 0.9)
+    };
+    fill_rect(
+        &mut img,
+        0.0,
+        h * 0.06,
+        w,
+        h * rng.range(0.14, 0.2),
+        band,
+        band_alpha,
+    );
     let text_color = random_color(rng, 10.0, 70.0);
     let line_h = h * rng.range(0.035, 0.055);
-    text_line(&mut img, rng, w * 0.3, h * 0.08, w * 0.5, line_h, [250.0, 250.0, 250.0]);
-    let text_x = if style.front { w * rng.range(0.36, 0.42) } else { w * 0.07 };
+    text_line(
+        &mut img,
+        rng,
+        w * 0.3,
+        h * 0.08,
+        w * 0.5,
+        line_h,
+        [250.0, 250.0, 250.0],
+    );
+    let text_x = if style.front {
+        w * rng.range(0.36, 0.42)
+    } else {
+        w * 0.07
+    };
     if style.front {
         // Portrait area on the left, about 35 × 45 mm on a passport, 25 × 32 mm on a card.
         let (px0, py0) = (w * 0.05, h * 0.25);
@@ -145,44 +204,136 @@ pub fn render_card(rng: &mut Rng, style: CardStyle, width: u32) -> RgbaImage {
         let bg = random_color(rng, 190.0, 240.0);
         fill_rect(&mut img, px0, py0, px0 + pw, py0 + ph, bg, 1.0);
         if style.portrait {
-            let skin = [rng.range(120.0, 220.0), rng.range(90.0, 170.0), rng.range(70.0, 140.0)];
+            let skin = [
+                rng.range(120.0, 220.0),
+                rng.range(90.0, 170.0),
+                rng.range(70.0, 140.0),
+            ];
             let hair = random_color(rng, 10.0, 90.0);
             let cloth = random_color(rng, 20.0, 150.0);
             let cx = px0 + pw / 2.0;
-            fill_ellipse(&mut img, cx, py0 + ph * 1.02, pw * 0.48, ph * 0.35, cloth, 1.0);
-            fill_ellipse(&mut img, cx, py0 + ph * 0.36, pw * 0.3, ph * 0.27, hair, 1.0);
-            fill_ellipse(&mut img, cx, py0 + ph * 0.45, pw * 0.25, ph * 0.25, skin, 1.0);
-            fill_ellipse(&mut img, cx - pw * 0.09, py0 + ph * 0.42, pw * 0.03, ph * 0.02, [30.0, 30.0, 30.0], 1.0);
-            fill_ellipse(&mut img, cx + pw * 0.09, py0 + ph * 0.42, pw * 0.03, ph * 0.02, [30.0, 30.0, 30.0], 1.0);
+            fill_ellipse(
+                &mut img,
+                cx,
+                py0 + ph * 1.02,
+                pw * 0.48,
+                ph * 0.35,
+                cloth,
+                1.0,
+            );
+            fill_ellipse(
+                &mut img,
+                cx,
+                py0 + ph * 0.36,
+                pw * 0.3,
+                ph * 0.27,
+                hair,
+                1.0,
+            );
+            fill_ellipse(
+                &mut img,
+                cx,
+                py0 + ph * 0.45,
+                pw * 0.25,
+                ph * 0.25,
+                skin,
+                1.0,
+            );
+            fill_ellipse(
+                &mut img,
+                cx - pw * 0.09,
+                py0 + ph * 0.42,
+                pw * 0.03,
+                ph * 0.02,
+                [30.0, 30.0, 30.0],
+                1.0,
+            );
+            fill_ellipse(
+                &mut img,
+                cx + pw * 0.09,
+                py0 + ph * 0.42,
+                pw * 0.03,
+                ph * 0.02,
+                [30.0, 30.0, 30.0],
+                1.0,
+            );
         }
     }
     // Field labels and values.
     let mut y = h * 0.26;
-    while y < h * (if style.format == DocumentFormat::Passport { 0.66 } else { 0.8 }) {
+    while y < h
+        * (if style.format == DocumentFormat::Passport {
+            0.66
+        } else {
+            0.8
+        })
+    {
         let width_frac = rng.range(0.25, 0.55);
-        text_line(&mut img, rng, text_x, y, w * width_frac, line_h * 0.7, text_color);
+        text_line(
+            &mut img,
+            rng,
+            text_x,
+            y,
+            w * width_frac,
+            line_h * 0.7,
+            text_color,
+        );
         y += line_h * rng.range(1.3, 2.2);
     }
     // Emblem.
     let emblem = random_color(rng, 80.0, 220.0);
-    fill_ellipse(&mut img, w * 0.86, h * 0.35, h * 0.09, h * 0.09, emblem, 0.5);
+    fill_ellipse(
+        &mut img,
+        w * 0.86,
+        h * 0.35,
+        h * 0.09,
+        h * 0.09,
+        emblem,
+        0.5,
+    );
     // Hologram-like overlay: a faint iridescent ring.
-    let (hx, hy, hr) = (w * rng.range(0.3, 0.8), h * rng.range(0.3, 0.8), h * rng.range(0.08, 0.2));
+    let (hx, hy, hr) = (
+        w * rng.range(0.3, 0.8),
+        h * rng.range(0.3, 0.8),
+        h * rng.range(0.08, 0.2),
+    );
     for a in 0..720 {
         let t = a as f64 / 720.0 * std::f64::consts::TAU;
-        let c = [200.0 + 50.0 * t.sin(), 200.0 + 50.0 * (t + 2.0).sin(), 200.0 + 50.0 * (t + 4.0).sin()];
-        blend(&mut img, (hx + hr * t.cos()) as i64, (hy + hr * t.sin()) as i64, c, 0.35);
+        let c = [
+            200.0 + 50.0 * t.sin(),
+            200.0 + 50.0 * (t + 2.0).sin(),
+            200.0 + 50.0 * (t + 4.0).sin(),
+        ];
+        blend(
+            &mut img,
+            (hx + hr * t.cos()) as i64,
+            (hy + hr * t.sin()) as i64,
+            c,
+            0.35,
+        );
     }
     // MRZ: two or three monospace lines at the bottom (passports and card backs).
     if style.format == DocumentFormat::Passport || !style.front {
-        let lines = if style.format == DocumentFormat::Passport { 2 } else { 3 };
+        let lines = if style.format == DocumentFormat::Passport {
+            2
+        } else {
+            3
+        };
         let mh = h * 0.045;
         for k in 0..lines {
             let my = h * 0.93 - (lines - k) as f64 * mh * 1.5;
             let mut x = w * 0.05;
             while x < w * 0.93 {
                 if rng.chance(0.85) {
-                    fill_rect(&mut img, x, my, x + mh * 0.55, my + mh, [20.0, 20.0, 20.0], 0.9);
+                    fill_rect(
+                        &mut img,
+                        x,
+                        my,
+                        x + mh * 0.55,
+                        my + mh,
+                        [20.0, 20.0, 20.0],
+                        0.9,
+                    );
                 }
                 x += mh * 0.75;
             }
@@ -194,7 +345,15 @@ pub fn render_card(rng: &mut Rng, style: CardStyle, width: u32) -> RgbaImage {
         while x < w * 0.93 {
             let bw = h * rng.range(0.004, 0.015);
             if rng.chance(0.55) {
-                fill_rect(&mut img, x, h * 0.25, x + bw, h * 0.5, [15.0, 15.0, 15.0], 1.0);
+                fill_rect(
+                    &mut img,
+                    x,
+                    h * 0.25,
+                    x + bw,
+                    h * 0.5,
+                    [15.0, 15.0, 15.0],
+                    1.0,
+                );
             }
             x += bw;
         }

@@ -79,14 +79,13 @@ pub struct Scene {
     pub quads: Vec<Quad>,
 }
 
-/// Places a document of `format` covering `area_fraction` of a `width × height` image,
+/// Places a document of `format` covering `area_fraction` of a `width × height` frame,
 /// centred at `centre`, rotated by `rotation` degrees, with perspective jitter `tilt`
 /// (fraction of the long side each corner may move).
 pub fn place(
     rng: &mut Rng,
     format: DocumentFormat,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
     area_fraction: f64,
     centre: Point,
     rotation: f64,
@@ -111,14 +110,30 @@ pub fn place(
 pub fn passing_scene(seed: u64, width: u32, height: u32) -> SceneSpec {
     let mut rng = Rng::new(seed);
     let background = Background::ALL[(seed % Background::ALL.len() as u64) as usize];
-    let format = if rng.chance(0.7) { DocumentFormat::Id1 } else { DocumentFormat::Passport };
+    let format = if rng.chance(0.7) {
+        DocumentFormat::Id1
+    } else {
+        DocumentFormat::Passport
+    };
     let (w, h) = (f64::from(width), f64::from(height));
     let margin = 0.05 * w.min(h);
     let quad = loop {
         let area = rng.range(0.15, 0.55);
-        let rotation = if rng.chance(0.5) { rng.range(-15.0, 15.0) } else { rng.range(0.0, 360.0) };
+        let rotation = if rng.chance(0.5) {
+            rng.range(-15.0, 15.0)
+        } else {
+            rng.range(0.0, 360.0)
+        };
         let centre = Point::new(rng.range(0.3, 0.7) * w, rng.range(0.3, 0.7) * h);
-        let q = place(&mut rng, format, width, height, area, centre, rotation, 0.03);
+        let q = place(
+            &mut rng,
+            format,
+            (width, height),
+            area,
+            centre,
+            rotation,
+            0.03,
+        );
         let (x0, y0, x1, y1) = q.bounds();
         let fits = x0 > margin && y0 > margin && x1 < w - margin && y1 < h - margin;
         if fits && q.is_convex() && (x1 - x0) < 0.9 * w && (y1 - y0) < 0.9 * h {
@@ -159,7 +174,12 @@ pub fn render(spec: &SceneSpec) -> Scene {
 pub fn encode_jpeg(rgb: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .write_image(rgb.as_raw(), rgb.width(), rgb.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            rgb.as_raw(),
+            rgb.width(),
+            rgb.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .expect("encoding to memory cannot fail");
     out
 }
@@ -172,9 +192,14 @@ pub fn render_rgb(spec: &SceneSpec) -> RgbImage {
     for doc in &spec.documents {
         let mut card_rng = Rng::new(rng.next_u64());
         let (x0, _, x1, _) = doc.quad.bounds();
-        let texture_width = ((x1 - x0).max(doc.quad.0[0].distance(doc.quad.0[1])) * 1.1).clamp(64.0, 2400.0) as u32;
+        let texture_width =
+            ((x1 - x0).max(doc.quad.0[0].distance(doc.quad.0[1])) * 1.1).clamp(64.0, 2400.0) as u32;
         let card = render_card(&mut card_rng, doc.style, texture_width);
-        let shadow_strength = if spec.background == Background::WhiteOnWhite { 0.12 } else { rng.range(0.05, 0.3) };
+        let shadow_strength = if spec.background == Background::WhiteOnWhite {
+            0.12
+        } else {
+            rng.range(0.05, 0.3)
+        };
         let offset = Point::new(rng.range(2.0, 8.0), rng.range(2.0, 8.0));
         draw_shadow(&mut buf, w, h, &doc.quad, offset, 6.0, shadow_strength);
         draw_card(&mut buf, w, h, &card, &doc.quad);
@@ -185,7 +210,9 @@ pub fn render_rgb(spec: &SceneSpec) -> RgbImage {
     }
     let mut out = RgbImage::new(spec.width, spec.height);
     for (o, v) in out.as_mut().iter_mut().zip(&buf) {
-        *o = (v + fast_normal(&mut rng) as f32 * spec.noise_sigma as f32).round().clamp(0.0, 255.0) as u8;
+        *o = (v + fast_normal(&mut rng) as f32 * spec.noise_sigma as f32)
+            .round()
+            .clamp(0.0, 255.0) as u8;
     }
     out
 }
@@ -193,17 +220,35 @@ pub fn render_rgb(spec: &SceneSpec) -> RgbImage {
 fn fast_normal(rng: &mut Rng) -> f64 {
     // Sum of four uniforms from one draw: close enough to Gaussian for sensor noise, and cheap.
     let r = rng.next_u64();
-    let s: f64 = (0..4).map(|k| ((r >> (16 * k)) & 0xFFFF) as f64 / 65535.0).sum();
+    let s: f64 = (0..4)
+        .map(|k| ((r >> (16 * k)) & 0xFFFF) as f64 / 65535.0)
+        .sum();
     (s - 2.0) * 1.732
 }
 
 fn background(rng: &mut Rng, kind: Background, w: usize, h: usize) -> Vec<f32> {
     let mut buf = vec![0f32; w * h * 3];
     let base = match kind {
-        Background::Plain => [rng.range(20.0, 230.0), rng.range(20.0, 230.0), rng.range(20.0, 230.0)],
-        Background::Wood => [rng.range(110.0, 190.0), rng.range(70.0, 130.0), rng.range(30.0, 80.0)],
-        Background::Fabric => [rng.range(30.0, 200.0), rng.range(30.0, 200.0), rng.range(30.0, 200.0)],
-        Background::Clutter => [rng.range(60.0, 200.0), rng.range(60.0, 200.0), rng.range(60.0, 200.0)],
+        Background::Plain => [
+            rng.range(20.0, 230.0),
+            rng.range(20.0, 230.0),
+            rng.range(20.0, 230.0),
+        ],
+        Background::Wood => [
+            rng.range(110.0, 190.0),
+            rng.range(70.0, 130.0),
+            rng.range(30.0, 80.0),
+        ],
+        Background::Fabric => [
+            rng.range(30.0, 200.0),
+            rng.range(30.0, 200.0),
+            rng.range(30.0, 200.0),
+        ],
+        Background::Clutter => [
+            rng.range(60.0, 200.0),
+            rng.range(60.0, 200.0),
+            rng.range(60.0, 200.0),
+        ],
         Background::WhiteOnWhite => {
             let g = rng.range(200.0, 225.0);
             [g, g + rng.range(-3.0, 3.0), g + rng.range(-5.0, 2.0)]
@@ -211,14 +256,21 @@ fn background(rng: &mut Rng, kind: Background, w: usize, h: usize) -> Vec<f32> {
     };
     let angle = rng.range(0.0, std::f64::consts::PI);
     let (ca, sa) = (angle.cos(), angle.sin());
-    let (f1, f2, wobble) = (rng.range(0.01, 0.05), rng.range(0.002, 0.01), rng.range(5.0, 25.0));
+    let (f1, f2, wobble) = (
+        rng.range(0.01, 0.05),
+        rng.range(0.002, 0.01),
+        rng.range(5.0, 25.0),
+    );
     let weave = rng.range(0.15, 0.45);
     for y in 0..h {
         for x in 0..w {
             let (fx, fy) = (x as f64, y as f64);
             let (u, v) = (fx * ca + fy * sa, -fx * sa + fy * ca);
             let m = match kind {
-                Background::Wood => 1.0 + 0.12 * ((v + wobble * (u * f2).sin()) * f1).sin() + 0.05 * ((v * f1 * 3.1).sin()),
+                Background::Wood => {
+                    1.0 + 0.12 * ((v + wobble * (u * f2).sin()) * f1).sin()
+                        + 0.05 * ((v * f1 * 3.1).sin())
+                }
                 Background::Fabric => 1.0 + 0.08 * ((u * weave).sin() * (v * weave).sin()),
                 _ => 1.0 + 0.03 * ((u * f2).sin()),
             };
@@ -230,13 +282,27 @@ fn background(rng: &mut Rng, kind: Background, w: usize, h: usize) -> Vec<f32> {
     }
     if kind == Background::Clutter {
         for _ in 0..rng.int(8, 16) {
-            let color = [rng.range(0.0, 255.0), rng.range(0.0, 255.0), rng.range(0.0, 255.0)];
+            let color = [
+                rng.range(0.0, 255.0),
+                rng.range(0.0, 255.0),
+                rng.range(0.0, 255.0),
+            ];
             let centre = Point::new(rng.range(0.0, w as f64), rng.range(0.0, h as f64));
             let size = rng.range(0.03, 0.25) * w.min(h) as f64;
             // Shapes that are not document-shaped: round things, squares, long strips.
-            let aspect = if rng.chance(0.5) { rng.range(1.0, 1.08) } else { rng.range(3.0, 8.0) };
+            let aspect = if rng.chance(0.5) {
+                rng.range(1.0, 1.08)
+            } else {
+                rng.range(3.0, 8.0)
+            };
             if rng.chance(0.4) {
-                fill_polygon(&mut buf, w, h, &ellipse_polygon(centre, size, size / aspect.min(1.6)), color);
+                fill_polygon(
+                    &mut buf,
+                    w,
+                    h,
+                    &ellipse_polygon(centre, size, size / aspect.min(1.6)),
+                    color,
+                );
             } else {
                 let rot = rng.range(0.0, 180.0);
                 let q = rect_quad(centre, size * aspect.sqrt(), size / aspect.sqrt(), rot);
@@ -249,10 +315,12 @@ fn background(rng: &mut Rng, kind: Background, w: usize, h: usize) -> Vec<f32> {
 
 fn rect_quad(centre: Point, long: f64, short: f64, rotation: f64) -> Quad {
     let (s, c) = rotation.to_radians().sin_cos();
-    Quad([(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)].map(|(sx, sy)| {
-        let (x, y) = (sx * long / 2.0, sy * short / 2.0);
-        Point::new(centre.x + x * c - y * s, centre.y + x * s + y * c)
-    }))
+    Quad(
+        [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)].map(|(sx, sy)| {
+            let (x, y) = (sx * long / 2.0, sy * short / 2.0);
+            Point::new(centre.x + x * c - y * s, centre.y + x * s + y * c)
+        }),
+    )
 }
 
 fn ellipse_polygon(centre: Point, rx: f64, ry: f64) -> Vec<Point> {
@@ -293,7 +361,9 @@ fn fill_polygon(buf: &mut [f32], w: usize, h: usize, poly: &[Point], color: [f64
     let (x0, y0, x1, y1) = bounds_of(poly, w, h);
     for y in y0..y1 {
         for x in x0..x1 {
-            let cover = (inside_distance(poly, Point::new(x as f64 + 0.5, y as f64 + 0.5), cw) + 0.5).clamp(0.0, 1.0);
+            let cover = (inside_distance(poly, Point::new(x as f64 + 0.5, y as f64 + 0.5), cw)
+                + 0.5)
+                .clamp(0.0, 1.0);
             if cover > 0.0 {
                 let i = (y * w + x) * 3;
                 for c in 0..3 {
@@ -317,13 +387,31 @@ fn bounds_of(poly: &[Point], w: usize, h: usize) -> (usize, usize, usize, usize)
     )
 }
 
-fn draw_shadow(buf: &mut [f32], w: usize, h: usize, quad: &Quad, offset: Point, softness: f64, strength: f64) {
-    let poly: Vec<Point> = quad.0.iter().map(|p| Point::new(p.x + offset.x, p.y + offset.y)).collect();
+fn draw_shadow(
+    buf: &mut [f32],
+    w: usize,
+    h: usize,
+    quad: &Quad,
+    offset: Point,
+    softness: f64,
+    strength: f64,
+) {
+    let poly: Vec<Point> = quad
+        .0
+        .iter()
+        .map(|p| Point::new(p.x + offset.x, p.y + offset.y))
+        .collect();
     let cw = is_clockwise_on_screen(&poly);
     let grown: Vec<Point> = poly.iter().map(|p| Point::new(p.x, p.y)).collect();
     let (x0, y0, x1, y1) = bounds_of(&grown, w, h);
-    let (x0, y0) = (x0.saturating_sub(softness as usize), y0.saturating_sub(softness as usize));
-    let (x1, y1) = ((x1 + softness as usize).min(w), (y1 + softness as usize).min(h));
+    let (x0, y0) = (
+        x0.saturating_sub(softness as usize),
+        y0.saturating_sub(softness as usize),
+    );
+    let (x1, y1) = (
+        (x1 + softness as usize).min(w),
+        (y1 + softness as usize).min(h),
+    );
     for y in y0..y1 {
         for x in x0..x1 {
             let d = inside_distance(&poly, Point::new(x as f64 + 0.5, y as f64 + 0.5), cw);
@@ -381,7 +469,10 @@ fn sample(img: &RgbaImage, x: f64, y: f64) -> [f64; 4] {
     let mut out = [0f64; 4];
     for (dy, wy) in [(0, 1.0 - fy), (1, fy)] {
         for (dx, wx) in [(0, 1.0 - fx), (1, fx)] {
-            let px = img.get_pixel(((xf as i64) + dx).clamp(0, w - 1) as u32, ((yf as i64) + dy).clamp(0, h - 1) as u32);
+            let px = img.get_pixel(
+                ((xf as i64) + dx).clamp(0, w - 1) as u32,
+                ((yf as i64) + dy).clamp(0, h - 1) as u32,
+            );
             for c in 0..4 {
                 out[c] += f64::from(px[c]) * wx * wy;
             }
@@ -408,7 +499,9 @@ fn apply_lighting(rng: &mut Rng, buf: &mut [f32], w: usize, h: usize, strength: 
 
 fn blur(buf: &mut [f32], w: usize, h: usize, sigma: f32) {
     let radius = (3.0 * sigma).ceil() as isize;
-    let mut kernel: Vec<f32> = (-radius..=radius).map(|i| (-((i * i) as f32) / (2.0 * sigma * sigma)).exp()).collect();
+    let mut kernel: Vec<f32> = (-radius..=radius)
+        .map(|i| (-((i * i) as f32) / (2.0 * sigma * sigma)).exp())
+        .collect();
     let sum: f32 = kernel.iter().sum();
     kernel.iter_mut().for_each(|k| *k /= sum);
     let mut tmp = vec![0f32; buf.len()];

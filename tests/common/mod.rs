@@ -25,13 +25,27 @@ pub fn check_tiny_model(backend: BackendChoice) -> OnnxModel {
     cfg.backend = backend;
     let model = OnnxModel::load(&tiny_model_dir(), &cfg).expect("tiny model loads");
     let outputs = model.run(tiny_input().view()).expect("tiny model runs");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(tiny_model_dir().join("expected.json")).unwrap()).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tiny_model_dir().join("expected.json")).unwrap(),
+    )
+    .unwrap();
     for (name, shape, values) in &outputs {
-        let want: Vec<f64> = expected[name].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-        assert_eq!(shape.iter().product::<usize>(), want.len(), "{name} shape {shape:?}");
+        let want: Vec<f64> = expected[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            want.len(),
+            "{name} shape {shape:?}"
+        );
         for (got, want) in values.iter().zip(&want) {
-            assert!((f64::from(*got) - want).abs() < 1e-4, "{name}: got {got}, want {want}");
+            assert!(
+                (f64::from(*got) - want).abs() < 1e-4,
+                "{name}: got {got}, want {want}"
+            );
         }
     }
     model

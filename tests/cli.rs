@@ -1,0 +1,170 @@
+//! The command line as a user runs it: real files, real process, exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+use docliveness::synth::{passing_scene, render};
+
+fn docliveness() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docliveness"));
+    // No liveness model: the tests must not depend on what is installed.
+    cmd.arg("--models")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/no_models"));
+    cmd.env_remove("ORT_DYLIB_PATH");
+    cmd
+}
+
+fn write_scene(dir: &Path, name: &str, seed: u64) {
+    std::fs::write(
+        dir.join(name),
+        render(&passing_scene(seed, 1920, 1080)).jpeg,
+    )
+    .unwrap();
+}
+
+#[test]
+fn check_json_reports_every_file_and_goes_on_after_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scene(dir.path(), "a.jpg", 60);
+    std::fs::write(dir.path().join("b.jpg"), b"").unwrap();
+    std::fs::create_dir(dir.path().join("nested")).unwrap();
+    write_scene(&dir.path().join("nested"), "c.JPG", 61);
+    std::fs::write(dir.path().join("notes.txt"), b"not picked up from a folder").unwrap();
+
+    let out = docliveness()
+        .args(["check", "--json", "--side", "back"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let good = &lines[0];
+    assert!(good["path"].as_str().unwrap().ends_with("a.jpg"));
+    assert_eq!(good["hasError"], false);
+    assert_eq!(good["error"], serde_json::Value::Null);
+    assert_eq!(good["score"], serde_json::Value::Null);
+    assert_eq!(good["decision"], serde_json::Value::Null);
+    assert_eq!(good["liveness"]["status"], "noModel");
+    assert_eq!(good["image"]["width"], 1920);
+    assert_eq!(good["image"]["orientation"], 1);
+    assert!(good["image"]["jpegQuality"].as_u64().unwrap() >= 70);
+    assert_eq!(good["documents"].as_array().unwrap().len(), 1);
+    assert_eq!(good["documents"][0]["quad"].as_array().unwrap().len(), 4);
+    assert_eq!(good["sessionId"].as_str().unwrap().len(), 36);
+    assert!(good["timingsMs"]["total"].as_f64().unwrap() > 0.0);
+
+    let bad = &lines[1];
+    assert!(bad["path"].as_str().unwrap().ends_with("b.jpg"));
+    assert_eq!(bad["hasError"], true);
+    assert_eq!(bad["error"], "IMAGE_INVALID");
+    assert!(bad["errorDetail"].as_str().unwrap().contains("empty"));
+    assert!(lines[2]["path"].as_str().unwrap().ends_with("c.JPG"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no liveness model"));
+}
+
+#[test]
+fn check_table_and_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scene(dir.path(), "a.jpg", 62);
+    let out = docliveness()
+        .arg("check")
+        .arg(dir.path().join("a.jpg"))
+        .arg(dir.path().join("missing.jpg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("FILE"));
+    assert!(text.contains("ok (no liveness model)"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("missing.jpg") && l.contains("IMAGE_INVALID")),
+        "{text}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let out = docliveness()
+        .args(["check", "--side", "sideways", "x.jpg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = docliveness().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let empty = tempfile::tempdir().unwrap();
+    let out = docliveness()
+        .arg("check")
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no JPEG or PNG"));
+}
+
+#[test]
+fn eval_refuses_unknown_folders_and_reports_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    for label in ["genuine", "screen"] {
+        std::fs::create_dir(dir.path().join(label)).unwrap();
+    }
+    write_scene(&dir.path().join("genuine"), "g.jpg", 63);
+    std::fs::write(dir.path().join("screen/s.jpg"), b"garbage").unwrap();
+
+    let out = docliveness()
+        .args(["eval", "--json", "--side", "back"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["images"]["genuine"], 1);
+    assert_eq!(report["images"]["screen"], 1);
+    assert_eq!(report["errors"]["screen"]["IMAGE_INVALID"], 1);
+    assert_eq!(report["bpcer"], serde_json::Value::Null);
+
+    let out = docliveness()
+        .args(["eval", "--side", "back"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("no liveness model is installed"), "{text}");
+
+    std::fs::create_dir(dir.path().join("scren")).unwrap();
+    let out = docliveness().arg("eval").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scren"));
+}
+
+#[test]
+fn bad_config_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[thresholds]\nfail_below = 0.9\npass_from = 0.5\n").unwrap();
+    write_scene(dir.path(), "a.jpg", 64);
+    let out = docliveness()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("thresholds"));
+}
