@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod eval;
+pub mod review;
 pub mod synth;
 
 pub use config::Config;

@@ -5,6 +5,7 @@ mod check;
 mod evaluate;
 mod files;
 mod progress;
+mod queue;
 
 use std::path::PathBuf;
 
@@ -59,6 +60,15 @@ pub enum Command {
         /// Image files or folders.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+    },
+    /// The review queue: import, export, statistics.
+    Queue {
+        /// The review database (default: the platform data folder).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// What to do with the queue.
+        #[command(subcommand)]
+        command: queue::QueueCommand,
     },
     /// Print the configuration in force (defaults plus --config) as TOML.
     Config,
@@ -122,6 +132,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => {
             let engine = build_engine(config)?;
             check::run(&engine, &paths, side, region, json)
+        }
+        Command::Queue { db, command } => {
+            let db = db.unwrap_or_else(crate::review::default_db_path);
+            let thresholds = config.thresholds;
+            queue::run(command, &db, || build_engine(config), thresholds)
         }
         Command::Config => {
             let text =

@@ -1,0 +1,86 @@
+//! The database schema as numbered migrations, applied in order and recorded in
+//! `PRAGMA user_version`. A migration is never edited once released; changes are new ones.
+
+/// Migrations; index + 1 is the schema version each one produces.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: cases, sides, append-only decisions, audit log.
+    r#"
+    CREATE TABLE cases (
+        id               INTEGER PRIMARY KEY,
+        origin           TEXT NOT NULL CHECK (origin IN ('console', 'api', 'cli')),
+        session_id       TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        score            REAL,
+        route            TEXT CHECK (route IN ('pass', 'review', 'fail')),
+        error_code       TEXT,
+        model_version    TEXT,
+        -- Claim of a reviewer, valid until claim_expires_at.
+        claimed_by       TEXT,
+        claim_expires_at TEXT,
+        -- The decision in force (NULL while open): derived from the decisions table in
+        -- the same transaction as every decision, kept here so filters need no join.
+        decision_id      INTEGER REFERENCES decisions(id),
+        verdict          TEXT,
+        attack_type      TEXT,
+        decided_by       TEXT,
+        decided_at       TEXT
+    );
+    CREATE INDEX cases_open_score ON cases (decision_id, score);
+    CREATE INDEX cases_created ON cases (created_at);
+    CREATE INDEX cases_score ON cases (score);
+    CREATE INDEX cases_origin ON cases (origin, created_at);
+    CREATE INDEX cases_error ON cases (error_code, created_at);
+    CREATE INDEX cases_verdict ON cases (verdict, decided_at);
+    CREATE INDEX cases_reviewer ON cases (decided_by, decided_at);
+
+    CREATE TABLE sides (
+        id            INTEGER PRIMARY KEY,
+        case_id       INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        side          TEXT NOT NULL CHECK (side IN ('front', 'back')),
+        image_sha256  TEXT NOT NULL,
+        image_size    INTEGER NOT NULL,
+        jpeg_quality  INTEGER,
+        analysis      TEXT NOT NULL,
+        image_purged_at TEXT,
+        UNIQUE (case_id, side)
+    );
+    CREATE INDEX sides_image ON sides (image_sha256);
+
+    -- Append-only: a correction or an undo is a new row naming the row it supersedes.
+    CREATE TABLE decisions (
+        id          INTEGER PRIMARY KEY,
+        case_id     INTEGER NOT NULL REFERENCES cases(id),
+        kind        TEXT NOT NULL CHECK (kind IN ('decide', 'undo')),
+        reviewer    TEXT NOT NULL,
+        verdict     TEXT CHECK (verdict IN ('genuine', 'attack')),
+        attack_type TEXT CHECK (attack_type IN ('screen', 'print', 'digital', 'other')),
+        reason      TEXT,
+        note        TEXT,
+        decided_at  TEXT NOT NULL,
+        supersedes  INTEGER REFERENCES decisions(id),
+        -- For an undo: the decision back in force (NULL = the case is open again).
+        restores    INTEGER REFERENCES decisions(id)
+    );
+    CREATE INDEX decisions_case ON decisions (case_id, id);
+    CREATE INDEX decisions_reviewer ON decisions (reviewer, decided_at);
+    CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+    CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+
+    CREATE TABLE audit_log (
+        id       INTEGER PRIMARY KEY,
+        case_id  INTEGER REFERENCES cases(id),
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        detail   TEXT,
+        at       TEXT NOT NULL
+    );
+    CREATE INDEX audit_case ON audit_log (case_id, id);
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,252 @@
+//! The review queue's records: cases, decisions, filters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Decision, ErrorCode};
+
+/// Which surface filed a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The review console (spot checks and intake).
+    Console,
+    /// The HTTP API.
+    Api,
+    /// The command line (`queue import`).
+    Cli,
+}
+
+/// A reviewer's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// A real document in front of the camera.
+    Genuine,
+    /// A presentation attack.
+    Attack,
+}
+
+/// Kind of presentation attack a reviewer saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AttackType {
+    /// Photo of a screen.
+    Screen,
+    /// Photo of a printed copy.
+    Print,
+    /// Digital image, scan or screenshot.
+    Digital,
+    /// Anything else (a mask, a model, a collage…).
+    Other,
+}
+
+macro_rules! text_enum {
+    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            /// The value as stored in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),+ }
+            }
+            /// Parses the stored value.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)+ _ => None }
+            }
+        }
+    };
+}
+text_enum!(Origin { Console => "console", Api => "api", Cli => "cli" });
+text_enum!(Verdict { Genuine => "genuine", Attack => "attack" });
+text_enum!(AttackType { Screen => "screen", Print => "print", Digital => "digital", Other => "other" });
+
+/// Stored text of a route.
+pub fn route_str(d: Decision) -> &'static str {
+    match d {
+        Decision::Pass => "pass",
+        Decision::Review => "review",
+        Decision::Fail => "fail",
+    }
+}
+
+/// Route from its stored text.
+pub fn parse_route(s: &str) -> Option<Decision> {
+    match s {
+        "pass" => Some(Decision::Pass),
+        "review" => Some(Decision::Review),
+        "fail" => Some(Decision::Fail),
+        _ => None,
+    }
+}
+
+/// Parses a stored error code.
+pub fn parse_error_code(s: &str) -> Option<ErrorCode> {
+    ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+}
+
+/// One case of the queue with the decision in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewCase {
+    /// Case number.
+    pub id: i64,
+    /// Surface that filed it.
+    pub origin: Origin,
+    /// The client's session id (or one made for it).
+    pub session_id: String,
+    /// When it was filed (RFC 3339, UTC).
+    pub created_at: String,
+    /// Overall score (the lower of the sides), if scored.
+    pub score: Option<f64>,
+    /// The model's route of the score.
+    pub route: Option<Decision>,
+    /// Error code, if the check raised one.
+    pub error_code: Option<ErrorCode>,
+    /// Liveness model version.
+    pub model_version: Option<String>,
+    /// Reviewer holding the case, while the claim lasts.
+    pub claimed_by: Option<String>,
+    /// When the claim ends.
+    pub claim_expires_at: Option<String>,
+    /// The decision in force, if decided.
+    pub decision_id: Option<i64>,
+    /// Verdict in force.
+    pub verdict: Option<Verdict>,
+    /// Attack type in force.
+    pub attack_type: Option<AttackType>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<String>,
+}
+
+impl ReviewCase {
+    /// True while no decision is in force.
+    pub fn is_open(&self) -> bool {
+        self.decision_id.is_none()
+    }
+}
+
+/// One side's stored record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredSide {
+    /// `front` or `back`.
+    pub side: crate::engine::Side,
+    /// SHA-256 of the image bytes (hex).
+    pub image_sha256: String,
+    /// Size of the image in bytes.
+    pub image_size: u64,
+    /// Estimated JPEG quality.
+    pub jpeg_quality: Option<u8>,
+    /// The engine's analysis of this side.
+    pub analysis: crate::engine::Analysis,
+    /// Set when retention removed the image file.
+    pub image_purged_at: Option<String>,
+}
+
+/// A row of the append-only decisions table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionRecord {
+    /// Row id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// True for an undo row.
+    pub is_undo: bool,
+    /// Reviewer.
+    pub reviewer: String,
+    /// Verdict (none for an undo).
+    pub verdict: Option<Verdict>,
+    /// Attack type.
+    pub attack_type: Option<AttackType>,
+    /// Reason picked from the list.
+    pub reason: Option<String>,
+    /// Free text.
+    pub note: Option<String>,
+    /// When.
+    pub decided_at: String,
+    /// The row this one supersedes.
+    pub supersedes: Option<i64>,
+}
+
+/// What a reviewer decided.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewDecision {
+    /// Reviewer name.
+    pub reviewer: String,
+    /// Verdict.
+    pub verdict: Option<Verdict>,
+    /// Attack type (with `Verdict::Attack`).
+    pub attack_type: Option<AttackType>,
+    /// Reason.
+    pub reason: Option<String>,
+    /// Free-text note.
+    pub note: Option<String>,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Row id.
+    pub id: i64,
+    /// The case, if the action concerned one.
+    pub case_id: Option<i64>,
+    /// Who.
+    pub actor: String,
+    /// What (`filed`, `claimed`, `released`, `decided`, `undone`, `purged`).
+    pub action: String,
+    /// Details (JSON).
+    pub detail: Option<String>,
+    /// When.
+    pub at: String,
+}
+
+/// Which cases a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// No decision in force.
+    #[default]
+    Open,
+    /// A decision in force.
+    Decided,
+    /// Both.
+    All,
+}
+
+/// Order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SortOrder {
+    /// Lowest score first (the most suspicious).
+    #[default]
+    ScoreAscending,
+    /// Highest score first.
+    ScoreDescending,
+    /// Oldest first (first in, first out).
+    OldestFirst,
+    /// Newest first.
+    NewestFirst,
+}
+
+/// Filters of a listing; `None` means "any".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CaseFilter {
+    /// Open, decided or all.
+    pub status: Status,
+    /// Lowest score (inclusive).
+    pub score_min: Option<f64>,
+    /// Highest score (exclusive).
+    pub score_max: Option<f64>,
+    /// Filing surface.
+    pub origin: Option<Origin>,
+    /// Filed at or after (RFC 3339).
+    pub created_from: Option<String>,
+    /// Filed before (RFC 3339).
+    pub created_to: Option<String>,
+    /// Error code.
+    pub error_code: Option<ErrorCode>,
+    /// Decided by.
+    pub reviewer: Option<String>,
+    /// Verdict in force.
+    pub verdict: Option<Verdict>,
+}
