@@ -61,3 +61,46 @@ pub fn models_with_tiny_liveness() -> tempfile::TempDir {
     }
     dir
 }
+
+/// A plain analysis with the given score and error, for filing cases in store tests.
+pub fn analysis(score: Option<f64>, error: Option<docliveness::engine::ErrorCode>) -> docliveness::engine::Analysis {
+    use docliveness::engine::*;
+    Analysis {
+        side: Side::Front,
+        region: Region::Document,
+        image: None,
+        invalid_reason: None,
+        documents: Vec::new(),
+        portrait: PortraitCheck::NotApplicable,
+        error,
+        score,
+        decision: score.map(|s| route(s, &docliveness::config::Thresholds::default())),
+        attack_scores: None,
+        evidence: None,
+        liveness: if score.is_some() { LivenessStatus::Scored } else { LivenessStatus::NotScored },
+        model_version: Some("test-model".into()),
+        backend: Some("tract".into()),
+        timings_ms: Timings::default(),
+    }
+}
+
+/// Files one single-sided case with `image` bytes.
+pub fn file(
+    store: &mut docliveness::review::Store,
+    origin: docliveness::review::Origin,
+    image: &[u8],
+    score: Option<f64>,
+    error: Option<docliveness::engine::ErrorCode>,
+) -> i64 {
+    let a = analysis(score, error);
+    let case = docliveness::review::NewCase {
+        origin,
+        session_id: format!("session-{}", image.len()),
+        sides: vec![docliveness::review::NewSide {
+            side: docliveness::engine::Side::Front,
+            image,
+            analysis: &a,
+        }],
+    };
+    store.file_case(&case, &docliveness::config::Thresholds::default()).expect("case filed")
+}
