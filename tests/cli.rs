@@ -168,3 +168,126 @@ fn bad_config_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("thresholds"));
 }
+
+#[test]
+fn queue_import_export_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    write_scene(&photos, "a.jpg", 65);
+    write_scene(&photos, "b.jpg", 66);
+    std::fs::write(photos.join("broken.jpg"), b"\xFF\xD8 not really").unwrap();
+    let db = dir.path().join("queue/review.db");
+
+    // Without a model nothing is in the review band; the command says so.
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["import"])
+        .arg(&photos)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("3 images analysed, 0 filed"), "{text}");
+    assert!(text.contains("--all"), "{text}");
+
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["import", "--all", "--side", "back"])
+        .arg(&photos)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("3 images analysed, 3 filed")
+    );
+
+    let csv = dir.path().join("cases.csv");
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["export", "--format", "csv", "--out"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].starts_with("id,origin,session_id"));
+    assert!(lines.iter().any(|l| l.contains("IMAGE_INVALID")));
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains(",cli,") && l.contains(",open,"))
+    );
+
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["export", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["status"], "open");
+    assert_eq!(rows[0]["origin"], "cli");
+
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["stats", "--json"])
+        .output()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["cases"], 3);
+    assert_eq!(stats["open"], 3);
+    assert_eq!(stats["errors"]["IMAGE_INVALID"], 1);
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["stats"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("cases 3  open 3")
+    );
+
+    // A file that is not a database is refused and left alone.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "keep me").unwrap();
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&notes)
+        .arg("stats")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a docliveness review database"));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "keep me");
+}

@@ -34,8 +34,16 @@ fn filing_keeps_score_route_sides_and_image() {
         origin: Origin::Api,
         session_id: "bbbf9002".into(),
         sides: vec![
-            NewSide { side: Side::Front, image: b"front bytes", analysis: &a },
-            NewSide { side: Side::Back, image: b"back bytes", analysis: &b },
+            NewSide {
+                side: Side::Front,
+                image: b"front bytes",
+                analysis: &a,
+            },
+            NewSide {
+                side: Side::Back,
+                image: b"back bytes",
+                analysis: &b,
+            },
         ],
     };
     let id = store.file_case(&case, &Thresholds::default()).unwrap();
@@ -49,12 +57,24 @@ fn filing_keeps_score_route_sides_and_image() {
     assert_eq!(sides.len(), 2);
     assert_eq!(sides[0].side, Side::Front);
     assert_eq!(sides[0].analysis, a);
-    assert_eq!(store.images().get(&sides[1].image_sha256).unwrap(), b"back bytes");
+    assert_eq!(
+        store.images().get(&sides[1].image_sha256).unwrap(),
+        b"back bytes"
+    );
     assert_eq!(store.history(id).unwrap()[0].action, "filed");
 
-    let err = common::file(&mut store, Origin::Cli, b"x", None, Some(ErrorCode::DocumentCropped));
+    let err = common::file(
+        &mut store,
+        Origin::Cli,
+        b"x",
+        None,
+        Some(ErrorCode::DocumentCropped),
+    );
     let c = store.case(err).unwrap();
-    assert_eq!((c.score, c.route, c.error_code), (None, None, Some(ErrorCode::DocumentCropped)));
+    assert_eq!(
+        (c.score, c.route, c.error_code),
+        (None, None, Some(ErrorCode::DocumentCropped))
+    );
 }
 
 #[test]
@@ -63,15 +83,31 @@ fn claims_decisions_corrections_and_undo() {
     let id = common::file(&mut store, Origin::Console, b"img", Some(0.35), None);
     store.claim(id, "alice", Duration::from_secs(600)).unwrap();
     // Bob cannot take or decide a case Alice holds.
-    assert!(matches!(store.claim(id, "bob", Duration::from_secs(600)), Err(StoreError::ClaimedByOther { .. })));
-    let err = store.decide(id, &decision("bob", Verdict::Genuine, None), None).unwrap_err();
+    assert!(matches!(
+        store.claim(id, "bob", Duration::from_secs(600)),
+        Err(StoreError::ClaimedByOther { .. })
+    ));
+    let err = store
+        .decide(id, &decision("bob", Verdict::Genuine, None), None)
+        .unwrap_err();
     assert!(err.to_string().contains("alice"), "{err}");
 
     let first = store
-        .decide(id, &decision("alice", Verdict::Attack, Some(AttackType::Screen)), Some(None))
+        .decide(
+            id,
+            &decision("alice", Verdict::Attack, Some(AttackType::Screen)),
+            Some(None),
+        )
         .unwrap();
     let c = store.case(id).unwrap();
-    assert_eq!((c.verdict, c.attack_type, c.decided_by.as_deref()), (Some(Verdict::Attack), Some(AttackType::Screen), Some("alice")));
+    assert_eq!(
+        (c.verdict, c.attack_type, c.decided_by.as_deref()),
+        (
+            Some(Verdict::Attack),
+            Some(AttackType::Screen),
+            Some("alice")
+        )
+    );
     assert_eq!(c.claimed_by, None, "deciding releases the claim");
 
     // Bob saw the case open; it was decided since, so his decision is refused.
@@ -79,7 +115,13 @@ fn claims_decisions_corrections_and_undo() {
     assert!(matches!(stale, Err(StoreError::Conflict { .. })));
 
     // A correction supersedes; it does not overwrite.
-    let second = store.decide(id, &decision("bob", Verdict::Genuine, None), Some(Some(first.id))).unwrap();
+    let second = store
+        .decide(
+            id,
+            &decision("bob", Verdict::Genuine, None),
+            Some(Some(first.id)),
+        )
+        .unwrap();
     assert_eq!(second.supersedes, Some(first.id));
     assert_eq!(store.case(id).unwrap().verdict, Some(Verdict::Genuine));
 
@@ -89,13 +131,24 @@ fn claims_decisions_corrections_and_undo() {
     assert_eq!(store.case(id).unwrap().decision_id, Some(first.id));
     store.undo(id, "bob").unwrap();
     assert!(store.case(id).unwrap().is_open());
-    assert!(matches!(store.undo(id, "bob"), Err(StoreError::NothingToUndo(_))));
+    assert!(matches!(
+        store.undo(id, "bob"),
+        Err(StoreError::NothingToUndo(_))
+    ));
 
     let rows = store.decisions(id).unwrap();
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[0], first, "the first decision row is unchanged");
-    let actions: Vec<String> = store.history(id).unwrap().into_iter().map(|e| e.action).collect();
-    assert_eq!(actions, ["filed", "claimed", "decided", "decided", "undone", "undone"]);
+    let actions: Vec<String> = store
+        .history(id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["filed", "claimed", "decided", "decided", "undone", "undone"]
+    );
 }
 
 #[test]
@@ -103,15 +156,27 @@ fn invalid_decisions_are_refused() {
     let (_dir, mut store) = open();
     let id = common::file(&mut store, Origin::Console, b"img", Some(0.3), None);
     let bad = [
-        NewDecision { reviewer: "a".into(), ..NewDecision::default() },
+        NewDecision {
+            reviewer: "a".into(),
+            ..NewDecision::default()
+        },
         decision("a", Verdict::Genuine, Some(AttackType::Print)),
         decision("a", Verdict::Attack, None),
         decision(" ", Verdict::Genuine, None),
     ];
     for d in bad {
-        assert!(matches!(store.decide(id, &d, None), Err(StoreError::InvalidDecision(_))), "{d:?}");
+        assert!(
+            matches!(
+                store.decide(id, &d, None),
+                Err(StoreError::InvalidDecision(_))
+            ),
+            "{d:?}"
+        );
     }
-    assert!(matches!(store.decide(999, &decision("a", Verdict::Genuine, None), None), Err(StoreError::NoSuchCase(999))));
+    assert!(matches!(
+        store.decide(999, &decision("a", Verdict::Genuine, None), None),
+        Err(StoreError::NoSuchCase(999))
+    ));
     assert!(store.case(id).unwrap().is_open());
 }
 
@@ -125,7 +190,14 @@ fn leases_expire() {
     store.set_now(Some(t0 + chrono::Duration::minutes(5)));
     assert!(store.claim(id, "bob", Duration::from_secs(600)).is_err());
     store.set_now(Some(t0 + chrono::Duration::minutes(11)));
-    assert_eq!(store.claim(id, "bob", Duration::from_secs(600)).unwrap().claimed_by.as_deref(), Some("bob"));
+    assert_eq!(
+        store
+            .claim(id, "bob", Duration::from_secs(600))
+            .unwrap()
+            .claimed_by
+            .as_deref(),
+        Some("bob")
+    );
 }
 
 #[test]
@@ -134,12 +206,19 @@ fn decisions_cannot_be_rewritten_in_the_database() {
     let path = dir.path().join("review.db");
     let mut store = Store::open(&path).unwrap();
     let id = common::file(&mut store, Origin::Console, b"img", Some(0.3), None);
-    store.decide(id, &decision("alice", Verdict::Genuine, None), None).unwrap();
+    store
+        .decide(id, &decision("alice", Verdict::Genuine, None), None)
+        .unwrap();
     let raw = rusqlite::Connection::open(&path).unwrap();
-    let err = raw.execute("UPDATE decisions SET verdict = 'attack'", []).unwrap_err();
+    let err = raw
+        .execute("UPDATE decisions SET verdict = 'attack'", [])
+        .unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
     assert!(raw.execute("DELETE FROM decisions", []).is_err());
-    assert!(raw.execute("UPDATE audit_log SET actor = 'mallory'", []).is_err());
+    assert!(
+        raw.execute("UPDATE audit_log SET actor = 'mallory'", [])
+            .is_err()
+    );
 }
 
 #[test]
@@ -150,30 +229,99 @@ fn filters_sorting_and_pages() {
         let origin = [Origin::Console, Origin::Api, Origin::Cli][i as usize % 3];
         let error = (i % 10 == 9).then_some(ErrorCode::DocumentTooSmall);
         let score = error.is_none().then(|| 0.25 + f64::from(i) * 0.005);
-        ids.push(common::file(&mut store, origin, format!("image {i}").as_bytes(), score, error));
+        ids.push(common::file(
+            &mut store,
+            origin,
+            format!("image {i}").as_bytes(),
+            score,
+            error,
+        ));
     }
     for &id in &ids[..6] {
-        store.decide(id, &decision("alice", Verdict::Attack, Some(AttackType::Print)), None).unwrap();
+        store
+            .decide(
+                id,
+                &decision("alice", Verdict::Attack, Some(AttackType::Print)),
+                None,
+            )
+            .unwrap();
     }
     let count = |f: CaseFilter| store.count(&f).unwrap();
-    assert_eq!(count(CaseFilter { status: Status::All, ..Default::default() }), 40);
+    assert_eq!(
+        count(CaseFilter {
+            status: Status::All,
+            ..Default::default()
+        }),
+        40
+    );
     assert_eq!(count(CaseFilter::default()), 34);
-    assert_eq!(count(CaseFilter { status: Status::Decided, ..Default::default() }), 6);
-    assert_eq!(count(CaseFilter { status: Status::All, origin: Some(Origin::Api), ..Default::default() }), 13);
-    assert_eq!(count(CaseFilter { status: Status::All, error_code: Some(ErrorCode::DocumentTooSmall), ..Default::default() }), 4);
-    assert_eq!(count(CaseFilter { status: Status::All, reviewer: Some("alice".into()), ..Default::default() }), 6);
-    assert_eq!(count(CaseFilter { status: Status::All, verdict: Some(Verdict::Attack), ..Default::default() }), 6);
-    let band = CaseFilter { status: Status::All, score_min: Some(0.3), score_max: Some(0.4), ..Default::default() };
-    assert!(store.list(&band, SortOrder::ScoreAscending, 100, 0).unwrap().iter().all(|c| (0.3..0.4).contains(&c.score.unwrap())));
+    assert_eq!(
+        count(CaseFilter {
+            status: Status::Decided,
+            ..Default::default()
+        }),
+        6
+    );
+    assert_eq!(
+        count(CaseFilter {
+            status: Status::All,
+            origin: Some(Origin::Api),
+            ..Default::default()
+        }),
+        13
+    );
+    assert_eq!(
+        count(CaseFilter {
+            status: Status::All,
+            error_code: Some(ErrorCode::DocumentTooSmall),
+            ..Default::default()
+        }),
+        4
+    );
+    assert_eq!(
+        count(CaseFilter {
+            status: Status::All,
+            reviewer: Some("alice".into()),
+            ..Default::default()
+        }),
+        6
+    );
+    assert_eq!(
+        count(CaseFilter {
+            status: Status::All,
+            verdict: Some(Verdict::Attack),
+            ..Default::default()
+        }),
+        6
+    );
+    let band = CaseFilter {
+        status: Status::All,
+        score_min: Some(0.3),
+        score_max: Some(0.4),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list(&band, SortOrder::ScoreAscending, 100, 0)
+            .unwrap()
+            .iter()
+            .all(|c| (0.3..0.4).contains(&c.score.unwrap()))
+    );
 
-    let all = CaseFilter { status: Status::All, ..Default::default() };
-    let by_score = store.list(&all, SortOrder::ScoreDescending, 100, 0).unwrap();
+    let all = CaseFilter {
+        status: Status::All,
+        ..Default::default()
+    };
+    let by_score = store
+        .list(&all, SortOrder::ScoreDescending, 100, 0)
+        .unwrap();
     assert!(by_score.windows(2).all(|w| w[0].score >= w[1].score));
     let p1 = store.list(&all, SortOrder::OldestFirst, 15, 0).unwrap();
     let p2 = store.list(&all, SortOrder::OldestFirst, 15, 15).unwrap();
     let p3 = store.list(&all, SortOrder::OldestFirst, 15, 30).unwrap();
     assert_eq!((p1.len(), p2.len(), p3.len()), (15, 15, 10));
-    let seen: std::collections::BTreeSet<i64> = p1.iter().chain(&p2).chain(&p3).map(|c| c.id).collect();
+    let seen: std::collections::BTreeSet<i64> =
+        p1.iter().chain(&p2).chain(&p3).map(|c| c.id).collect();
     assert_eq!(seen.len(), 40);
     let newest = store.list(&all, SortOrder::NewestFirst, 1, 0).unwrap();
     assert_eq!(newest[0].id, *ids.last().unwrap());
@@ -184,73 +332,56 @@ fn hundred_thousand_cases_filter_through_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("review.db");
     let store = Store::open(&path).unwrap();
-    let generated = generate_cases(&path, 100_000);
-    let open_band = CaseFilter { score_min: Some(0.25), score_max: Some(0.5), ..Default::default() };
-    let page = store.list(&open_band, SortOrder::ScoreAscending, 50, 0).unwrap();
+    let generated = docliveness::synth::queue::fill_queue(&path, 100_000, 99).unwrap();
+    let open_band = CaseFilter {
+        score_min: Some(0.25),
+        score_max: Some(0.5),
+        ..Default::default()
+    };
+    let page = store
+        .list(&open_band, SortOrder::ScoreAscending, 50, 0)
+        .unwrap();
     assert_eq!(page.len(), 50);
-    assert!(page.iter().all(|c| c.is_open() && (0.25..0.5).contains(&c.score.unwrap())));
+    assert!(
+        page.iter()
+            .all(|c| c.is_open() && (0.25..0.5).contains(&c.score.unwrap()))
+    );
     assert!(page.windows(2).all(|w| w[0].score <= w[1].score));
-    assert_eq!(store.count(&open_band).unwrap(), generated.open_band);
+    assert_eq!(store.count(&open_band).unwrap(), generated.open_in_band);
     // Speed is measured in `cargo bench --bench review_queue`; here, that the filters the
     // queue view uses are answered from an index rather than by reading every row.
     for (filter, order) in [
         (open_band.clone(), SortOrder::ScoreAscending),
-        (CaseFilter { origin: Some(Origin::Api), ..Default::default() }, SortOrder::OldestFirst),
-        (CaseFilter { status: Status::All, error_code: Some(ErrorCode::DocumentCropped), ..Default::default() }, SortOrder::NewestFirst),
-        (CaseFilter { status: Status::Decided, reviewer: Some("alice".into()), ..Default::default() }, SortOrder::NewestFirst),
+        (
+            CaseFilter {
+                origin: Some(Origin::Api),
+                ..Default::default()
+            },
+            SortOrder::OldestFirst,
+        ),
+        (
+            CaseFilter {
+                status: Status::All,
+                error_code: Some(ErrorCode::DocumentCropped),
+                ..Default::default()
+            },
+            SortOrder::NewestFirst,
+        ),
+        (
+            CaseFilter {
+                status: Status::Decided,
+                reviewer: Some("alice".into()),
+                ..Default::default()
+            },
+            SortOrder::NewestFirst,
+        ),
     ] {
         let plan = store.explain_list(&filter, order).unwrap();
-        assert!(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"), "{filter:?}: {plan}");
+        assert!(
+            plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"),
+            "{filter:?}: {plan}"
+        );
     }
-}
-
-struct Generated {
-    open_band: u64,
-}
-
-/// Inserts `n` cases straight through SQL in one transaction (filing 100k through the
-/// store one by one would only measure fsync).
-fn generate_cases(path: &std::path::Path, n: u32) -> Generated {
-    let mut conn = rusqlite::Connection::open(path).unwrap();
-    // Decided rows point at decision ids that are not generated; only the case columns
-    // matter for the queue's filters.
-    conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
-    let tx = conn.transaction().unwrap();
-    let mut open_band = 0;
-    {
-        let mut stmt = tx
-            .prepare(
-                "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, decision_id, verdict, decided_by, decided_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .unwrap();
-        let mut rng = docliveness::synth::Rng::new(99);
-        for i in 0..n {
-            let origin = ["console", "api", "cli"][i as usize % 3];
-            let error = (i % 17 == 0).then_some("DOCUMENT_CROPPED");
-            let score = error.is_none().then(|| rng.unit());
-            let decided = i % 4 == 0;
-            if !decided && score.is_some_and(|s| (0.25..0.5).contains(&s)) {
-                open_band += 1;
-            }
-            let created = format!("2026-{:02}-{:02}T{:02}:00:00.000Z", 1 + i % 12, 1 + i % 28, i % 24);
-            stmt.execute(rusqlite::params![
-                origin,
-                format!("s{i}"),
-                created,
-                score,
-                score.map(|s| if s < 0.25 { "fail" } else if s < 0.5 { "review" } else { "pass" }),
-                error,
-                decided.then_some(i64::from(i)),
-                decided.then_some("genuine"),
-                decided.then_some(if i % 8 == 0 { "alice" } else { "bob" }),
-                decided.then_some(created.clone()),
-            ])
-            .unwrap();
-        }
-    }
-    tx.commit().unwrap();
-    Generated { open_band }
 }
 
 #[test]
@@ -258,20 +389,46 @@ fn images_are_shared_and_retention_keeps_what_is_still_needed() {
     let (_dir, mut store) = open();
     let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
     store.set_now(Some(t0));
-    let old = common::file(&mut store, Origin::Console, b"shared image", Some(0.3), None);
+    let old = common::file(
+        &mut store,
+        Origin::Console,
+        b"shared image",
+        Some(0.3),
+        None,
+    );
     let only_old = common::file(&mut store, Origin::Console, b"old image", Some(0.3), None);
-    store.decide(old, &decision("alice", Verdict::Genuine, None), None).unwrap();
-    store.decide(only_old, &decision("alice", Verdict::Genuine, None), None).unwrap();
+    store
+        .decide(old, &decision("alice", Verdict::Genuine, None), None)
+        .unwrap();
+    store
+        .decide(only_old, &decision("alice", Verdict::Genuine, None), None)
+        .unwrap();
     store.set_now(Some(t0 + chrono::Duration::days(40)));
     let still_open = common::file(&mut store, Origin::Api, b"shared image", Some(0.3), None);
     let sides = |s: &Store, id| s.sides(id).unwrap()[0].clone();
-    assert_eq!(sides(&store, old).image_sha256, sides(&store, still_open).image_sha256);
+    assert_eq!(
+        sides(&store, old).image_sha256,
+        sides(&store, still_open).image_sha256
+    );
 
     let report = store.purge_images(30, "retention").unwrap();
-    assert_eq!(report.images_removed, 1, "only the image no open case needs");
+    assert_eq!(
+        report.images_removed, 1,
+        "only the image no open case needs"
+    );
     assert!(sides(&store, only_old).image_purged_at.is_some());
-    assert!(store.images().get(&sides(&store, only_old).image_sha256).is_err());
-    assert!(store.images().get(&sides(&store, still_open).image_sha256).is_ok());
+    assert!(
+        store
+            .images()
+            .get(&sides(&store, only_old).image_sha256)
+            .is_err()
+    );
+    assert!(
+        store
+            .images()
+            .get(&sides(&store, still_open).image_sha256)
+            .is_ok()
+    );
     // The decision and the analysis stay.
     assert_eq!(store.decisions(only_old).unwrap().len(), 1);
     assert_eq!(sides(&store, only_old).analysis.score, Some(0.3));
@@ -281,7 +438,11 @@ fn images_are_shared_and_retention_keeps_what_is_still_needed() {
 fn foreign_and_newer_files_are_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let garbage = dir.path().join("notes.db");
-    std::fs::write(&garbage, b"these are my notes, not a database, please keep them").unwrap();
+    std::fs::write(
+        &garbage,
+        b"these are my notes, not a database, please keep them",
+    )
+    .unwrap();
     let before = std::fs::read(&garbage).unwrap();
     let err = Store::open(&garbage).unwrap_err();
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
@@ -291,11 +452,15 @@ fn foreign_and_newer_files_are_refused_untouched() {
     let newer = dir.path().join("newer.db");
     {
         let conn = rusqlite::Connection::open(&newer).unwrap();
-        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;").unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;")
+            .unwrap();
     }
     let before = std::fs::read(&newer).unwrap();
     let err = Store::open(&newer).unwrap_err();
-    assert!(matches!(err, StoreError::NewerSchema { found: 999, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 999, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade"));
     assert_eq!(std::fs::read(&newer).unwrap(), before);
 
@@ -304,7 +469,13 @@ fn foreign_and_newer_files_are_refused_untouched() {
     {
         let mut store = Store::open(&damaged).unwrap();
         for i in 0..300 {
-            common::file(&mut store, Origin::Cli, format!("img {i}").as_bytes(), Some(0.3), None);
+            common::file(
+                &mut store,
+                Origin::Cli,
+                format!("img {i}").as_bytes(),
+                Some(0.3),
+                None,
+            );
         }
     }
     let mut bytes = std::fs::read(&damaged).unwrap();
@@ -312,7 +483,10 @@ fn foreign_and_newer_files_are_refused_untouched() {
     bytes[mid..mid + 4096].fill(0xA5);
     std::fs::write(&damaged, &bytes).unwrap();
     let err = Store::open(&damaged).unwrap_err();
-    assert!(matches!(err, StoreError::Corrupt { .. } | StoreError::Sqlite(_)), "{err}");
+    assert!(
+        matches!(err, StoreError::Corrupt { .. } | StoreError::Sqlite(_)),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&damaged).unwrap(), bytes);
 
     // An empty file is a new database.
@@ -327,18 +501,40 @@ fn statistics_count_verdicts_reviewers_and_routes() {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
     let scores = [0.1, 0.3, 0.45, 0.6, 0.9];
     for (i, s) in scores.iter().enumerate() {
-        let id = common::file(&mut store, Origin::Cli, format!("{i}").as_bytes(), Some(*s), None);
+        let id = common::file(
+            &mut store,
+            Origin::Cli,
+            format!("{i}").as_bytes(),
+            Some(*s),
+            None,
+        );
         store.set_now(Some(t0 + chrono::Duration::minutes(30 * i as i64)));
-        let d = if i % 2 == 0 { decision("alice", Verdict::Attack, Some(AttackType::Screen)) } else { decision("bob", Verdict::Genuine, None) };
+        let d = if i % 2 == 0 {
+            decision("alice", Verdict::Attack, Some(AttackType::Screen))
+        } else {
+            decision("bob", Verdict::Genuine, None)
+        };
         store.decide(id, &d, None).unwrap();
     }
     common::file(&mut store, Origin::Cli, b"open", Some(0.4), None);
-    let stats = store.statistics(&CaseFilter { status: Status::All, ..Default::default() }, Thresholds::default()).unwrap();
+    let stats = store
+        .statistics(
+            &CaseFilter {
+                status: Status::All,
+                ..Default::default()
+            },
+            Thresholds::default(),
+        )
+        .unwrap();
     assert_eq!((stats.cases, stats.open), (6, 1));
     assert_eq!(stats.verdicts["screen"], 3);
     assert_eq!(stats.verdicts["genuine"], 2);
     assert_eq!(stats.histogram.iter().sum::<u64>(), 6);
-    let alice = stats.reviewers.iter().find(|r| r.reviewer == "alice").unwrap();
+    let alice = stats
+        .reviewers
+        .iter()
+        .find(|r| r.reviewer == "alice")
+        .unwrap();
     assert_eq!(alice.decisions, 3);
     assert!((alice.per_hour.unwrap() - 1.5).abs() < 1e-9);
     // 0.9 attack? no: index 4 is alice's attack at 0.9, which would pass.

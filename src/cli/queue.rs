@@ -75,12 +75,24 @@ fn failure(e: impl std::fmt::Display) -> CliError {
 }
 
 /// Runs a queue command against the database at `db`.
-pub fn run(command: QueueCommand, db: &Path, engine: impl FnOnce() -> Result<Engine, CliError>, thresholds: Thresholds) -> Result<(), CliError> {
+pub fn run(
+    command: QueueCommand,
+    db: &Path,
+    engine: impl FnOnce() -> Result<Engine, CliError>,
+    thresholds: Thresholds,
+) -> Result<(), CliError> {
     match command {
-        QueueCommand::Import { paths, all, side, region } => {
+        QueueCommand::Import {
+            paths,
+            all,
+            side,
+            region,
+        } => {
             let files = expand(&paths);
             if files.is_empty() {
-                return Err(CliError::Usage("no JPEG or PNG files found in the given paths".into()));
+                return Err(CliError::Usage(
+                    "no JPEG or PNG files found in the given paths".into(),
+                ));
             }
             let mut store = open(db)?;
             let engine = engine()?;
@@ -93,7 +105,10 @@ pub fn run(command: QueueCommand, db: &Path, engine: impl FnOnce() -> Result<Eng
                     return;
                 }
                 let Ok(bytes) = std::fs::read(path) else {
-                    errors.push(format!("{}: cannot read it again to store it", path.display()));
+                    errors.push(format!(
+                        "{}: cannot read it again to store it",
+                        path.display()
+                    ));
                     return;
                 };
                 let case = NewCase {
@@ -110,19 +125,38 @@ pub fn run(command: QueueCommand, db: &Path, engine: impl FnOnce() -> Result<Eng
                     Err(e) => errors.push(format!("{}: {e}", path.display())),
                 }
             });
-            println!("{analysed} images analysed, {} filed as cases in {}", filed.len(), db.display());
+            println!(
+                "{analysed} images analysed, {} filed as cases in {}",
+                filed.len(),
+                db.display()
+            );
             if !all && engine.model_version().is_none() {
-                println!("no liveness model is installed, so no image has a review-band score; use --all to file every image");
+                println!(
+                    "no liveness model is installed, so no image has a review-band score; use --all to file every image"
+                );
             }
             for e in &errors {
                 eprintln!("error: {e}");
             }
-            if errors.is_empty() { Ok(()) } else { Err(CliError::Failure(format!("{} images could not be filed", errors.len()))) }
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Failure(format!(
+                    "{} images could not be filed",
+                    errors.len()
+                )))
+            }
         }
-        QueueCommand::Export { format, out, status } => {
+        QueueCommand::Export {
+            format,
+            out,
+            status,
+        } => {
             let store = open(db)?;
             let mut sink: Box<dyn Write> = match &out {
-                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(failure)?)),
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path).map_err(failure)?,
+                )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
             let n = export(&store, status, format, &mut sink)?;
@@ -132,16 +166,33 @@ pub fn run(command: QueueCommand, db: &Path, engine: impl FnOnce() -> Result<Eng
             }
             Ok(())
         }
-        QueueCommand::Stats { json, fail_below, pass_from } => {
+        QueueCommand::Stats {
+            json,
+            fail_below,
+            pass_from,
+        } => {
             let store = open(db)?;
             let t = Thresholds {
                 fail_below: fail_below.unwrap_or(thresholds.fail_below),
                 pass_from: pass_from.unwrap_or(thresholds.pass_from),
             };
-            if !(0.0..=1.0).contains(&t.fail_below) || !(0.0..=1.0).contains(&t.pass_from) || t.fail_below > t.pass_from {
-                return Err(CliError::Usage("thresholds must satisfy 0 <= fail-below <= pass-from <= 1".into()));
+            if !(0.0..=1.0).contains(&t.fail_below)
+                || !(0.0..=1.0).contains(&t.pass_from)
+                || t.fail_below > t.pass_from
+            {
+                return Err(CliError::Usage(
+                    "thresholds must satisfy 0 <= fail-below <= pass-from <= 1".into(),
+                ));
             }
-            let stats = store.statistics(&CaseFilter { status: Status::All, ..CaseFilter::default() }, t).map_err(failure)?;
+            let stats = store
+                .statistics(
+                    &CaseFilter {
+                        status: Status::All,
+                        ..CaseFilter::default()
+                    },
+                    t,
+                )
+                .map_err(failure)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&stats).map_err(failure)?);
             } else {
@@ -155,8 +206,16 @@ pub fn run(command: QueueCommand, db: &Path, engine: impl FnOnce() -> Result<Eng
 const EXPORT_PAGE: u32 = 1000;
 
 /// Writes every case with `status` and its decision in force; returns how many.
-pub fn export(store: &Store, status: Status, format: ExportFormat, out: &mut dyn Write) -> Result<u64, CliError> {
-    let filter = CaseFilter { status, ..CaseFilter::default() };
+pub fn export(
+    store: &Store,
+    status: Status,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, CliError> {
+    let filter = CaseFilter {
+        status,
+        ..CaseFilter::default()
+    };
     if format == ExportFormat::Csv {
         writeln!(
             out,
@@ -167,15 +226,20 @@ pub fn export(store: &Store, status: Status, format: ExportFormat, out: &mut dyn
     let mut offset = 0u64;
     let mut written = 0u64;
     loop {
-        let page = store.list(&filter, SortOrder::OldestFirst, EXPORT_PAGE, offset).map_err(failure)?;
+        let page = store
+            .list(&filter, SortOrder::OldestFirst, EXPORT_PAGE, offset)
+            .map_err(failure)?;
         if page.is_empty() {
             break;
         }
         let ids: Vec<i64> = page.iter().filter_map(|c| c.decision_id).collect();
         let rows = store.decision_rows(&ids).map_err(failure)?;
         for case in &page {
-            let decision = case.decision_id.and_then(|d| rows.iter().find(|r| r.id == d));
-            let (reason, note) = decision.map_or((None, None), |d| (d.reason.clone(), d.note.clone()));
+            let decision = case
+                .decision_id
+                .and_then(|d| rows.iter().find(|r| r.id == d));
+            let (reason, note) =
+                decision.map_or((None, None), |d| (d.reason.clone(), d.note.clone()));
             match format {
                 ExportFormat::Jsonl => {
                     let mut value = serde_json::to_value(case).map_err(failure)?;
@@ -191,12 +255,20 @@ pub fn export(store: &Store, status: Status, format: ExportFormat, out: &mut dyn
                         case.session_id.clone(),
                         case.created_at.clone(),
                         case.score.map(|s| format!("{s:.6}")).unwrap_or_default(),
-                        case.route.map(|r| crate::review::route_str(r).to_string()).unwrap_or_default(),
-                        case.error_code.map(|e| e.as_str().to_string()).unwrap_or_default(),
+                        case.route
+                            .map(|r| crate::review::route_str(r).to_string())
+                            .unwrap_or_default(),
+                        case.error_code
+                            .map(|e| e.as_str().to_string())
+                            .unwrap_or_default(),
                         case.model_version.clone().unwrap_or_default(),
                         if case.is_open() { "open" } else { "decided" }.to_string(),
-                        case.verdict.map(|v| v.as_str().to_string()).unwrap_or_default(),
-                        case.attack_type.map(|a| a.as_str().to_string()).unwrap_or_default(),
+                        case.verdict
+                            .map(|v| v.as_str().to_string())
+                            .unwrap_or_default(),
+                        case.attack_type
+                            .map(|a| a.as_str().to_string())
+                            .unwrap_or_default(),
                         case.decided_by.clone().unwrap_or_default(),
                         case.decided_at.clone().unwrap_or_default(),
                         reason.unwrap_or_default(),
@@ -216,12 +288,25 @@ pub fn export(store: &Store, status: Status, format: ExportFormat, out: &mut dyn
 /// Quotes a CSV field when it holds a separator, quote or line break; a leading
 /// `= + - @` is prefixed with `'` so a spreadsheet does not run a reviewer's note as a formula.
 fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 fn render_stats(s: &Statistics) -> String {
-    let mut out = format!("cases {}  open {}  decided {}\n", s.cases, s.open, s.cases - s.open);
+    let mut out = format!(
+        "cases {}  open {}  decided {}\n",
+        s.cases,
+        s.open,
+        s.cases - s.open
+    );
     out.push_str("verdicts in force:\n");
     for (k, v) in &s.verdicts {
         out.push_str(&format!("  {k:<8} {v}\n"));
@@ -235,19 +320,37 @@ fn render_stats(s: &Statistics) -> String {
     out.push_str("reviewers:\n");
     for r in &s.reviewers {
         let rate = r.per_hour.map_or("-".to_string(), |p| format!("{p:.1}/h"));
-        out.push_str(&format!("  {:<20} {:>6} decisions {:>4} undos {:>9}  {} .. {}\n", r.reviewer, r.decisions, r.undos, rate, r.first_at, r.last_at));
+        out.push_str(&format!(
+            "  {:<20} {:>6} decisions {:>4} undos {:>9}  {} .. {}\n",
+            r.reviewer, r.decisions, r.undos, rate, r.first_at, r.last_at
+        ));
     }
     out.push_str("score histogram:\n");
     for (i, n) in s.histogram.iter().enumerate() {
-        out.push_str(&format!("  {:.1}-{:.1} {n}\n", i as f64 / 10.0, (i + 1) as f64 / 10.0));
+        out.push_str(&format!(
+            "  {:.1}-{:.1} {n}\n",
+            i as f64 / 10.0,
+            (i + 1) as f64 / 10.0
+        ));
     }
     let c = &s.confusion;
     out.push_str(&format!(
         "decided cases routed at fail < {} <= review < {} <= pass (genuine / attack by reviewers):\n",
         c.thresholds.fail_below, c.thresholds.pass_from
     ));
-    out.push_str(&format!("  pass   {:>6} / {}\n  review {:>6} / {}\n  fail   {:>6} / {}\n", c.pass.genuine, c.pass.attack, c.review.genuine, c.review.attack, c.fail.genuine, c.fail.attack));
-    out.push_str(&format!("  attacks that would pass automatically: {}\n", c.attacks_passed()));
+    out.push_str(&format!(
+        "  pass   {:>6} / {}\n  review {:>6} / {}\n  fail   {:>6} / {}\n",
+        c.pass.genuine,
+        c.pass.attack,
+        c.review.genuine,
+        c.review.attack,
+        c.fail.genuine,
+        c.fail.attack
+    ));
+    out.push_str(&format!(
+        "  attacks that would pass automatically: {}\n",
+        c.attacks_passed()
+    ));
     out
 }
 

@@ -23,7 +23,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl ImageStore {
     /// The image folder for the database at `db_path`: `<db file name>.images/` beside it.
     pub fn beside(db_path: &Path) -> ImageStore {
-        let mut name = db_path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let mut name = db_path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
         name.push(".images");
         ImageStore {
             root: db_path.with_file_name(name),

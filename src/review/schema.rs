@@ -30,8 +30,8 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX cases_score ON cases (score);
     CREATE INDEX cases_origin ON cases (origin, created_at);
     CREATE INDEX cases_error ON cases (error_code, created_at);
-    CREATE INDEX cases_verdict ON cases (verdict, decided_at);
-    CREATE INDEX cases_reviewer ON cases (decided_by, decided_at);
+    CREATE INDEX cases_verdict ON cases (verdict, created_at);
+    CREATE INDEX cases_reviewer ON cases (decided_by, created_at);
 
     CREATE TABLE sides (
         id            INTEGER PRIMARY KEY,

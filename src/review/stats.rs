@@ -110,7 +110,9 @@ impl Store {
     pub fn statistics(&self, filter: &CaseFilter, thresholds: Thresholds) -> Result<Statistics> {
         let conn = self.connection();
         let (clause, values) = where_clause(filter);
-        let mut stmt = conn.prepare(&format!("SELECT score, decision_id, verdict, attack_type, error_code FROM cases {clause}"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT score, decision_id, verdict, attack_type, error_code FROM cases {clause}"
+        ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
         let (mut cases, mut open) = (0u64, 0u64);
         let mut verdicts = BTreeMap::new();
@@ -121,8 +123,14 @@ impl Store {
             cases += 1;
             let score: Option<f64> = r.get(0)?;
             let decision: Option<i64> = r.get(1)?;
-            let verdict = r.get::<_, Option<String>>(2)?.as_deref().and_then(Verdict::parse);
-            let attack = r.get::<_, Option<String>>(3)?.as_deref().and_then(AttackType::parse);
+            let verdict = r
+                .get::<_, Option<String>>(2)?
+                .as_deref()
+                .and_then(Verdict::parse);
+            let attack = r
+                .get::<_, Option<String>>(3)?
+                .as_deref()
+                .and_then(AttackType::parse);
             if let Some(code) = r.get::<_, Option<String>>(4)? {
                 *errors.entry(code).or_insert(0) += 1;
             }
@@ -153,7 +161,10 @@ impl Store {
                 let first: String = r.get(3)?;
                 let last: String = r.get(4)?;
                 let decisions: i64 = r.get(1)?;
-                let hours = match (chrono::DateTime::parse_from_rfc3339(&first), chrono::DateTime::parse_from_rfc3339(&last)) {
+                let hours = match (
+                    chrono::DateTime::parse_from_rfc3339(&first),
+                    chrono::DateTime::parse_from_rfc3339(&last),
+                ) {
                     (Ok(a), Ok(b)) => (b - a).num_milliseconds() as f64 / 3_600_000.0,
                     _ => 0.0,
                 };
@@ -193,9 +204,28 @@ mod tests {
             (0.9, Verdict::Genuine),
         ];
         let c = confusion(&pairs, Thresholds::default());
-        assert_eq!((c.fail.attack, c.review.attack, c.review.genuine), (1, 1, 1));
-        assert_eq!((c.attacks_passed(), c.pass.genuine, c.genuine_failed()), (1, 1, 0));
-        let strict = confusion(&pairs, Thresholds { fail_below: 0.5, pass_from: 0.7 });
-        assert_eq!((strict.attacks_passed(), strict.genuine_failed(), strict.review.attack), (0, 1, 1));
+        assert_eq!(
+            (c.fail.attack, c.review.attack, c.review.genuine),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            (c.attacks_passed(), c.pass.genuine, c.genuine_failed()),
+            (1, 1, 0)
+        );
+        let strict = confusion(
+            &pairs,
+            Thresholds {
+                fail_below: 0.5,
+                pass_from: 0.7,
+            },
+        );
+        assert_eq!(
+            (
+                strict.attacks_passed(),
+                strict.genuine_failed(),
+                strict.review.attack
+            ),
+            (0, 1, 1)
+        );
     }
 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, TransactionBehavior, params, params_from_iter,
+};
 use thiserror::Error;
 
 use super::images::ImageStore;
@@ -26,13 +28,17 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The file exists but is not an SQLite database.
-    #[error("{path} is not a docliveness review database (not an SQLite file); it was left untouched")]
+    #[error(
+        "{path} is not a docliveness review database (not an SQLite file); it was left untouched"
+    )]
     NotADatabase {
         /// The file.
         path: PathBuf,
     },
     /// SQLite found damage in the file.
-    #[error("the review database {path} is damaged ({detail}); it was left untouched — restore it from a backup")]
+    #[error(
+        "the review database {path} is damaged ({detail}); it was left untouched — restore it from a backup"
+    )]
     Corrupt {
         /// The file.
         path: PathBuf,
@@ -40,7 +46,9 @@ pub enum StoreError {
         detail: String,
     },
     /// The file was written by a newer docliveness.
-    #[error("the review database {path} has schema version {found}, newer than this program's {supported}; upgrade docliveness to open it")]
+    #[error(
+        "the review database {path} has schema version {found}, newer than this program's {supported}; upgrade docliveness to open it"
+    )]
     NewerSchema {
         /// The file.
         path: PathBuf,
@@ -140,13 +148,18 @@ impl Store {
     /// date. A file that is not SQLite, is damaged, or has a newer schema is refused
     /// and left exactly as it was.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.len() > 0 {
-                let mut head = [0u8; 16];
-                let read = std::io::Read::read(&mut std::fs::File::open(path)?, &mut head)?;
-                if read < 16 || &head != SQLITE_MAGIC {
-                    return Err(StoreError::NotADatabase { path: path.to_owned() });
-                }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.len() > 0
+        {
+            let mut head = Vec::with_capacity(16);
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(std::fs::File::open(path)?, 16),
+                &mut head,
+            )?;
+            if head.as_slice() != SQLITE_MAGIC {
+                return Err(StoreError::NotADatabase {
+                    path: path.to_owned(),
+                });
             }
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -154,7 +167,9 @@ impl Store {
         }
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -191,7 +206,9 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Read again under the write lock: another process may have migrated meanwhile.
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
@@ -240,11 +257,19 @@ impl Store {
         let score = if error.is_some() || case.sides.iter().any(|s| s.analysis.score.is_none()) {
             None
         } else {
-            case.sides.iter().filter_map(|s| s.analysis.score).reduce(f64::min)
+            case.sides
+                .iter()
+                .filter_map(|s| s.analysis.score)
+                .reduce(f64::min)
         };
-        let model_version = case.sides.iter().find_map(|s| s.analysis.model_version.clone());
+        let model_version = case
+            .sides
+            .iter()
+            .find_map(|s| s.analysis.model_version.clone());
         let now = Self::stamp(self.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -273,7 +298,14 @@ impl Store {
                 ],
             )?;
         }
-        audit(&tx, Some(id), case.origin.as_str(), "filed", Some(&serde_json::json!({"score": score, "error": error}).to_string()), &now)?;
+        audit(
+            &tx,
+            Some(id),
+            case.origin.as_str(),
+            "filed",
+            Some(&serde_json::json!({"score": score, "error": error}).to_string()),
+            &now,
+        )?;
         tx.commit()?;
         Ok(id)
     }
@@ -281,7 +313,11 @@ impl Store {
     /// One case.
     pub fn case(&self, id: i64) -> Result<ReviewCase> {
         self.conn
-            .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"), [id], case_from_row)
+            .query_row(
+                &format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"),
+                [id],
+                case_from_row,
+            )
             .optional()?
             .ok_or(StoreError::NoSuchCase(id))
     }
@@ -306,7 +342,11 @@ impl Store {
         for row in rows {
             let (side, sha, size, quality, analysis, purged) = row?;
             out.push(StoredSide {
-                side: if side == "back" { Side::Back } else { Side::Front },
+                side: if side == "back" {
+                    Side::Back
+                } else {
+                    Side::Front
+                },
                 image_sha256: sha,
                 image_size: size.max(0) as u64,
                 jpeg_quality: quality,
@@ -318,7 +358,13 @@ impl Store {
     }
 
     /// One page of cases matching `filter`, in `order`.
-    pub fn list(&self, filter: &CaseFilter, order: SortOrder, limit: u32, offset: u64) -> Result<Vec<ReviewCase>> {
+    pub fn list(
+        &self,
+        filter: &CaseFilter,
+        order: SortOrder,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<ReviewCase>> {
         let (clause, values) = where_clause(filter);
         let order_by = match order {
             SortOrder::ScoreAscending => "score ASC, id ASC",
@@ -326,7 +372,9 @@ impl Store {
             SortOrder::OldestFirst => "created_at ASC, id ASC",
             SortOrder::NewestFirst => "created_at DESC, id DESC",
         };
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases {clause} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases {clause} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(values.iter()), case_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -335,9 +383,11 @@ impl Store {
     /// How many cases match `filter`.
     pub fn count(&self, filter: &CaseFilter) -> Result<u64> {
         let (clause, values) = where_clause(filter);
-        let n: i64 = self
-            .conn
-            .query_row(&format!("SELECT COUNT(*) FROM cases {clause}"), params_from_iter(values.iter()), |r| r.get(0))?;
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM cases {clause}"),
+            params_from_iter(values.iter()),
+            |r| r.get(0),
+        )?;
         Ok(n.max(0) as u64)
     }
 
@@ -348,7 +398,9 @@ impl Store {
             SortOrder::ScoreAscending | SortOrder::ScoreDescending => "score",
             SortOrder::OldestFirst | SortOrder::NewestFirst => "created_at",
         };
-        let sql = format!("EXPLAIN QUERY PLAN SELECT id FROM cases {clause} ORDER BY {order_by} LIMIT 50");
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT id FROM cases {clause} ORDER BY {order_by} LIMIT 50"
+        );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(values.iter()), |r| r.get::<_, String>(3))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("; "))
@@ -358,9 +410,13 @@ impl Store {
     /// taking a case another reviewer holds is not until their lease runs out.
     pub fn claim(&mut self, id: i64, reviewer: &str, lease: Duration) -> Result<ReviewCase> {
         let now = self.now();
-        let until = Self::stamp(now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(10)));
+        let until = Self::stamp(
+            now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(10)),
+        );
         let now_s = Self::stamp(now);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_claim(&tx, id, reviewer, &now_s)?;
         tx.execute(
             "UPDATE cases SET claimed_by = ?2, claim_expires_at = ?3 WHERE id = ?1",
@@ -374,9 +430,14 @@ impl Store {
     /// Gives a claimed case back to the queue.
     pub fn release(&mut self, id: i64, reviewer: &str) -> Result<()> {
         let now_s = Self::stamp(self.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_claim(&tx, id, reviewer, &now_s)?;
-        tx.execute("UPDATE cases SET claimed_by = NULL, claim_expires_at = NULL WHERE id = ?1", [id])?;
+        tx.execute(
+            "UPDATE cases SET claimed_by = NULL, claim_expires_at = NULL WHERE id = ?1",
+            [id],
+        )?;
         audit(&tx, Some(id), reviewer, "released", None, &now_s)?;
         tx.commit()?;
         Ok(())
@@ -386,27 +447,44 @@ impl Store {
     /// (`Some(None)`: they saw the case open); when the case has changed since, the
     /// decision is refused, so nobody overrides a colleague unknowingly. `None` skips
     /// that check (scripts).
-    pub fn decide(&mut self, id: i64, decision: &NewDecision, expected: Option<Option<i64>>) -> Result<DecisionRecord> {
+    pub fn decide(
+        &mut self,
+        id: i64,
+        decision: &NewDecision,
+        expected: Option<Option<i64>>,
+    ) -> Result<DecisionRecord> {
         match (decision.verdict, decision.attack_type) {
             (None, _) => return Err(StoreError::InvalidDecision("a verdict is required".into())),
             (Some(Verdict::Genuine), Some(_)) => {
-                return Err(StoreError::InvalidDecision("a genuine verdict has no attack type".into()));
+                return Err(StoreError::InvalidDecision(
+                    "a genuine verdict has no attack type".into(),
+                ));
             }
             (Some(Verdict::Attack), None) => {
-                return Err(StoreError::InvalidDecision("an attack verdict needs an attack type".into()));
+                return Err(StoreError::InvalidDecision(
+                    "an attack verdict needs an attack type".into(),
+                ));
             }
             _ => {}
         }
         if decision.reviewer.trim().is_empty() {
-            return Err(StoreError::InvalidDecision("the reviewer's name is required".into()));
+            return Err(StoreError::InvalidDecision(
+                "the reviewer's name is required".into(),
+            ));
         }
         let now_s = Self::stamp(self.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current = check_claim(&tx, id, &decision.reviewer, &now_s)?;
         if expected.is_some_and(|e| e != current) {
             return Err(StoreError::Conflict { case: id });
         }
-        let latest: Option<i64> = tx.query_row("SELECT MAX(id) FROM decisions WHERE case_id = ?1", [id], |r| r.get(0))?;
+        let latest: Option<i64> = tx.query_row(
+            "SELECT MAX(id) FROM decisions WHERE case_id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
         tx.execute(
             "INSERT INTO decisions (case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes)
              VALUES (?1, 'decide', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -429,7 +507,14 @@ impl Store {
             "attackType": decision.attack_type,
             "reason": decision.reason,
         });
-        audit(&tx, Some(id), &decision.reviewer, "decided", Some(&detail.to_string()), &now_s)?;
+        audit(
+            &tx,
+            Some(id),
+            &decision.reviewer,
+            "decided",
+            Some(&detail.to_string()),
+            &now_s,
+        )?;
         let record = decision_record(&tx, decision_id)?;
         tx.commit()?;
         Ok(record)
@@ -439,8 +524,11 @@ impl Store {
     /// before it (or none: the case is open again) comes back into force.
     pub fn undo(&mut self, id: i64, reviewer: &str) -> Result<DecisionRecord> {
         let now_s = Self::stamp(self.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current = check_claim(&tx, id, reviewer, &now_s)?.ok_or(StoreError::NothingToUndo(id))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current =
+            check_claim(&tx, id, reviewer, &now_s)?.ok_or(StoreError::NothingToUndo(id))?;
         let restores = in_force_before(&tx, current)?;
         tx.execute(
             "INSERT INTO decisions (case_id, kind, reviewer, decided_at, supersedes, restores)
@@ -450,7 +538,14 @@ impl Store {
         let undo_id = tx.last_insert_rowid();
         set_in_force(&tx, id, restores)?;
         let detail = serde_json::json!({"undid": current, "restored": restores});
-        audit(&tx, Some(id), reviewer, "undone", Some(&detail.to_string()), &now_s)?;
+        audit(
+            &tx,
+            Some(id),
+            reviewer,
+            "undone",
+            Some(&detail.to_string()),
+            &now_s,
+        )?;
         let record = decision_record(&tx, undo_id)?;
         tx.commit()?;
         Ok(record)
@@ -458,18 +553,18 @@ impl Store {
 
     /// Every decision row of a case, oldest first.
     pub fn decisions(&self, id: i64) -> Result<Vec<DecisionRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE case_id = ?1 ORDER BY id"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {DECISION_COLUMNS} FROM decisions WHERE case_id = ?1 ORDER BY id"
+        ))?;
         let rows = stmt.query_map([id], decision_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// The decision rows in force for many cases at once (for exports).
     pub fn decision_rows(&self, ids: &[i64]) -> Result<Vec<DecisionRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE id = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {DECISION_COLUMNS} FROM decisions WHERE id = ?1"
+        ))?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(r) = stmt.query_row([id], decision_from_row).optional()? {
@@ -504,7 +599,9 @@ impl Store {
         let now = self.now();
         let cutoff = Self::stamp(now - chrono::Duration::days(i64::from(days)));
         let now_s = Self::stamp(now);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let hashes: Vec<String> = {
             let mut stmt = tx.prepare(
                 "SELECT DISTINCT s.image_sha256 FROM sides s JOIN cases c ON c.id = s.case_id
@@ -524,7 +621,14 @@ impl Store {
                 params![sha, now_s],
             )?;
         }
-        audit(&tx, None, actor, "purged", Some(&serde_json::json!({"images": hashes.len(), "olderThanDays": days}).to_string()), &now_s)?;
+        audit(
+            &tx,
+            None,
+            actor,
+            "purged",
+            Some(&serde_json::json!({"images": hashes.len(), "olderThanDays": days}).to_string()),
+            &now_s,
+        )?;
         tx.commit()?;
         // Files go only after the database no longer needs them.
         for sha in &hashes {
@@ -558,20 +662,33 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCase> {
         session_id: r.get(2)?,
         created_at: r.get(3)?,
         score: r.get(4)?,
-        route: r.get::<_, Option<String>>(5)?.as_deref().and_then(parse_route),
-        error_code: r.get::<_, Option<String>>(6)?.as_deref().and_then(parse_error_code),
+        route: r
+            .get::<_, Option<String>>(5)?
+            .as_deref()
+            .and_then(parse_route),
+        error_code: r
+            .get::<_, Option<String>>(6)?
+            .as_deref()
+            .and_then(parse_error_code),
         model_version: r.get(7)?,
         claimed_by: r.get(8)?,
         claim_expires_at: r.get(9)?,
         decision_id: r.get(10)?,
-        verdict: r.get::<_, Option<String>>(11)?.as_deref().and_then(Verdict::parse),
-        attack_type: r.get::<_, Option<String>>(12)?.as_deref().and_then(AttackType::parse),
+        verdict: r
+            .get::<_, Option<String>>(11)?
+            .as_deref()
+            .and_then(Verdict::parse),
+        attack_type: r
+            .get::<_, Option<String>>(12)?
+            .as_deref()
+            .and_then(AttackType::parse),
         decided_by: r.get(13)?,
         decided_at: r.get(14)?,
     })
 }
 
-const DECISION_COLUMNS: &str = "id, case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes";
+const DECISION_COLUMNS: &str =
+    "id, case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes";
 
 fn decision_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRecord> {
     Ok(DecisionRecord {
@@ -579,8 +696,14 @@ fn decision_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRecord> 
         case_id: r.get(1)?,
         is_undo: r.get::<_, String>(2)? == "undo",
         reviewer: r.get(3)?,
-        verdict: r.get::<_, Option<String>>(4)?.as_deref().and_then(Verdict::parse),
-        attack_type: r.get::<_, Option<String>>(5)?.as_deref().and_then(AttackType::parse),
+        verdict: r
+            .get::<_, Option<String>>(4)?
+            .as_deref()
+            .and_then(Verdict::parse),
+        attack_type: r
+            .get::<_, Option<String>>(5)?
+            .as_deref()
+            .and_then(AttackType::parse),
         reason: r.get(6)?,
         note: r.get(7)?,
         decided_at: r.get(8)?,
@@ -589,7 +712,11 @@ fn decision_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRecord> 
 }
 
 fn decision_record(conn: &Connection, id: i64) -> Result<DecisionRecord> {
-    Ok(conn.query_row(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE id = ?1"), [id], decision_from_row)?)
+    Ok(conn.query_row(
+        &format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE id = ?1"),
+        [id],
+        decision_from_row,
+    )?)
 }
 
 /// Checks that `reviewer` may act on the case now; returns the decision in force.
@@ -602,24 +729,34 @@ fn check_claim(conn: &Connection, id: i64, reviewer: &str, now: &str) -> Result<
         )
         .optional()?;
     let (claimed_by, until, decision) = row.ok_or(StoreError::NoSuchCase(id))?;
-    if let (Some(holder), Some(until)) = (claimed_by, until) {
-        if holder != reviewer && until.as_str() > now {
-            return Err(StoreError::ClaimedByOther {
-                case: id,
-                reviewer: holder,
-                until,
-            });
-        }
+    if let (Some(holder), Some(until)) = (claimed_by, until)
+        && holder != reviewer
+        && until.as_str() > now
+    {
+        return Err(StoreError::ClaimedByOther {
+            case: id,
+            reviewer: holder,
+            until,
+        });
     }
     Ok(decision)
 }
 
 /// The decision that was in force just before decision row `id` was written.
 fn in_force_before(conn: &Connection, id: i64) -> Result<Option<i64>> {
-    let supersedes: Option<i64> = conn.query_row("SELECT supersedes FROM decisions WHERE id = ?1", [id], |r| r.get(0))?;
-    let Some(prev) = supersedes else { return Ok(None) };
-    let (kind, restores): (String, Option<i64>) =
-        conn.query_row("SELECT kind, restores FROM decisions WHERE id = ?1", [prev], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let supersedes: Option<i64> = conn.query_row(
+        "SELECT supersedes FROM decisions WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let Some(prev) = supersedes else {
+        return Ok(None);
+    };
+    let (kind, restores): (String, Option<i64>) = conn.query_row(
+        "SELECT kind, restores FROM decisions WHERE id = ?1",
+        [prev],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(if kind == "undo" { restores } else { Some(prev) })
 }
 
@@ -641,7 +778,14 @@ fn set_in_force(conn: &Connection, case: i64, decision: Option<i64>) -> Result<(
     Ok(())
 }
 
-fn audit(conn: &Connection, case: Option<i64>, actor: &str, action: &str, detail: Option<&str>, at: &str) -> Result<()> {
+fn audit(
+    conn: &Connection,
+    case: Option<i64>,
+    actor: &str,
+    action: &str,
+    detail: Option<&str>,
+    at: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO audit_log (case_id, actor, action, detail, at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case, actor, action, detail, at],
@@ -687,6 +831,10 @@ pub(crate) fn where_clause(f: &CaseFilter) -> (String, Vec<rusqlite::types::Valu
     if let Some(v) = f.verdict {
         push("verdict = ?", Value::Text(v.as_str().into()));
     }
-    let clause = if parts.is_empty() { String::new() } else { format!("WHERE {}", parts.join(" AND ")) };
+    let clause = if parts.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", parts.join(" AND "))
+    };
     (clause, values)
 }

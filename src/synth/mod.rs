@@ -2,6 +2,7 @@
 //! samples. Not used by the engine itself.
 
 pub mod card;
+pub mod queue;
 pub mod rng;
 pub mod scene;
 

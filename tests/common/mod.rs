@@ -63,7 +63,10 @@ pub fn models_with_tiny_liveness() -> tempfile::TempDir {
 }
 
 /// A plain analysis with the given score and error, for filing cases in store tests.
-pub fn analysis(score: Option<f64>, error: Option<docliveness::engine::ErrorCode>) -> docliveness::engine::Analysis {
+pub fn analysis(
+    score: Option<f64>,
+    error: Option<docliveness::engine::ErrorCode>,
+) -> docliveness::engine::Analysis {
     use docliveness::engine::*;
     Analysis {
         side: Side::Front,
@@ -77,7 +80,11 @@ pub fn analysis(score: Option<f64>, error: Option<docliveness::engine::ErrorCode
         decision: score.map(|s| route(s, &docliveness::config::Thresholds::default())),
         attack_scores: None,
         evidence: None,
-        liveness: if score.is_some() { LivenessStatus::Scored } else { LivenessStatus::NotScored },
+        liveness: if score.is_some() {
+            LivenessStatus::Scored
+        } else {
+            LivenessStatus::NotScored
+        },
         model_version: Some("test-model".into()),
         backend: Some("tract".into()),
         timings_ms: Timings::default(),
@@ -102,5 +109,7 @@ pub fn file(
             analysis: &a,
         }],
     };
-    store.file_case(&case, &docliveness::config::Thresholds::default()).expect("case filed")
+    store
+        .file_case(&case, &docliveness::config::Thresholds::default())
+        .expect("case filed")
 }
