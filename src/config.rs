@@ -23,6 +23,94 @@ pub struct Config {
     pub thresholds: Thresholds,
     /// Where models are and how they are run.
     pub models: ModelsConfig,
+    /// The HTTP API server.
+    pub server: ServerConfig,
+    /// The review store.
+    pub review: ReviewConfig,
+}
+
+/// The HTTP API server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`: local only unless asked otherwise.
+    pub bind: String,
+    /// Largest request body. Default 40 MB: two 12 MP JPEGs of ~12 MB each grow by a third
+    /// in Base64; anything larger is refused with 413 before it is buffered.
+    pub max_body_bytes: usize,
+    /// Longest a request may take, queueing included. Default 60 s.
+    pub request_timeout_secs: u64,
+    /// Analysis threads. Default 0 = one per CPU core.
+    pub workers: usize,
+    /// Requests that may wait for a free worker; beyond that the server answers 503 with
+    /// `Retry-After`. Default 0 = four per worker.
+    pub queue_depth: usize,
+    /// Users file with Argon2 password hashes. Default: `users` in the platform's
+    /// configuration folder (`~/.config/docliveness/users`).
+    pub users_file: Option<PathBuf>,
+    /// Failed logins from one client address within a minute before it gets 429.
+    /// Default 10.
+    pub max_auth_failures_per_minute: u32,
+    /// Images given as URLs.
+    pub url_inputs: UrlInputConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            max_body_bytes: 40 << 20,
+            request_timeout_secs: 60,
+            workers: 0,
+            queue_depth: 0,
+            users_file: None,
+            max_auth_failures_per_minute: 10,
+            url_inputs: UrlInputConfig::default(),
+        }
+    }
+}
+
+/// Policy for images given by URL instead of Base64.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UrlInputConfig {
+    /// Off by default: fetching URLs on a client's behalf is a server-side request risk.
+    pub enabled: bool,
+    /// Host names that may be fetched (exact, case-insensitive). Empty = none.
+    pub allow_hosts: Vec<String>,
+    /// Allow plain `http://`. Default false: https only.
+    pub allow_http: bool,
+    /// Allow private, loopback and link-local addresses. Default false.
+    pub allow_private_addresses: bool,
+    /// Largest image fetched. Default 15 MB.
+    pub max_bytes: u64,
+    /// Longest a fetch may take, redirects included. Default 10 s.
+    pub timeout_secs: u64,
+    /// Redirects followed (each checked like the first URL). Default 3.
+    pub max_redirects: u32,
+}
+
+impl Default for UrlInputConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow_hosts: Vec::new(),
+            allow_http: false,
+            allow_private_addresses: false,
+            max_bytes: 15 << 20,
+            timeout_secs: 10,
+            max_redirects: 3,
+        }
+    }
+}
+
+/// The review store.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Delete the images of cases decided more than this many days ago (decisions and
+    /// analyses stay). Default: keep them.
+    pub retention_days: Option<u32>,
 }
 
 /// Image requirements.

@@ -1,5 +1,7 @@
 //! Decoding: EXIF orientation, JPEG quality estimation, and hostile or broken input.
 
+mod common;
+
 use std::time::Instant;
 
 use docliveness::engine::decode::{DecodeError, ImageKind, decode};
@@ -129,50 +131,10 @@ fn jpeg_quality_is_estimated_within_three() {
     assert_eq!((facts.format, facts.jpeg_quality), (ImageKind::Png, None));
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let mut body = kind.to_vec();
-    body.extend_from_slice(data);
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&crc32(&body).to_be_bytes());
-}
-
-/// A PNG whose header announces `w × h` RGB pixels but carries almost no data.
-fn png_bomb(w: u32, h: u32) -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png_chunk(&mut out, b"IHDR", &ihdr);
-    png_chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
-    png_chunk(&mut out, b"IEND", &[]);
-    out
-}
-
 #[test]
 fn decompression_bombs_are_refused_from_the_header() {
     let start = Instant::now();
-    let err = decode(&png_bomb(20_000, 20_000), LIMIT).unwrap_err();
+    let err = decode(&common::png_bomb(20_000, 20_000), LIMIT).unwrap_err();
     assert_eq!(
         err,
         DecodeError::TooManyPixels {

@@ -4,9 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::engine::{
-    Analysis, Engine, ErrorCode, LivenessStatus, PortraitCheck, Region, Side, Timings,
-};
+use crate::engine::{Analysis, Engine, ErrorCode, Region, Side};
 
 /// Reads and analyses `files` on every available core and calls `sink` for each result
 /// in the order of `files`. A file that cannot be read yields an `IMAGE_INVALID`
@@ -56,21 +54,13 @@ pub fn analyse_all(
 }
 
 fn unreadable(engine: &Engine, side: Side, region: Region, e: &std::io::Error) -> Analysis {
-    Analysis {
+    let mut a = Analysis::input_failed(
         side,
         region,
-        image: None,
-        invalid_reason: Some(format!("cannot read file: {e}")),
-        documents: Vec::new(),
-        portrait: PortraitCheck::NotApplicable,
-        error: Some(ErrorCode::ImageInvalid),
-        score: None,
-        decision: None,
-        attack_scores: None,
-        evidence: None,
-        liveness: LivenessStatus::NotScored,
-        model_version: engine.model_version(),
-        backend: engine.backend_label(),
-        timings_ms: Timings::default(),
-    }
+        ErrorCode::ImageInvalid,
+        format!("cannot read file: {e}"),
+    );
+    a.model_version = engine.model_version();
+    a.backend = engine.backend_label();
+    a
 }

@@ -70,6 +70,24 @@ pub enum Command {
         #[command(subcommand)]
         command: queue::QueueCommand,
     },
+    /// Serve the HTTP API (`POST /api/v1/document/liveness`).
+    Serve {
+        /// Address to listen on (default from the config: 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        /// The review database (default: the platform data folder).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// Users file (default: ~/.config/docliveness/users).
+        #[arg(long, value_name = "FILE")]
+        users: Option<PathBuf>,
+    },
+    /// Manage the API's users.
+    Users {
+        /// What to do.
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Print the configuration in force (defaults plus --config) as TOML.
     Config,
     /// Measure error rates on a labelled folder with sub-folders genuine/, screen/,
@@ -87,6 +105,22 @@ pub enum Command {
         /// The labelled folder.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+    },
+}
+
+/// User management commands.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user or change their password (asked for on the terminal).
+    Add {
+        /// User name.
+        name: String,
+        /// Users file (default: ~/.config/docliveness/users).
+        #[arg(long, value_name = "FILE")]
+        users: Option<PathBuf>,
+        /// Read the password from the first line of standard input (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -137,6 +171,65 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let db = db.unwrap_or_else(crate::review::default_db_path);
             let thresholds = config.thresholds;
             queue::run(command, &db, || build_engine(config), thresholds)
+        }
+        Command::Serve { bind, db, users } => {
+            if let Some(bind) = bind {
+                config.server.bind = bind;
+            }
+            let options = crate::api::ServeOptions {
+                db_path: db.unwrap_or_else(crate::review::default_db_path),
+                users_file: users
+                    .or_else(|| config.server.users_file.clone())
+                    .unwrap_or_else(crate::api::default_users_file),
+            };
+            let engine = std::sync::Arc::new(build_engine(config.clone())?);
+            let server =
+                crate::api::Server::bind(&config, engine, &options).map_err(|e| match e {
+                    crate::api::ServeError::Users(u) => CliError::Usage(u.to_string()),
+                    other => CliError::Failure(other.to_string()),
+                })?;
+            let addr = server
+                .local_addr()
+                .map_err(|e| CliError::Failure(e.to_string()))?;
+            eprintln!(
+                "docliveness API listening on http://{addr} (database {})",
+                options.db_path.display()
+            );
+            server
+                .run(crate::api::shutdown_signal())
+                .map_err(|e| CliError::Failure(e.to_string()))
+        }
+        Command::Users {
+            command:
+                UsersCommand::Add {
+                    name,
+                    users,
+                    password_stdin,
+                },
+        } => {
+            let path = users
+                .or_else(|| config.server.users_file.clone())
+                .unwrap_or_else(crate::api::default_users_file);
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| CliError::Failure(e.to_string()))?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                let first = rpassword::prompt_password(format!("password for {name}: "))
+                    .map_err(|e| CliError::Failure(e.to_string()))?;
+                let again = rpassword::prompt_password("again: ")
+                    .map_err(|e| CliError::Failure(e.to_string()))?;
+                if first != again {
+                    return Err(CliError::Usage("the passwords differ".into()));
+                }
+                first
+            };
+            crate::api::auth::add_user(&path, &name, &password)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            eprintln!("user {name} saved in {}", path.display());
+            Ok(())
         }
         Command::Config => {
             let text =

@@ -248,6 +248,28 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// The analysis of an input that never became an image: unreadable file, malformed
+    /// Base64, a refused or failed URL. `code` is the error to report, `reason` why.
+    pub fn input_failed(side: Side, region: Region, code: ErrorCode, reason: String) -> Analysis {
+        Analysis {
+            side,
+            region,
+            image: None,
+            invalid_reason: Some(reason),
+            documents: Vec::new(),
+            portrait: PortraitCheck::NotApplicable,
+            error: Some(code),
+            score: None,
+            decision: None,
+            attack_scores: None,
+            evidence: None,
+            liveness: LivenessStatus::NotScored,
+            model_version: None,
+            backend: None,
+            timings_ms: Timings::default(),
+        }
+    }
+
     /// True when an error code was raised (the spec's `hasError`).
     pub fn has_error(&self) -> bool {
         self.error.is_some()

@@ -1,0 +1,167 @@
+//! The HTTP API: `POST /api/v1/document/liveness` with Basic authentication, exactly the
+//! contract of the spec, feeding the review queue. axum on a small async runtime for the
+//! connections; all CPU work on a bounded pool of analysis threads.
+
+pub mod auth;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+pub mod url_fetch;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::review::Store;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// The users file is missing or unusable.
+    #[error(transparent)]
+    Users(#[from] auth::UsersError),
+    /// The review database cannot be used.
+    #[error(transparent)]
+    Store(#[from] crate::review::StoreError),
+    /// The address could not be bound or the server failed.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the server's files are.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The review database.
+    pub db_path: PathBuf,
+    /// The users file.
+    pub users_file: PathBuf,
+}
+
+/// The default users file: `users` in the platform's configuration folder.
+pub fn default_users_file() -> PathBuf {
+    dirs::config_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("docliveness")
+        .join("users")
+}
+
+/// A bound, ready server.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    /// Loads users, checks the database, starts the pool and binds the address.
+    pub fn bind(
+        config: &Config,
+        engine: Arc<Engine>,
+        options: &ServeOptions,
+    ) -> Result<Server, ServeError> {
+        let users = auth::load_users(&options.users_file)?;
+        // Open once now so a damaged or newer database stops the start, not a request.
+        let mut store = Store::open(&options.db_path)?;
+        if let Some(days) = config.review.retention_days {
+            let report = store.purge_images(days, "retention")?;
+            tracing::info!(
+                removed = report.images_removed,
+                days,
+                "retention applied to review images"
+            );
+        }
+        drop(store);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = if config.server.workers == 0 {
+            cores
+        } else {
+            config.server.workers
+        };
+        let depth = if config.server.queue_depth == 0 {
+            workers * 4
+        } else {
+            config.server.queue_depth
+        };
+        let context = Arc::new(service::ServiceContext {
+            engine: Arc::clone(&engine),
+            db_path: options.db_path.clone(),
+            thresholds: config.thresholds,
+            url_policy: config.server.url_inputs.clone(),
+        });
+        let state = Arc::new(routes::AppState {
+            auth: auth::Authenticator::new(users, config.server.max_auth_failures_per_minute),
+            pool: service::Pool::start(workers, depth, context),
+            max_body_bytes: config.server.max_body_bytes,
+            request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+            model_version: engine.model_version(),
+            backend: engine.backend_label(),
+        });
+        // Connections need little CPU: two threads serve them; analysis has its own pool.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(&config.server.bind))?;
+        tracing::info!(workers, queue = depth, model = ?engine.model_version(), "server ready");
+        Ok(Server {
+            listener,
+            app: routes::router(state),
+            runtime,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Server {
+            listener,
+            app,
+            runtime,
+        } = self;
+        runtime.block_on(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        })?;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

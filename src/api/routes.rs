@@ -1,0 +1,214 @@
+//! The HTTP surface: routes, authentication, body limits, the pool hand-off and access logs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::auth::Authenticator;
+use super::openapi;
+use super::service::Pool;
+use super::wire::LivenessResponse;
+
+/// Shared state of the server.
+pub struct AppState {
+    /// Credentials.
+    pub auth: Authenticator,
+    /// The analysis pool.
+    pub pool: Pool,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Liveness model version, for the health check.
+    pub model_version: Option<String>,
+    /// Backend label, for the health check.
+    pub backend: Option<String>,
+}
+
+/// The router with every route and layer.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/document/liveness", post(liveness))
+        .route("/healthz", get(health))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { axum::Json(openapi::document()) }),
+        )
+        .fallback(|| async {
+            json(
+                StatusCode::NOT_FOUND,
+                LivenessResponse::error(String::new(), "NOT_FOUND", "no such endpoint"),
+            )
+        })
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+fn json(status: StatusCode, body: LivenessResponse) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+fn unauthorized() -> Response {
+    let mut r = json(
+        StatusCode::UNAUTHORIZED,
+        LivenessResponse::error(
+            String::new(),
+            "UNAUTHORIZED",
+            "missing or wrong credentials (HTTP Basic authentication)",
+        ),
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"docliveness\", charset=\"UTF-8\""),
+    );
+    r
+}
+
+fn with_retry_after(mut r: Response, seconds: u64) -> Response {
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    r
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "modelVersion": state.model_version,
+        "backend": state.backend,
+        "workers": state.pool.workers(),
+        "queued": state.pool.queued(),
+    }))
+    .into_response()
+}
+
+async fn liveness(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let ip = client.ip();
+    if state.auth.is_throttled(ip) {
+        let r = json(
+            StatusCode::TOO_MANY_REQUESTS,
+            LivenessResponse::error(
+                String::new(),
+                "TOO_MANY_FAILED_LOGINS",
+                "too many failed logins from this address; try again in a minute",
+            ),
+        );
+        return with_retry_after(r, 60);
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let app = Arc::clone(&state);
+    // Argon2 is deliberately slow CPU work: keep it off the async threads.
+    let user = tokio::task::spawn_blocking(move || app.auth.verify(ip, authorization.as_deref()))
+        .await
+        .ok()
+        .flatten();
+    let Some(user) = user else {
+        // Each failure from the same address waits a little longer before the answer.
+        let failures = state.auth.recent_failures(ip) as u64;
+        tokio::time::sleep(Duration::from_millis(
+            (failures.saturating_sub(1) * 250).min(2000),
+        ))
+        .await;
+        return unauthorized();
+    };
+    tracing::Span::current().record("user", user.as_str());
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > state.max_body_bytes)
+    {
+        return too_large(state.max_body_bytes);
+    }
+    let bytes = match axum::body::to_bytes(body, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return too_large(state.max_body_bytes),
+    };
+    let Some(receiver) = state.pool.submit(bytes.to_vec()) else {
+        let r = json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            LivenessResponse::error(
+                String::new(),
+                "OVERLOADED",
+                "the server is at capacity; retry shortly",
+            ),
+        );
+        return with_retry_after(r, 1);
+    };
+    match tokio::time::timeout(state.request_timeout, receiver).await {
+        Ok(Ok(reply)) => json(
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            reply.body,
+        ),
+        Ok(Err(_)) => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            LivenessResponse::error(
+                String::new(),
+                "INTERNAL_ERROR",
+                "the analysis stopped unexpectedly",
+            ),
+        ),
+        Err(_) => with_retry_after(
+            json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                LivenessResponse::error(String::new(), "TIMEOUT", "the analysis took too long"),
+            ),
+            5,
+        ),
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    json(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        LivenessResponse::error(
+            String::new(),
+            "PAYLOAD_TOO_LARGE",
+            format!("the request body is larger than {limit} bytes"),
+        ),
+    )
+}
+
+/// One structured line per request: id, method, path, status, time, client. Never the
+/// body or the credentials.
+async fn access_log(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id = uuid::Uuid::new_v4().to_string();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %id, user = tracing::field::Empty);
+    let mut response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(
+        parent: &span,
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        ms = start.elapsed().as_secs_f64() * 1000.0,
+        client = %client,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,282 @@
+//! The blocking half of the API: a bounded pool of analysis threads. Request parsing,
+//! Base64, URL fetching, the engine and the review store all run here, never on the
+//! async executor.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+
+use tokio::sync::oneshot;
+
+use super::url_fetch::{self, UrlError};
+use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
+use crate::config::{Thresholds, UrlInputConfig};
+use crate::engine::{Analysis, Decision, Engine, ErrorCode, LivenessStatus, Region, Side, route};
+use crate::review::{NewCase, NewSide, Origin, Store};
+
+/// Everything a worker needs.
+pub struct ServiceContext {
+    /// The shared engine.
+    pub engine: Arc<Engine>,
+    /// The review database.
+    pub db_path: PathBuf,
+    /// Routing thresholds.
+    pub thresholds: Thresholds,
+    /// URL input policy.
+    pub url_policy: UrlInputConfig,
+}
+
+/// HTTP status and body of an answer.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// JSON body.
+    pub body: LivenessResponse,
+}
+
+struct Job {
+    body: Vec<u8>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// The analysis pool: `workers` threads behind a queue of `depth` waiting requests.
+pub struct Pool {
+    sender: SyncSender<Job>,
+    queued: Arc<AtomicUsize>,
+    workers: usize,
+}
+
+impl Pool {
+    /// Starts the worker threads.
+    pub fn start(workers: usize, depth: usize, context: Arc<ServiceContext>) -> Pool {
+        let (sender, receiver) = sync_channel::<Job>(depth);
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        let queued = Arc::new(AtomicUsize::new(0));
+        for i in 0..workers {
+            let receiver = Arc::clone(&receiver);
+            let context = Arc::clone(&context);
+            let queued = Arc::clone(&queued);
+            std::thread::Builder::new()
+                .name(format!("analysis-{i}"))
+                .spawn(move || {
+                    // Each worker has its own connection; SQLite arbitrates between them.
+                    let mut store: Option<Store> = None;
+                    loop {
+                        let job = match receiver.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                            Ok(job) => job,
+                            Err(_) => break,
+                        };
+                        queued.fetch_sub(1, Ordering::Relaxed);
+                        let reply = process(&context, &mut store, &job.body);
+                        let _ = job.reply.send(reply);
+                    }
+                })
+                .expect("spawning an analysis thread");
+        }
+        Pool {
+            sender,
+            queued,
+            workers,
+        }
+    }
+
+    /// Queues a request body; `None` when the queue is full (answer 503).
+    pub fn submit(&self, body: Vec<u8>) -> Option<oneshot::Receiver<Reply>> {
+        let (reply, receiver) = oneshot::channel();
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        match self.sender.try_send(Job { body, reply }) {
+            Ok(()) => Some(receiver),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Requests waiting for a worker.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+}
+
+fn reply(status: u16, body: LivenessResponse) -> Reply {
+    Reply { status, body }
+}
+
+/// Handles one request body from start to finish.
+pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> Reply {
+    let request: LivenessRequest = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => {
+            let session = uuid::Uuid::new_v4().to_string();
+            return reply(
+                400,
+                LivenessResponse::error(
+                    session,
+                    "INVALID_REQUEST",
+                    format!("the body is not valid JSON for this API: {e}"),
+                ),
+            );
+        }
+    };
+    let session_id = request
+        .session_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let Some(front_field) = request
+        .front_side_image_base
+        .as_deref()
+        .or(request.document_image_base.as_deref())
+    else {
+        return reply(
+            400,
+            LivenessResponse::error(
+                session_id,
+                "INVALID_REQUEST",
+                "frontSideImageBase (or documentImageBase) is required",
+            ),
+        );
+    };
+    let mut sides = vec![(Side::Front, read_side(ctx, Side::Front, front_field))];
+    if let Some(back) = request
+        .back_side_image_base
+        .as_deref()
+        .filter(|b| !b.trim().is_empty())
+    {
+        sides.push((Side::Back, read_side(ctx, Side::Back, back)));
+    }
+    let results: Vec<SideResult> = sides
+        .iter()
+        .map(|(_, (a, _))| SideResult::from_analysis(a))
+        .collect();
+    let mut response = LivenessResponse {
+        session_id: session_id.clone(),
+        score: None,
+        has_error: false,
+        error: None,
+        message: None,
+        decision: None,
+        review_case_id: None,
+        model_version: ctx.engine.model_version(),
+        front: results.first().cloned(),
+        back: results.get(1).cloned(),
+    };
+    if let Some((a, _)) = sides.iter().map(|(_, s)| s).find(|(a, _)| a.has_error()) {
+        let code = a.error.unwrap_or(ErrorCode::ImageInvalid);
+        response.has_error = true;
+        response.error = Some(code.as_str().to_string());
+        response.message = Some(
+            a.invalid_reason
+                .clone()
+                .unwrap_or_else(|| code.explanation().to_string()),
+        );
+        return reply(200, response);
+    }
+    if let Some((a, _)) = sides
+        .iter()
+        .map(|(_, s)| s)
+        .find(|(a, _)| a.score.is_none())
+    {
+        let (code, message) = match &a.liveness {
+            LivenessStatus::Failed { message } => (
+                "INTERNAL_ERROR",
+                format!("the liveness model failed: {message}"),
+            ),
+            _ => (
+                "MODEL_NOT_INSTALLED",
+                "no liveness model is installed on this server, so no score can be given"
+                    .to_string(),
+            ),
+        };
+        let mut r = LivenessResponse::error(session_id, code, message);
+        r.front = response.front;
+        r.back = response.back;
+        return reply(if code == "INTERNAL_ERROR" { 500 } else { 503 }, r);
+    }
+    let score = sides
+        .iter()
+        .filter_map(|(_, (a, _))| a.score)
+        .fold(f64::INFINITY, f64::min);
+    let decision = route(score, &ctx.thresholds);
+    response.score = Some(score);
+    response.decision = Some(decision);
+    if decision == Decision::Review {
+        match file_case(ctx, store, &session_id, &sides) {
+            Ok(id) => response.review_case_id = Some(id),
+            Err(e) => {
+                tracing::error!(error = %e, "could not file a review case");
+                return reply(
+                    500,
+                    LivenessResponse::error(
+                        session_id,
+                        "INTERNAL_ERROR",
+                        "the review queue is unavailable; the check was not recorded",
+                    ),
+                );
+            }
+        }
+    }
+    reply(200, response)
+}
+
+type SideInput = (Analysis, Option<Vec<u8>>);
+
+fn read_side(ctx: &ServiceContext, side: Side, field: &str) -> SideInput {
+    let failed = |code, reason: String| {
+        (
+            Analysis::input_failed(side, Region::Document, code, reason),
+            None,
+        )
+    };
+    let bytes = match image_source(field) {
+        Err(e) => return failed(ErrorCode::ImageInvalid, e.to_string()),
+        Ok(ImageSource::Bytes(b)) => b,
+        Ok(ImageSource::Url(url)) => match url_fetch::fetch(&url, &ctx.url_policy) {
+            Ok(b) => b,
+            Err(UrlError::NotAllowed(m)) => return failed(ErrorCode::ImageUrlNotAllowed, m),
+            Err(UrlError::FetchFailed(m)) => return failed(ErrorCode::ImageUrlFetchFailed, m),
+        },
+    };
+    (
+        ctx.engine.analyze(&bytes, side, Region::Document),
+        Some(bytes),
+    )
+}
+
+fn file_case(
+    ctx: &ServiceContext,
+    store: &mut Option<Store>,
+    session_id: &str,
+    sides: &[(Side, SideInput)],
+) -> Result<i64, crate::review::StoreError> {
+    if store.is_none() {
+        *store = Some(Store::open(&ctx.db_path)?);
+    }
+    let store = store.as_mut().expect("opened above");
+    let new_sides: Vec<NewSide<'_>> = sides
+        .iter()
+        .filter_map(|(side, (analysis, bytes))| {
+            bytes.as_ref().map(|b| NewSide {
+                side: *side,
+                image: b,
+                analysis,
+            })
+        })
+        .collect();
+    store.file_case(
+        &NewCase {
+            origin: Origin::Api,
+            session_id: session_id.to_string(),
+            sides: new_sides,
+        },
+        &ctx.thresholds,
+    )
+}
