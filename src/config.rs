@@ -263,6 +263,9 @@ pub struct ModelsConfig {
     /// Threads one model run may use. Default 1: the CLI and the server parallelise over
     /// images instead, which scales better on few cores.
     pub intra_threads: usize,
+    /// Sessions per model, so that that many images can be scored at once (a session
+    /// runs one input at a time). Default 0 = one per CPU core.
+    pub sessions: usize,
 }
 
 impl Default for ModelsConfig {
@@ -272,6 +275,7 @@ impl Default for ModelsConfig {
             onnxruntime_library: None,
             backend: BackendChoice::Auto,
             intra_threads: 1,
+            sessions: 0,
         }
     }
 }

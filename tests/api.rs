@@ -441,3 +441,29 @@ fn health_and_openapi() {
     assert!(doc["paths"]["/api/v1/document/liveness"]["post"].is_object());
     assert!(resp.headers().get("x-request-id").is_some());
 }
+
+#[test]
+fn shutdown_finishes_requests_in_flight() {
+    let mut server = start(true, |_| {});
+    let addr = server.addr;
+    let body = json!({"frontSideImageBase": b64(&render(&passing_scene(78, 4032, 3024)).jpeg)})
+        .to_string();
+    let request = std::thread::spawn(move || {
+        let mut resp = agent()
+            .post(format!("http://{addr}/api/v1/document/liveness"))
+            .header("Authorization", &basic(USER, PASSWORD))
+            .send(body.as_bytes())
+            .unwrap();
+        let text = resp.body_mut().read_to_string().unwrap();
+        (resp.status().as_u16(), text)
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    // Ask the server to stop while the 12 MP photo is being analysed.
+    let _ = server.stop.take().unwrap().send(());
+    let (status, text) = request.join().unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"score\""), "{text}");
+    server.thread.take().unwrap().join().unwrap();
+    // And it no longer accepts connections.
+    assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err());
+}

@@ -127,19 +127,10 @@ async fn liveness(
         return unauthorized();
     };
     tracing::Span::current().record("user", user.as_str());
-    if headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > state.max_body_bytes)
-    {
+    let Some(bytes) = read_limited(body, state.max_body_bytes).await else {
         return too_large(state.max_body_bytes);
-    }
-    let bytes = match axum::body::to_bytes(body, state.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return too_large(state.max_body_bytes),
     };
-    let Some(receiver) = state.pool.submit(bytes.to_vec()) else {
+    let Some(receiver) = state.pool.submit(bytes) else {
         let r = json(
             StatusCode::SERVICE_UNAVAILABLE,
             LivenessResponse::error(
@@ -171,6 +162,30 @@ async fn liveness(
             5,
         ),
     }
+}
+
+/// Beyond the limit, up to this much more is read and dropped so that the client, still
+/// sending, gets to see the 413 instead of a reset connection; past it the connection
+/// is simply closed.
+const DRAIN_CAP: usize = 64 << 20;
+
+/// The body if it fits in `limit` bytes; `None` (after draining a bounded amount) if not.
+async fn read_limited(mut body: Body, limit: usize) -> Option<Vec<u8>> {
+    use http_body_util::BodyExt;
+    let mut out = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return None };
+        if let Some(data) = frame.data_ref() {
+            seen += data.len();
+            if seen <= limit {
+                out.extend_from_slice(data);
+            } else if seen > limit + DRAIN_CAP {
+                return None;
+            }
+        }
+    }
+    (seen <= limit).then_some(out)
 }
 
 fn too_large(limit: usize) -> Response {

@@ -222,11 +222,12 @@ fn load_onnxruntime(path: &Path) -> Result<(ort::sys::OrtApi, String), OnnxError
     }
 }
 
-/// A loaded model with its manifest. Runs are serialised per model; callers that need
-/// parallel inference load one model per worker.
+/// A loaded model with its manifest and a few sessions, so that parallel callers (the
+/// CLI's and the server's worker threads) do not queue behind one another.
 pub struct OnnxModel {
     manifest: Manifest,
-    session: Mutex<Session>,
+    sessions: Vec<Mutex<Session>>,
+    next: std::sync::atomic::AtomicUsize,
     backend: Backend,
 }
 
@@ -252,19 +253,30 @@ impl OnnxModel {
             path: file.clone(),
             message,
         };
-        // tract runs about ten times slower without its full optimisation pass.
-        let session = Session::builder(&state.environment)
-            .map_err(|e| load_err(e.to_string()))?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| load_err(e.to_string()))?
-            .with_intra_threads(cfg.intra_threads.max(1))
-            .map_err(|e| load_err(e.to_string()))?
-            .commit_from_file(&file)
-            .map_err(|e| load_err(e.to_string()))?;
-        tracing::info!(model = %manifest.name, version = %manifest.version, backend = %backend.label(), "model loaded");
+        let bytes = std::fs::read(&file).map_err(|e| load_err(e.to_string()))?;
+        let count = if cfg.sessions == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            cfg.sessions
+        };
+        let mut sessions = Vec::with_capacity(count);
+        for _ in 0..count {
+            // tract runs about ten times slower without its full optimisation pass.
+            let session = Session::builder(&state.environment)
+                .map_err(|e| load_err(e.to_string()))?
+                .with_optimization_level(GraphOptimizationLevel::Level3)
+                .map_err(|e| load_err(e.to_string()))?
+                .with_intra_threads(cfg.intra_threads.max(1))
+                .map_err(|e| load_err(e.to_string()))?
+                .commit_from_memory(&bytes)
+                .map_err(|e| load_err(e.to_string()))?;
+            sessions.push(Mutex::new(session));
+        }
+        tracing::info!(model = %manifest.name, version = %manifest.version, backend = %backend.label(), sessions = count, "model loaded");
         Ok(OnnxModel {
             manifest,
-            session: Mutex::new(session),
+            sessions,
+            next: std::sync::atomic::AtomicUsize::new(0),
             backend,
         })
     }
@@ -283,10 +295,17 @@ impl OnnxModel {
     pub fn run(&self, input: ArrayView4<'_, f32>) -> Result<Outputs, OnnxError> {
         let run_err = |e: ort::Error| OnnxError::Run(e.to_string());
         let tensor = TensorRef::from_array_view(input).map_err(run_err)?;
-        let mut session = self
-            .session
-            .lock()
-            .map_err(|_| OnnxError::Run("a previous run panicked".into()))?;
+        // Take a free session if there is one, else wait for the next in turn.
+        let mut session = match self.sessions.iter().find_map(|s| s.try_lock().ok()) {
+            Some(s) => s,
+            None => {
+                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    % self.sessions.len();
+                self.sessions[i]
+                    .lock()
+                    .map_err(|_| OnnxError::Run("a previous run panicked".into()))?
+            }
+        };
         let outputs = session
             .run(ort::inputs![self.manifest.input.name.as_str() => tensor])
             .map_err(run_err)?;

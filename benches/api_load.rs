@@ -1,0 +1,178 @@
+//! Load test of the HTTP API on loopback: 16 concurrent clients posting 1080p photos for
+//! 60 s (set LOAD_SECONDS to change), against `docliveness serve` with 1 and then 2
+//! analysis workers. Prints throughput, p50/p99 latency, the server's peak RSS and the
+//! mix of answers. `cargo bench --bench api_load`.
+//!
+//! The liveness model is the tiny test model (the real one is not shipped yet), so the
+//! figures measure decoding, detection, the rules, the model plumbing and the queue.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+const CLIENTS: usize = 16;
+const USER: &str = "load";
+const PASSWORD: &str = "load test password";
+
+struct Run {
+    requests: usize,
+    seconds: f64,
+    p50: f64,
+    p99: f64,
+    peak_rss_mb: f64,
+    statuses: std::collections::BTreeMap<u16, usize>,
+}
+
+fn run(workers: usize, seconds: u64, bodies: &Arc<Vec<Vec<u8>>>, dir: &Path) -> Run {
+    let config = dir.join(format!("server-{workers}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nworkers = {workers}\nqueue_depth = 32\n[models]\ndir = \"{}\"\nbackend = \"tract\"\n",
+            dir.join("models").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_docliveness"))
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--bind", "127.0.0.1:0", "--db"])
+        .arg(dir.join(format!("review-{workers}.db")))
+        .arg("--users")
+        .arg(dir.join("users"))
+        .env_remove("ORT_DYLIB_PATH")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in stderr.lines() {});
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+    );
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (bodies, auth, addr) = (Arc::clone(bodies), auth.clone(), addr.clone());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut out = Vec::new();
+                let mut i = c;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let mut resp = agent
+                        .post(format!("http://{addr}/api/v1/document/liveness"))
+                        .header("Authorization", &auth)
+                        .header("Content-Type", "application/json")
+                        .send(&bodies[i % bodies.len()][..])
+                        .expect("request");
+                    let _ = resp.body_mut().read_to_string();
+                    out.push((resp.status().as_u16(), t.elapsed().as_secs_f64() * 1000.0));
+                    i += 1;
+                }
+                out
+            })
+        })
+        .collect();
+    let results: Vec<(u16, f64)> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let seconds = start.elapsed().as_secs_f64();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let peak_rss_mb = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0);
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut ok: Vec<f64> = results
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, ms)| *ms)
+        .collect();
+    ok.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        ok.get(((ok.len() as f64 * p) as usize).min(ok.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let mut statuses = std::collections::BTreeMap::new();
+    for (s, _) in &results {
+        *statuses.entry(*s).or_insert(0) += 1;
+    }
+    Run {
+        requests: ok.len(),
+        seconds,
+        p50: pct(0.5),
+        p99: pct(0.99),
+        peak_rss_mb,
+        statuses,
+    }
+}
+
+fn main() {
+    let seconds: u64 = std::env::var("LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let dir = std::env::temp_dir().join(format!("docliveness-load-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("models/liveness")).unwrap();
+    let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_model");
+    for f in ["tiny.onnx", "manifest.json"] {
+        std::fs::copy(tiny.join(f), dir.join("models/liveness").join(f)).unwrap();
+    }
+    docliveness::api::auth::add_user(&dir.join("users"), USER, PASSWORD).unwrap();
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..8)
+            .map(|seed| {
+                let jpeg = docliveness::synth::render(&docliveness::synth::passing_scene(900 + seed, 1920, 1080)).jpeg;
+                serde_json::json!({"frontSideImageBase": base64::engine::general_purpose::STANDARD.encode(jpeg)})
+                    .to_string()
+                    .into_bytes()
+            })
+            .collect(),
+    );
+    println!(
+        "{CLIENTS} clients, {seconds} s per run, 1080p JPEGs (~{} KB of JSON each)",
+        bodies[0].len() / 1024
+    );
+    println!(
+        "{:<8} {:>10} {:>10} {:>10} {:>12}  answers",
+        "workers", "req/s", "p50 ms", "p99 ms", "peak RSS MB"
+    );
+    let mut rates = Vec::new();
+    for workers in [1, 2] {
+        let r = run(workers, seconds, &bodies, &dir);
+        let rate = r.requests as f64 / r.seconds;
+        rates.push(rate);
+        println!(
+            "{workers:<8} {rate:>10.1} {:>10.1} {:>10.1} {:>12.1}  {:?}",
+            r.p50, r.p99, r.peak_rss_mb, r.statuses
+        );
+    }
+    println!(
+        "throughput 2 workers / 1 worker: {:.2} (target >= 1.8)",
+        rates[1] / rates[0]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
