@@ -8,8 +8,10 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod engine;
 pub mod eval;
+pub mod image_files;
 pub mod review;
 pub mod synth;
 

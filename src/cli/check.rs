@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::CliError;
 use super::batch::analyse_all;
-use super::files::expand;
 use super::progress::Progress;
 use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Region, Side};
+use crate::image_files::expand;
 
 /// One line of `check --json`.
 #[derive(Debug, Serialize)]

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::CliError;
 use super::batch::analyse_all;
-use super::files::expand;
 use super::progress::Progress;
 use crate::engine::{Engine, Region, Side};
 use crate::eval::{EvalReport, Label, Sample, evaluate};
+use crate::image_files::expand;
 
 /// Lists the images of a labelled folder. Its entries must be the label folders
 /// `genuine/`, `screen/`, `print/`, `digital/`; anything else (bar hidden files) is a

@@ -3,7 +3,6 @@
 mod batch;
 mod check;
 mod evaluate;
-mod files;
 mod progress;
 mod queue;
 
@@ -38,14 +37,20 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// What to do.
+    /// What to do (default: open the review console).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the review console (the default with no command).
+    Console {
+        /// The review database (default: the platform data folder).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
     /// Check photos of documents (files or folders, searched recursively).
     Check {
         /// Which side of the document the photos show.
@@ -157,7 +162,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(lib) = cli.onnxruntime {
         config.models.onnxruntime_library = Some(lib);
     }
-    match cli.command {
+    match cli.command.unwrap_or(Command::Console { db: None }) {
+        Command::Console { db } => {
+            let engine = std::sync::Arc::new(build_engine(config)?);
+            crate::console::run(db.unwrap_or_else(crate::review::default_db_path), engine)
+                .map_err(CliError::Failure)
+        }
         Command::Check {
             side,
             region,

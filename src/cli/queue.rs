@@ -7,10 +7,10 @@ use clap::{Subcommand, ValueEnum};
 
 use super::CliError;
 use super::batch::analyse_all;
-use super::files::expand;
 use super::progress::Progress;
 use crate::config::Thresholds;
 use crate::engine::{Decision, Engine, Region, Side};
+use crate::image_files::expand;
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
 
 /// Queue commands.

@@ -34,6 +34,12 @@ pub struct ImageFacts {
     pub format: ImageKind,
     /// Size of the encoded file in bytes.
     pub byte_size: usize,
+    /// Camera make and model from EXIF, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
+    /// Software from EXIF, when recorded (editing tools name themselves here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<String>,
 }
 
 /// A decoded, upright image with its facts.
@@ -108,9 +114,15 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DecodedImage, DecodeError
             limit: max_pixels,
         });
     }
-    let orientation = decoder
-        .orientation()
+    let exif = decoder.exif_metadata().ok().flatten();
+    let orientation = exif
+        .as_deref()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let text = exif
+        .as_deref()
+        .map(super::exif::read_text_tags)
+        .unwrap_or_default();
     let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     img.apply_orientation(orientation);
     let rgb = img.into_rgb8();
@@ -124,6 +136,8 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DecodedImage, DecodeError
         },
         format,
         byte_size: bytes.len(),
+        camera: text.camera,
+        software: text.software,
     };
     Ok(DecodedImage { rgb, facts })
 }

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod decode;
 pub mod document;
+pub mod exif;
 pub mod geometry;
 pub mod jpeg_quality;
 pub mod liveness;
@@ -109,6 +110,17 @@ impl Engine {
 
     /// Analyses one photo given as encoded bytes.
     pub fn analyze(&self, bytes: &[u8], side: Side, region: Region) -> Analysis {
+        self.analyze_keeping_image(bytes, side, region).0
+    }
+
+    /// Like [`Engine::analyze`], also handing back the decoded upright image (when it
+    /// decoded) for callers that show it, so it is not decoded twice.
+    pub fn analyze_keeping_image(
+        &self,
+        bytes: &[u8],
+        side: Side,
+        region: Region,
+    ) -> (Analysis, Option<DecodedImage>) {
         let start = Instant::now();
         let mut analysis = Analysis {
             side,
@@ -129,21 +141,25 @@ impl Engine {
         };
         let decoded = decode::decode(bytes, self.config.image.max_pixels);
         analysis.timings_ms.decode = ms(start);
-        match decoded {
-            Ok(image) => self.judge(image, &mut analysis),
+        let image = match decoded {
+            Ok(image) => {
+                self.judge(&image, &mut analysis);
+                Some(image)
+            }
             Err(e) => {
                 analysis.error = Some(ErrorCode::ImageInvalid);
                 analysis.invalid_reason = Some(e.to_string());
+                None
             }
-        }
+        };
         if analysis.error.is_none() && self.liveness.is_none() {
             analysis.liveness = LivenessStatus::NoModel;
         }
         analysis.timings_ms.total = ms(start);
-        analysis
+        (analysis, image)
     }
 
-    fn judge(&self, image: DecodedImage, analysis: &mut Analysis) {
+    fn judge(&self, image: &DecodedImage, analysis: &mut Analysis) {
         analysis.image = Some(image.facts.clone());
         if let Some(code) = quality::image_rule(&image.facts, &self.config.image) {
             analysis.error = Some(code);

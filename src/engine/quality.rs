@@ -125,6 +125,8 @@ mod tests {
             jpeg_quality: q,
             format: ImageKind::Jpeg,
             byte_size: 1,
+            camera: None,
+            software: None,
         };
         let cfg = ImageConfig::default();
         assert_eq!(image_rule(&facts(1920, 1080, Some(90)), &cfg), None);

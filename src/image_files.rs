@@ -1,4 +1,5 @@
-//! Turning command-line paths into the list of images to check.
+//! Turning paths given by a user (command line, dialog, drag and drop) into the list of
+//! image files they mean.
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,429 @@
+//! The console's background threads: one owns the review database, a pool analyses
+//! incoming photos. The UI thread only sends requests and picks up replies; every
+//! reply asks for a repaint so it shows at once.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use egui::ColorImage;
+
+use crate::config::Thresholds;
+use crate::engine::{Analysis, Engine, Region, Side, decode};
+use crate::review::{
+    AuditEntry, CaseFilter, DecisionRecord, NewCase, NewDecision, NewSide, Origin, ReviewCase,
+    SortOrder, Statistics, Store, StoredSide,
+};
+
+/// Something the UI asks of the database thread.
+#[derive(Debug, Clone)]
+pub enum DbRequest {
+    /// A page of the queue; `generation` ties the answer to the filter it was asked with.
+    Page {
+        /// Filter.
+        filter: CaseFilter,
+        /// Order.
+        order: SortOrder,
+        /// First row.
+        offset: u64,
+        /// Rows.
+        limit: u32,
+        /// Filter generation.
+        generation: u64,
+    },
+    /// How many cases match.
+    Count {
+        /// Filter.
+        filter: CaseFilter,
+        /// Filter generation.
+        generation: u64,
+    },
+    /// Everything about one case, images decoded.
+    Open {
+        /// Case.
+        id: i64,
+    },
+    /// Record a decision.
+    Decide {
+        /// Case.
+        id: i64,
+        /// The decision.
+        decision: NewDecision,
+        /// Decision in force when the reviewer looked.
+        expected: Option<i64>,
+    },
+    /// Undo the decision in force.
+    Undo {
+        /// Case.
+        id: i64,
+        /// Reviewer.
+        reviewer: String,
+    },
+    /// File an analysed photo as a case.
+    File {
+        /// Where the photo came from (for messages).
+        path: PathBuf,
+        /// The photo.
+        bytes: Arc<Vec<u8>>,
+        /// Its analysis.
+        analysis: Box<Analysis>,
+    },
+    /// Statistics with the what-if thresholds.
+    Stats {
+        /// Filter.
+        filter: CaseFilter,
+        /// Thresholds.
+        thresholds: Thresholds,
+    },
+}
+
+/// A case opened for inspection.
+pub struct OpenedCase {
+    /// The case.
+    pub case: ReviewCase,
+    /// Its sides with decoded pixels (None when the image was purged or is unreadable).
+    pub sides: Vec<(StoredSide, Option<ColorImage>)>,
+    /// Audit trail.
+    pub history: Vec<AuditEntry>,
+    /// Decision rows.
+    pub decisions: Vec<DecisionRecord>,
+}
+
+/// The database thread's answers.
+pub enum DbReply {
+    /// A page.
+    Page {
+        /// Filter generation.
+        generation: u64,
+        /// First row.
+        offset: u64,
+        /// Rows.
+        rows: Vec<ReviewCase>,
+    },
+    /// A count.
+    Count {
+        /// Filter generation.
+        generation: u64,
+        /// Matches.
+        count: u64,
+    },
+    /// An opened case.
+    Opened(Box<OpenedCase>),
+    /// A decision or undo was recorded (or refused, with the reason).
+    Changed {
+        /// Case.
+        id: i64,
+        /// What happened.
+        result: Result<String, String>,
+    },
+    /// A photo was filed.
+    Filed {
+        /// The photo.
+        path: PathBuf,
+        /// The case number or the error.
+        result: Result<i64, String>,
+    },
+    /// Statistics.
+    Stats(Result<Statistics, String>),
+}
+
+/// Handle of the database thread.
+pub struct Database {
+    sender: Sender<DbRequest>,
+    /// Replies, polled by the UI every frame.
+    pub replies: Receiver<DbReply>,
+}
+
+impl Database {
+    /// Opens the store on its own thread. Fails (on the caller's thread) when the
+    /// database cannot be opened, so the console can say why before showing anything.
+    pub fn start(
+        path: PathBuf,
+        thresholds: Thresholds,
+        repaint: impl Fn() + Send + 'static,
+    ) -> Result<Database, String> {
+        let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+        let (sender, requests) = channel::<DbRequest>();
+        let (reply_tx, replies) = channel();
+        std::thread::Builder::new()
+            .name("review-db".into())
+            .spawn(move || {
+                for request in requests {
+                    let reply = serve(&mut store, request, &thresholds);
+                    if reply_tx.send(reply).is_err() {
+                        break;
+                    }
+                    repaint();
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Database { sender, replies })
+    }
+
+    /// Sends a request; a closed database thread is reported by the missing answer.
+    pub fn send(&self, request: DbRequest) {
+        let _ = self.sender.send(request);
+    }
+}
+
+fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbReply {
+    match request {
+        DbRequest::Page {
+            filter,
+            order,
+            offset,
+            limit,
+            generation,
+        } => DbReply::Page {
+            generation,
+            offset,
+            rows: store
+                .list(&filter, order, limit, offset)
+                .unwrap_or_default(),
+        },
+        DbRequest::Count { filter, generation } => DbReply::Count {
+            generation,
+            count: store.count(&filter).unwrap_or(0),
+        },
+        DbRequest::Open { id } => {
+            let opened = (|| -> Result<OpenedCase, crate::review::StoreError> {
+                let case = store.case(id)?;
+                let sides = store
+                    .sides(id)?
+                    .into_iter()
+                    .map(|s| {
+                        let pixels = store
+                            .images()
+                            .get(&s.image_sha256)
+                            .ok()
+                            .and_then(|bytes| decode::decode(&bytes, u64::MAX).ok())
+                            .map(|d| to_color_image(&d.rgb));
+                        (s, pixels)
+                    })
+                    .collect();
+                Ok(OpenedCase {
+                    case,
+                    sides,
+                    history: store.history(id)?,
+                    decisions: store.decisions(id)?,
+                })
+            })();
+            match opened {
+                Ok(o) => DbReply::Opened(Box::new(o)),
+                Err(e) => DbReply::Changed {
+                    id,
+                    result: Err(e.to_string()),
+                },
+            }
+        }
+        DbRequest::Decide {
+            id,
+            decision,
+            expected,
+        } => DbReply::Changed {
+            id,
+            result: store
+                .decide(id, &decision, Some(expected))
+                .map(|d| format!("case {id} decided: {}", verdict_words(&d)))
+                .map_err(|e| e.to_string()),
+        },
+        DbRequest::Undo { id, reviewer } => DbReply::Changed {
+            id,
+            result: store
+                .undo(id, &reviewer)
+                .map(|_| format!("case {id}: last decision undone"))
+                .map_err(|e| e.to_string()),
+        },
+        DbRequest::File {
+            path,
+            bytes,
+            analysis,
+        } => DbReply::Filed {
+            path,
+            result: store
+                .file_case(
+                    &NewCase {
+                        origin: Origin::Console,
+                        session_id: uuid::Uuid::new_v4().to_string(),
+                        sides: vec![NewSide {
+                            side: analysis.side,
+                            image: &bytes,
+                            analysis: &analysis,
+                        }],
+                    },
+                    thresholds,
+                )
+                .map_err(|e| e.to_string()),
+        },
+        DbRequest::Stats { filter, thresholds } => DbReply::Stats(
+            store
+                .statistics(&filter, thresholds)
+                .map_err(|e| e.to_string()),
+        ),
+    }
+}
+
+/// Words for a decision row.
+pub fn verdict_words(d: &DecisionRecord) -> String {
+    match (d.verdict, d.attack_type) {
+        (Some(crate::review::Verdict::Genuine), _) => "genuine".into(),
+        (Some(crate::review::Verdict::Attack), Some(a)) => format!("attack ({})", a.as_str()),
+        (Some(crate::review::Verdict::Attack), None) => "attack".into(),
+        (None, _) => "undone".into(),
+    }
+}
+
+/// Pixels as egui wants them; done on worker threads so the UI only uploads.
+pub fn to_color_image(rgb: &image::RgbImage) -> ColorImage {
+    ColorImage::from_rgb([rgb.width() as usize, rgb.height() as usize], rgb.as_raw())
+}
+
+/// One analysed photo from intake.
+pub struct IntakeResult {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// The photo.
+    pub bytes: Arc<Vec<u8>>,
+    /// The engine's analysis.
+    pub analysis: Analysis,
+    /// Decoded pixels, when decodable.
+    pub pixels: Option<ColorImage>,
+}
+
+/// The analysis pool for photos opened, dropped or pasted into the console.
+pub struct Intake {
+    queue: Arc<Mutex<std::collections::VecDeque<PathBuf>>>,
+    wake: Sender<()>,
+    /// Results, polled by the UI.
+    pub results: Receiver<IntakeResult>,
+    /// Photos queued in the current batch.
+    pub total: Arc<AtomicUsize>,
+    /// Photos finished in the current batch.
+    pub done: Arc<AtomicUsize>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Intake {
+    /// Starts `workers` analysis threads.
+    pub fn start(
+        engine: Arc<Engine>,
+        workers: usize,
+        repaint: impl Fn() + Send + Sync + 'static,
+    ) -> Intake {
+        let queue = Arc::new(Mutex::new(std::collections::VecDeque::<PathBuf>::new()));
+        let (wake, wakes) = channel::<()>();
+        let wakes = Arc::new(Mutex::new(wakes));
+        let (result_tx, results) = channel();
+        let total = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let repaint = Arc::new(repaint);
+        for i in 0..workers.max(1) {
+            let (queue, wakes, result_tx, done, engine, repaint) = (
+                Arc::clone(&queue),
+                Arc::clone(&wakes),
+                result_tx.clone(),
+                Arc::clone(&done),
+                Arc::clone(&engine),
+                Arc::clone(&repaint),
+            );
+            std::thread::Builder::new()
+                .name(format!("intake-{i}"))
+                .spawn(move || {
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                        let Some(path) = next else {
+                            // Sleep until more work arrives; a closed channel means the console is gone.
+                            if wakes
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .recv()
+                                .is_err()
+                            {
+                                break;
+                            }
+                            continue;
+                        };
+                        let result = analyse(&engine, path);
+                        done.fetch_add(1, Ordering::Relaxed);
+                        if result_tx.send(result).is_err() {
+                            break;
+                        }
+                        repaint();
+                    }
+                })
+                .expect("spawning an intake thread");
+        }
+        Intake {
+            queue,
+            wake,
+            results,
+            total,
+            done,
+            cancelled,
+        }
+    }
+
+    /// Queues photos for analysis.
+    pub fn add(&self, paths: Vec<PathBuf>) {
+        if self.idle() {
+            self.total.store(0, Ordering::Relaxed);
+            self.done.store(0, Ordering::Relaxed);
+        }
+        self.cancelled.store(false, Ordering::Relaxed);
+        let n = paths.len();
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(paths);
+        self.total.fetch_add(n, Ordering::Relaxed);
+        for _ in 0..n {
+            let _ = self.wake.send(());
+        }
+    }
+
+    /// Drops every photo not yet started.
+    pub fn cancel(&self) {
+        let dropped = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let n = q.len();
+            q.clear();
+            n
+        };
+        self.total.fetch_sub(dropped, Ordering::Relaxed);
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// True when nothing is queued or running.
+    pub fn idle(&self) -> bool {
+        self.done.load(Ordering::Relaxed) >= self.total.load(Ordering::Relaxed)
+    }
+}
+
+fn analyse(engine: &Engine, path: PathBuf) -> IntakeResult {
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let (analysis, image) =
+                engine.analyze_keeping_image(&bytes, Side::Front, Region::Document);
+            let pixels = image.map(|d| to_color_image(&d.rgb));
+            IntakeResult {
+                path,
+                bytes: Arc::new(bytes),
+                analysis,
+                pixels,
+            }
+        }
+        Err(e) => IntakeResult {
+            analysis: Analysis::input_failed(
+                Side::Front,
+                Region::Document,
+                crate::engine::ErrorCode::ImageInvalid,
+                format!("cannot read file: {e}"),
+            ),
+            path,
+            bytes: Arc::new(Vec::new()),
+            pixels: None,
+        },
+    }
+}

@@ -1,0 +1,75 @@
+//! The review console (eframe/egui): the queue, the inspector, intake of photos and the
+//! analyst view. The UI thread only draws; the database and the analyses run on their
+//! own threads.
+
+pub mod app;
+pub mod jobs;
+mod panels;
+pub mod shortcuts;
+pub mod viewer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use app::{ConsoleApp, Settings, Tab};
+
+use crate::engine::Engine;
+
+const SETTINGS_KEY: &str = "docliveness-settings";
+
+/// The bundled sample photos, shown on the first run.
+pub fn samples_dir() -> Option<PathBuf> {
+    [
+        PathBuf::from("assets/samples"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir())
+}
+
+struct Window(ConsoleApp);
+
+impl eframe::App for Window {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.0.draw(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, self.0.settings());
+    }
+}
+
+/// Opens the console window on the database at `db_path`; returns when it is closed.
+pub fn run(db_path: PathBuf, engine: Arc<Engine>) -> Result<(), String> {
+    // Refuse a foreign or newer database before any window appears.
+    drop(crate::review::Store::open(&db_path).map_err(|e| e.to_string())?);
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("docliveness - document liveness review")
+            .with_inner_size([1440.0, 900.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let mut failure = None;
+    let result = eframe::run_native(
+        "docliveness",
+        options,
+        Box::new(|cc| {
+            let settings: Settings = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
+                .unwrap_or_default();
+            match ConsoleApp::new(db_path, engine, settings, samples_dir()) {
+                Ok(app) => Ok(Box::new(Window(app)) as Box<dyn eframe::App>),
+                Err(e) => {
+                    failure = Some(e.clone());
+                    Err(e.into())
+                }
+            }
+        }),
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    result.map_err(|e| format!("the console could not open a window: {e}"))
+}

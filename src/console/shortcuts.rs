@@ -1,0 +1,239 @@
+//! Every keyboard shortcut of the console, in one list: the key handler and the help
+//! overlay (`?`) both read it, so they cannot disagree.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+/// What a shortcut does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Decide: genuine document.
+    Genuine,
+    /// Decide: photo of a screen.
+    Screen,
+    /// Decide: printed copy.
+    Print,
+    /// Decide: digital image.
+    Digital,
+    /// Decide: another attack.
+    OtherAttack,
+    /// Undo the decision in force on the selected case.
+    Undo,
+    /// Next case.
+    Next,
+    /// Previous case.
+    Previous,
+    /// Fit the image to the view.
+    Fit,
+    /// One image pixel per screen pixel.
+    ActualSize,
+    /// Zoom in.
+    ZoomIn,
+    /// Zoom out.
+    ZoomOut,
+    /// Pan left.
+    PanLeft,
+    /// Pan right.
+    PanRight,
+    /// Pan up.
+    PanUp,
+    /// Pan down.
+    PanDown,
+    /// Show or hide the document outline.
+    ToggleOutline,
+    /// Show or hide the evidence heat-map.
+    ToggleHeatmap,
+    /// Show or hide the portrait box.
+    TogglePortrait,
+    /// File the selected intake photo as a case.
+    FileCase,
+    /// Open photos.
+    OpenFiles,
+    /// Open a folder of photos.
+    OpenFolder,
+    /// Queue view.
+    ShowQueue,
+    /// Intake view.
+    ShowIntake,
+    /// Analyst view.
+    ShowAnalyst,
+    /// Show or hide this help.
+    Help,
+}
+
+/// A shortcut: the keys, what they do, and how the help overlay says it.
+pub struct Shortcut {
+    /// The keys.
+    pub keys: KeyboardShortcut,
+    /// The action.
+    pub action: Action,
+    /// Help text.
+    pub help: &'static str,
+}
+
+const fn plain(key: Key, action: Action, help: &'static str) -> Shortcut {
+    Shortcut {
+        keys: KeyboardShortcut::new(Modifiers::NONE, key),
+        action,
+        help,
+    }
+}
+
+const fn with(modifiers: Modifiers, key: Key, action: Action, help: &'static str) -> Shortcut {
+    Shortcut {
+        keys: KeyboardShortcut::new(modifiers, key),
+        action,
+        help,
+    }
+}
+
+/// The shortcuts. Single keys act only while no text field has the keyboard.
+pub const SHORTCUTS: &[Shortcut] = &[
+    plain(
+        Key::G,
+        Action::Genuine,
+        "decide: genuine document, go to next",
+    ),
+    plain(
+        Key::S,
+        Action::Screen,
+        "decide: photo of a screen, go to next",
+    ),
+    plain(Key::P, Action::Print, "decide: printed copy, go to next"),
+    plain(
+        Key::D,
+        Action::Digital,
+        "decide: digital image or screenshot, go to next",
+    ),
+    plain(
+        Key::O,
+        Action::OtherAttack,
+        "decide: another kind of attack, go to next",
+    ),
+    plain(
+        Key::U,
+        Action::Undo,
+        "undo the decision in force on this case",
+    ),
+    with(
+        Modifiers::COMMAND,
+        Key::Z,
+        Action::Undo,
+        "undo the decision in force on this case",
+    ),
+    plain(Key::J, Action::Next, "next case"),
+    plain(Key::K, Action::Previous, "previous case"),
+    plain(Key::F, Action::Fit, "fit the image to the view"),
+    plain(
+        Key::Num1,
+        Action::ActualSize,
+        "actual size (1:1, to see screen pixels and print dots)",
+    ),
+    plain(
+        Key::Plus,
+        Action::ZoomIn,
+        "zoom in (or the mouse wheel, at the cursor)",
+    ),
+    plain(Key::Equals, Action::ZoomIn, "zoom in"),
+    plain(Key::Minus, Action::ZoomOut, "zoom out"),
+    plain(
+        Key::ArrowLeft,
+        Action::PanLeft,
+        "pan left (or drag the image)",
+    ),
+    plain(Key::ArrowRight, Action::PanRight, "pan right"),
+    plain(Key::ArrowUp, Action::PanUp, "pan up"),
+    plain(Key::ArrowDown, Action::PanDown, "pan down"),
+    plain(
+        Key::Q,
+        Action::ToggleOutline,
+        "show or hide the document outline",
+    ),
+    plain(
+        Key::H,
+        Action::ToggleHeatmap,
+        "show or hide the evidence heat-map",
+    ),
+    plain(
+        Key::R,
+        Action::TogglePortrait,
+        "show or hide the portrait box",
+    ),
+    plain(
+        Key::A,
+        Action::FileCase,
+        "add the selected intake photo to the review queue",
+    ),
+    with(Modifiers::COMMAND, Key::O, Action::OpenFiles, "open photos"),
+    with(
+        Modifiers::COMMAND.plus(Modifiers::SHIFT),
+        Key::O,
+        Action::OpenFolder,
+        "open a folder of photos",
+    ),
+    plain(Key::F1, Action::ShowQueue, "queue view"),
+    plain(
+        Key::F2,
+        Action::ShowIntake,
+        "intake view (photos opened or dropped here)",
+    ),
+    plain(
+        Key::F3,
+        Action::ShowAnalyst,
+        "analyst view (score histogram, threshold what-if)",
+    ),
+    plain(Key::Questionmark, Action::Help, "show or hide this help"),
+    with(
+        Modifiers::SHIFT,
+        Key::Slash,
+        Action::Help,
+        "show or hide this help",
+    ),
+];
+
+/// Actions whose shortcuts were pressed this frame. Shortcuts without a modifier are
+/// ignored while a text field has the keyboard, so typing a note never decides a case.
+pub fn pressed(ctx: &egui::Context) -> Vec<Action> {
+    let typing = ctx.egui_wants_keyboard_input();
+    let mut out = Vec::new();
+    ctx.input_mut(|input| {
+        // Longest modifier sets first, so Ctrl+Shift+O is not taken as Ctrl+O.
+        let mut order: Vec<&Shortcut> = SHORTCUTS.iter().collect();
+        order.sort_by_key(|s| std::cmp::Reverse(modifier_count(s.keys.modifiers)));
+        for s in order {
+            if typing && (s.keys.modifiers.is_none() || s.keys.modifiers == Modifiers::SHIFT) {
+                continue;
+            }
+            if input.consume_shortcut(&s.keys) && !out.contains(&s.action) {
+                out.push(s.action);
+            }
+        }
+    });
+    out
+}
+
+fn modifier_count(m: Modifiers) -> u8 {
+    u8::from(m.alt)
+        + u8::from(m.ctrl)
+        + u8::from(m.shift)
+        + u8::from(m.command)
+        + u8::from(m.mac_cmd)
+}
+
+/// The help overlay.
+pub fn help_window(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard shortcuts")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ctx, |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for s in SHORTCUTS {
+                    ui.monospace(ctx.format_shortcut(&s.keys));
+                    ui.label(s.help);
+                    ui.end_row();
+                }
+            });
+            ui.label("Single-key shortcuts are off while you type in a text field.");
+        });
+}

@@ -1,0 +1,202 @@
+//! The console driven headless with egui_kittest: deciding with a key, undo, filters and
+//! a dropped photo, all against a real review database on disk.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use docliveness::config::Config;
+use docliveness::console::{ConsoleApp, Settings, Tab};
+use docliveness::engine::{Engine, ErrorCode};
+use docliveness::review::{AttackType, CaseFilter, Origin, Status, Store, Verdict};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn harness(db: &std::path::Path, reviewer: &str) -> Harness<'static, ConsoleApp> {
+    let engine = Arc::new(Engine::without_models(Config::default()).unwrap());
+    let settings = Settings {
+        reviewer: reviewer.into(),
+        samples_shown: true,
+        ..Settings::default()
+    };
+    let app = ConsoleApp::new(db.to_owned(), engine, settings, None).unwrap();
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.draw(ui), app)
+}
+
+/// Steps frames until `done` holds (background threads answer between frames).
+fn pump(
+    h: &mut Harness<'static, ConsoleApp>,
+    what: &str,
+    mut done: impl FnMut(&ConsoleApp) -> bool,
+) {
+    for _ in 0..600 {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!(
+        "timed out waiting for: {what} (status: {})",
+        h.state().status()
+    );
+}
+
+fn seeded_db() -> (tempfile::TempDir, std::path::PathBuf, Vec<i64>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.db");
+    let mut store = Store::open(&db).unwrap();
+    let ids = vec![
+        common::file(&mut store, Origin::Api, b"photo one", Some(0.30), None),
+        common::file(&mut store, Origin::Api, b"photo two", Some(0.35), None),
+        common::file(&mut store, Origin::Cli, b"photo three", Some(0.40), None),
+        common::file(
+            &mut store,
+            Origin::Cli,
+            b"photo four",
+            None,
+            Some(ErrorCode::DocumentCropped),
+        ),
+    ];
+    (dir, db, ids)
+}
+
+#[test]
+fn deciding_with_a_key_records_it_and_advances() {
+    let (_dir, db, ids) = seeded_db();
+    let mut h = harness(&db, "alice");
+    assert_eq!(h.state().tab(), Tab::Queue);
+    // Lowest score first; the case without a score (an error) sorts before it.
+    pump(&mut h, "the first case opens", |a| a.shown_case().is_some());
+    let first = h.state().shown_case().unwrap().id;
+    assert_eq!(first, ids[3]);
+    h.key_press(egui::Key::J);
+    pump(&mut h, "next case", |a| {
+        a.shown_case().map(|c| c.id) == Some(ids[0])
+    });
+
+    h.key_press(egui::Key::S);
+    pump(&mut h, "the queue advances", |a| {
+        a.shown_case().map(|c| c.id) == Some(ids[1])
+    });
+    let store = Store::open(&db).unwrap();
+    let decided = store.case(ids[0]).unwrap();
+    assert_eq!(
+        (
+            decided.verdict,
+            decided.attack_type,
+            decided.decided_by.as_deref()
+        ),
+        (
+            Some(Verdict::Attack),
+            Some(AttackType::Screen),
+            Some("alice")
+        )
+    );
+    assert!(decided.decided_at.is_some());
+    pump(&mut h, "the open queue shrinks", |a| {
+        a.queue_total() == Some(3)
+    });
+
+    // Undo brings the case back.
+    h.key_press(egui::Key::U);
+    pump(&mut h, "undo recorded", |_| {
+        store.case(ids[0]).unwrap().is_open()
+    });
+    assert_eq!(
+        store.decisions(ids[0]).unwrap().len(),
+        2,
+        "undo is a new row, not a deletion"
+    );
+    pump(&mut h, "the queue grows back", |a| {
+        a.queue_total() == Some(4)
+    });
+}
+
+#[test]
+fn without_a_name_nothing_is_decided() {
+    let (_dir, db, ids) = seeded_db();
+    let mut h = harness(&db, "");
+    pump(&mut h, "a case opens", |a| a.shown_case().is_some());
+    h.key_press(egui::Key::G);
+    for _ in 0..20 {
+        h.step();
+    }
+    let store = Store::open(&db).unwrap();
+    assert!(ids.iter().all(|id| store.case(*id).unwrap().is_open()));
+    // The name is asked for; once given, the pending decision goes through.
+    h.get_by_label("Your name").type_text("bob");
+    h.step();
+    h.get_by_label("Save").click();
+    pump(&mut h, "decided by bob", |_| {
+        store.case(ids[3]).unwrap().decided_by.as_deref() == Some("bob")
+    });
+    assert_eq!(h.state().settings().reviewer, "bob", "the name is kept");
+}
+
+#[test]
+fn filters_narrow_the_queue() {
+    let (_dir, db, _ids) = seeded_db();
+    let mut h = harness(&db, "alice");
+    pump(&mut h, "counted", |a| a.queue_total() == Some(4));
+    h.state_mut().set_filter(CaseFilter {
+        status: Status::All,
+        error_code: Some(ErrorCode::DocumentCropped),
+        ..CaseFilter::default()
+    });
+    pump(&mut h, "filtered by error", |a| a.queue_total() == Some(1));
+    h.state_mut().set_filter(CaseFilter {
+        origin: Some(Origin::Api),
+        score_min: Some(0.32),
+        ..CaseFilter::default()
+    });
+    pump(&mut h, "filtered by origin and score", |a| {
+        a.queue_total() == Some(1)
+    });
+}
+
+/// A file dropped on the window, as the windowing layer would report it.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_dropped_photo_is_analysed() {
+    let (dir, db, _ids) = seeded_db();
+    let photo = dir.path().join("dropped.jpg");
+    std::fs::write(
+        &photo,
+        docliveness::synth::render(&docliveness::synth::passing_scene(80, 1920, 1080)).jpeg,
+    )
+    .unwrap();
+    let mut h = harness(&db, "alice");
+    h.step();
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(photo.clone())));
+    pump(&mut h, "the dropped photo is analysed", |a| {
+        !a.intake_items().is_empty()
+    });
+    let item = &h.state().intake_items()[0];
+    assert_eq!(item.result.path, photo);
+    assert_eq!(item.result.analysis.documents.len(), 1);
+    assert_eq!(item.result.analysis.image.as_ref().unwrap().width, 1920);
+    assert_eq!(h.state().tab(), Tab::Intake);
+    // A adds it to the queue by hand.
+    h.key_press(egui::Key::A);
+    pump(&mut h, "filed", |a| a.intake_items()[0].case_id.is_some());
+    let store = Store::open(&db).unwrap();
+    let id = h.state().intake_items()[0].case_id.unwrap();
+    assert_eq!(store.case(id).unwrap().origin, Origin::Console);
+}
