@@ -200,3 +200,37 @@ fn a_dropped_photo_is_analysed() {
     let id = h.state().intake_items()[0].case_id.unwrap();
     assert_eq!(store.case(id).unwrap().origin, Origin::Console);
 }
+
+#[test]
+fn every_view_and_the_help_overlay_draw() {
+    let (_dir, db, ids) = seeded_db();
+    {
+        let mut store = Store::open(&db).unwrap();
+        let d = docliveness::review::NewDecision {
+            reviewer: "carol".into(),
+            verdict: Some(Verdict::Genuine),
+            ..Default::default()
+        };
+        store.decide(ids[0], &d, None).unwrap();
+    }
+    let mut h = harness(&db, "alice");
+    pump(&mut h, "a case opens", |a| a.shown_case().is_some());
+    for key in [
+        egui::Key::F3,
+        egui::Key::F2,
+        egui::Key::Questionmark,
+        egui::Key::F1,
+    ] {
+        h.key_press(key);
+        for _ in 0..10 {
+            h.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if key == egui::Key::F3 {
+            assert_eq!(h.state().tab(), Tab::Analyst);
+            assert!(h.query_all_by_label("fail below").next().is_some());
+            let _ = h.get_by_label("reviewer-confirmed attacks that would pass automatically: 0");
+        }
+    }
+    assert_eq!(h.state().tab(), Tab::Queue);
+}

@@ -50,6 +50,9 @@ pub enum Command {
         /// The review database (default: the platform data folder).
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Photos or folders to analyse at once.
+        #[arg(value_name = "PATH")]
+        photos: Vec<PathBuf>,
     },
     /// Check photos of documents (files or folders, searched recursively).
     Check {
@@ -162,11 +165,33 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(lib) = cli.onnxruntime {
         config.models.onnxruntime_library = Some(lib);
     }
-    match cli.command.unwrap_or(Command::Console { db: None }) {
-        Command::Console { db } => {
+    match cli.command.unwrap_or(Command::Console {
+        db: None,
+        photos: Vec::new(),
+    }) {
+        Command::Console { db, photos } => {
+            if !has_display() {
+                // A server or CI shell: show what the product does on the bundled samples.
+                let samples = crate::console::samples_dir().ok_or_else(|| {
+                    CliError::Usage(
+                        "no display to open the console on, and no bundled samples to check".into(),
+                    )
+                })?;
+                eprintln!(
+                    "no display found (DISPLAY and WAYLAND_DISPLAY are unset), so no console window; \
+                     checking the bundled samples instead: docliveness check {}",
+                    samples.display()
+                );
+                let engine = build_engine(config)?;
+                return check::run(&engine, &[samples], Side::Front, Region::Document, false);
+            }
             let engine = std::sync::Arc::new(build_engine(config)?);
-            crate::console::run(db.unwrap_or_else(crate::review::default_db_path), engine)
-                .map_err(CliError::Failure)
+            crate::console::run(
+                db.unwrap_or_else(crate::review::default_db_path),
+                engine,
+                photos,
+            )
+            .map_err(CliError::Failure)
         }
         Command::Check {
             side,
@@ -258,6 +283,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             evaluate::run(&engine, &labelled, side, region, json)
         }
     }
+}
+
+/// True when a window can be opened (always outside Linux and the BSDs).
+fn has_display() -> bool {
+    if !cfg!(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd"
+    )) {
+        return true;
+    }
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
 fn build_engine(config: Config) -> Result<Engine, CliError> {

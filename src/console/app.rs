@@ -112,6 +112,9 @@ pub struct ConsoleApp {
     pub(super) dialogs: Option<Receiver<Vec<PathBuf>>>,
     pub(super) frame_ms: std::collections::VecDeque<f32>,
     pub(super) samples_dir: Option<PathBuf>,
+    /// Frame times while a batch is analysed, for the responsiveness report.
+    batch_frames: Vec<f32>,
+    batch_started: Option<std::time::Instant>,
     repaint: Arc<OnceLock<egui::Context>>,
 }
 
@@ -134,7 +137,11 @@ impl ConsoleApp {
         };
         let thresholds = engine.config().thresholds;
         let db = Database::start(db_path, thresholds, ask(&repaint))?;
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // One core stays free for drawing, so the window keeps its frame rate during a batch.
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .max(1);
         let intake = Intake::start(Arc::clone(&engine), workers, ask(&repaint));
         let mut app = ConsoleApp {
             db,
@@ -168,6 +175,8 @@ impl ConsoleApp {
             dialogs: None,
             frame_ms: std::collections::VecDeque::new(),
             samples_dir,
+            batch_frames: Vec::new(),
+            batch_started: None,
             repaint,
         };
         app.refresh_queue();
@@ -607,14 +616,12 @@ impl ConsoleApp {
         for action in shortcuts::pressed(&ctx) {
             self.act(action);
         }
-        if self.stats.is_none() || !self.stats_requested {
-            if self.tab == Tab::Analyst {
-                self.stats_requested = true;
-                self.db.send(DbRequest::Stats {
-                    filter: self.filter.clone(),
-                    thresholds: self.what_if,
-                });
-            }
+        if (self.stats.is_none() || !self.stats_requested) && self.tab == Tab::Analyst {
+            self.stats_requested = true;
+            self.db.send(DbRequest::Stats {
+                filter: self.filter.clone(),
+                thresholds: self.what_if,
+            });
         }
         self.top_bar(ui);
         self.status_bar(ui);
@@ -642,6 +649,21 @@ impl ConsoleApp {
         if !self.intake.idle() {
             // Keep the progress bar moving while workers run.
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            self.batch_started
+                .get_or_insert_with(std::time::Instant::now);
+            self.batch_frames.push(dt);
+        } else if let Some(started) = self.batch_started.take() {
+            let frames = std::mem::take(&mut self.batch_frames);
+            let mean = frames.iter().sum::<f32>() / frames.len().max(1) as f32;
+            let max = frames.iter().copied().fold(0.0, f32::max);
+            tracing::info!(
+                photos = self.items.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                frames = frames.len(),
+                mean_frame_ms = mean,
+                max_frame_ms = max,
+                "intake batch finished"
+            );
         }
     }
 

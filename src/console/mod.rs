@@ -39,8 +39,9 @@ impl eframe::App for Window {
     }
 }
 
-/// Opens the console window on the database at `db_path`; returns when it is closed.
-pub fn run(db_path: PathBuf, engine: Arc<Engine>) -> Result<(), String> {
+/// Opens the console window on the database at `db_path`, with `photos` (files or
+/// folders) queued for analysis; returns when the window is closed.
+pub fn run(db_path: PathBuf, engine: Arc<Engine>, photos: Vec<PathBuf>) -> Result<(), String> {
     // Refuse a foreign or newer database before any window appears.
     drop(crate::review::Store::open(&db_path).map_err(|e| e.to_string())?);
     let options = eframe::NativeOptions {
@@ -60,7 +61,12 @@ pub fn run(db_path: PathBuf, engine: Arc<Engine>) -> Result<(), String> {
                 .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
                 .unwrap_or_default();
             match ConsoleApp::new(db_path, engine, settings, samples_dir()) {
-                Ok(app) => Ok(Box::new(Window(app)) as Box<dyn eframe::App>),
+                Ok(mut app) => {
+                    if !photos.is_empty() {
+                        app.add_paths(photos);
+                    }
+                    Ok(Box::new(Window(app)) as Box<dyn eframe::App>)
+                }
                 Err(e) => {
                     failure = Some(e.clone());
                     Err(e.into())
