@@ -43,6 +43,13 @@ pub enum QueueCommand {
         #[arg(long, value_enum, default_value_t = Status::All)]
         status: Status,
     },
+    /// Retention: delete the images of cases decided more than DAYS days ago (decisions
+    /// and analyses stay; images still used by other cases stay).
+    Purge {
+        /// Age in days of the decisions whose images go.
+        #[arg(long, value_name = "DAYS")]
+        days: u32,
+    },
     /// Analyst statistics: verdicts, reviewer throughput, scores, route against verdict.
     Stats {
         /// Print JSON.
@@ -164,6 +171,15 @@ pub fn run(
             if out.is_some() {
                 eprintln!("{n} cases written");
             }
+            Ok(())
+        }
+        QueueCommand::Purge { days } => {
+            let mut store = open(db)?;
+            let report = store.purge_images(days, "cli").map_err(failure)?;
+            println!(
+                "{} images removed ({} sides marked purged); decisions and analyses are kept",
+                report.images_removed, report.sides_marked
+            );
             Ok(())
         }
         QueueCommand::Stats {
