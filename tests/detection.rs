@@ -214,11 +214,18 @@ mod built {
             let mut wrong = Vec::new();
             for seed in 0..PER_CODE {
                 let spec = scene_for(Some(code), seed + 100 * code as u64);
-                let a = engine.analyze(&render(&spec).jpeg, Side::Back, Region::Document);
+                let scene = render(&spec);
+                let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
                 if a.error == Some(code) {
                     ok += 1;
                 } else {
                     wrong.push((seed, a.error));
+                    // DUMP_FAILURES=DIR keeps the scenes that got the wrong code, for study.
+                    if let Some(dir) = std::env::var_os("DUMP_FAILURES") {
+                        let name = format!("{}-{seed}.jpg", code.as_str());
+                        std::fs::write(std::path::Path::new(&dir).join(name), &scene.jpeg).unwrap();
+                        println!("  {} seed {seed}: truth {:?}, found {:?}", code.as_str(), scene.quads, a.documents.iter().map(|d| d.quad).collect::<Vec<_>>());
+                    }
                 }
             }
             println!(

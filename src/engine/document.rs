@@ -36,6 +36,8 @@ const ALIGN_TOLERANCE: f64 = 20.0 * PI / 180.0;
 const ORIENTATION_GROUP: usize = 5;
 /// Most lines kept per orientation group.
 const LINES_PER_ORIENTATION: usize = 12;
+/// Largest fraction of an inferred side that may fall inside the frame.
+const HIDDEN_SIDE_VISIBLE: f64 = 0.3;
 /// How much less support an enclosing outline may have and still be preferred.
 const ENCLOSING_MARGIN: f64 = 0.08;
 /// Search distance (working pixels) either side of an outline for a supporting edge.
@@ -320,7 +322,11 @@ fn cut_off_candidates(
                     else {
                         continue;
                     };
-                    if clip_segment(cb2, ca2, w, h).is_some() {
+                    // The inferred side must lie (almost) wholly outside the frame; a short
+                    // stretch inside is allowed because its position is only estimated and
+                    // a stub that short yields no line of its own.
+                    let hidden_length = cb2.distance(ca2);
+                    if clip_segment(cb2, ca2, w, h).is_some_and(|(p, q)| p.distance(q) > HIDDEN_SIDE_VISIBLE * hidden_length) {
                         continue;
                     }
                     let quad = Quad([ca, cb, cb2, ca2]);
