@@ -31,9 +31,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        // `file_type` does not follow symbolic links, so a link to a parent folder cannot
+        // send the walk round in circles.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
             walk(&path, out);
-        } else if is_image_name(&path) {
+        } else if kind.is_file() && is_image_name(&path) {
             out.push(path);
         }
     }

@@ -348,7 +348,7 @@ fn url_inputs_are_refused_by_policy() {
         c.server.url_inputs.allow_hosts = vec!["127.0.0.1".into(), "10.0.0.1".into()];
         c.server.url_inputs.allow_http = true;
     });
-    for url in ["http://127.0.0.1:9/id.jpg", "https://10.0.0.1/id.jpg"] {
+    for url in ["http://127.0.0.1/id.jpg", "https://10.0.0.1/id.jpg"] {
         let a = post(&on, json!({"frontSideImageBase": url}));
         assert_eq!(
             (a.status, a.body["error"].as_str()),

@@ -224,7 +224,12 @@ mod built {
                     if let Some(dir) = std::env::var_os("DUMP_FAILURES") {
                         let name = format!("{}-{seed}.jpg", code.as_str());
                         std::fs::write(std::path::Path::new(&dir).join(name), &scene.jpeg).unwrap();
-                        println!("  {} seed {seed}: truth {:?}, found {:?}", code.as_str(), scene.quads, a.documents.iter().map(|d| d.quad).collect::<Vec<_>>());
+                        println!(
+                            "  {} seed {seed}: truth {:?}, found {:?}",
+                            code.as_str(),
+                            scene.quads,
+                            a.documents.iter().map(|d| d.quad).collect::<Vec<_>>()
+                        );
                     }
                 }
             }

@@ -125,14 +125,19 @@ fn claims_decisions_corrections_and_undo() {
     assert_eq!(second.supersedes, Some(first.id));
     assert_eq!(store.case(id).unwrap().verdict, Some(Verdict::Genuine));
 
+    // Alice meant to undo her own decision, but Bob's correction is in force: refused.
+    assert!(matches!(
+        store.undo(id, "alice", Some(first.id)),
+        Err(StoreError::Conflict { .. })
+    ));
     // Undo brings the earlier decision back; a second undo reopens the case.
-    let undo = store.undo(id, "bob").unwrap();
+    let undo = store.undo(id, "bob", Some(second.id)).unwrap();
     assert!(undo.is_undo);
     assert_eq!(store.case(id).unwrap().decision_id, Some(first.id));
-    store.undo(id, "bob").unwrap();
+    store.undo(id, "bob", None).unwrap();
     assert!(store.case(id).unwrap().is_open());
     assert!(matches!(
-        store.undo(id, "bob"),
+        store.undo(id, "bob", None),
         Err(StoreError::NothingToUndo(_))
     ));
 

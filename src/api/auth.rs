@@ -202,9 +202,14 @@ impl Authenticator {
     /// True when `client` failed too often in the last minute.
     pub fn is_throttled(&self, client: IpAddr) -> bool {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let list = failures.entry(client).or_default();
-        list.retain(|t| t.elapsed() < Duration::from_secs(60));
-        list.len() as u32 >= self.max_failures_per_minute
+        // Forget addresses whose failures are older than a minute, so the map stays small.
+        failures.retain(|_, list| {
+            list.retain(|t| t.elapsed() < Duration::from_secs(60));
+            !list.is_empty()
+        });
+        failures
+            .get(&client)
+            .is_some_and(|l| l.len() as u32 >= self.max_failures_per_minute)
     }
 
     /// Recent failures of `client` (for slowing down repeated attempts).
@@ -223,6 +228,15 @@ impl Authenticator {
     /// Checks a `Basic` header value. CPU-heavy (Argon2): call it off the async threads.
     /// Returns the user name on success.
     pub fn verify(&self, client: IpAddr, header: Option<&str>) -> Option<String> {
+        // Count the attempt as a failure before the slow check, so that many attempts in
+        // flight at once from one address still meet the limit; a success takes it back.
+        let attempt = Instant::now();
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(client)
+            .or_default()
+            .push(attempt);
         let result = header.and_then(parse_basic).and_then(|(user, pass)| {
             let key: [u8; 32] = Sha256::digest(format!("{}\0{}", user, pass).as_bytes()).into();
             {
@@ -251,13 +265,11 @@ impl Authenticator {
                 None
             }
         });
-        if result.is_none() {
-            self.failures
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(client)
-                .or_default()
-                .push(Instant::now());
+        if result.is_some() {
+            let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(list) = failures.get_mut(&client) {
+                list.retain(|t| *t != attempt);
+            }
         }
         result
     }

@@ -101,6 +101,8 @@ impl Server {
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             model_version: engine.model_version(),
             backend: engine.backend_label(),
+            auth_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
+            request_permits: Arc::new(tokio::sync::Semaphore::new(workers + depth)),
         });
         // Connections need little CPU: two threads serve them; analysis has its own pool.
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -31,12 +31,29 @@ pub struct AppState {
     pub model_version: Option<String>,
     /// Backend label, for the health check.
     pub backend: Option<String>,
+    /// Password checks running at once (Argon2 is costly by design); none free = 503.
+    pub auth_permits: Arc<tokio::sync::Semaphore>,
+    /// Requests admitted at once (workers + queue); bodies are only read with a permit,
+    /// so memory stays bounded however many clients connect.
+    pub request_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// The router with every route and layer.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/api/v1/document/liveness", post(liveness))
+        .route(
+            "/api/v1/document/liveness",
+            post(liveness).fallback(|| async {
+                json(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    LivenessResponse::error(
+                        String::new(),
+                        "METHOD_NOT_ALLOWED",
+                        "use POST with a JSON body",
+                    ),
+                )
+            }),
+        )
         .route("/healthz", get(health))
         .route(
             "/api/v1/openapi.json",
@@ -107,6 +124,9 @@ async fn liveness(
         );
         return with_retry_after(r, 60);
     }
+    let Ok(auth_permit) = Arc::clone(&state.auth_permits).try_acquire_owned() else {
+        return overloaded();
+    };
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -117,6 +137,7 @@ async fn liveness(
         .await
         .ok()
         .flatten();
+    drop(auth_permit);
     let Some(user) = user else {
         // Each failure from the same address waits a little longer before the answer.
         let failures = state.auth.recent_failures(ip) as u64;
@@ -127,6 +148,9 @@ async fn liveness(
         return unauthorized();
     };
     tracing::Span::current().record("user", user.as_str());
+    let Ok(_request_permit) = Arc::clone(&state.request_permits).try_acquire_owned() else {
+        return overloaded();
+    };
     let Some(bytes) = read_limited(body, state.max_body_bytes).await else {
         return too_large(state.max_body_bytes);
     };
@@ -186,6 +210,18 @@ async fn read_limited(mut body: Body, limit: usize) -> Option<Vec<u8>> {
         }
     }
     (seen <= limit).then_some(out)
+}
+
+fn overloaded() -> Response {
+    let r = json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        LivenessResponse::error(
+            String::new(),
+            "OVERLOADED",
+            "the server is at capacity; retry shortly",
+        ),
+    );
+    with_retry_after(r, 1)
 }
 
 fn too_large(limit: usize) -> Response {

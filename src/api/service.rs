@@ -69,7 +69,27 @@ impl Pool {
                             Err(_) => break,
                         };
                         queued.fetch_sub(1, Ordering::Relaxed);
-                        let reply = process(&context, &mut store, &job.body);
+                        // The client gave up (time-out): do not analyse, and above all do
+                        // not file a case nobody will hear about.
+                        if job.reply.is_closed() {
+                            continue;
+                        }
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                process(&context, &mut store, &job.body)
+                            }));
+                        let reply = outcome.unwrap_or_else(|_| {
+                            tracing::error!("analysis panicked; the worker goes on");
+                            store = None;
+                            Reply {
+                                status: 500,
+                                body: LivenessResponse::error(
+                                    String::new(),
+                                    "INTERNAL_ERROR",
+                                    "the analysis failed unexpectedly",
+                                ),
+                            }
+                        });
                         let _ = job.reply.send(reply);
                     }
                 })

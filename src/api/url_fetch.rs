@@ -43,12 +43,21 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || o[0] == 0
                 || (o[0] == 100 && (64..128).contains(&o[1]))
                 || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || o[0] >= 240
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_internal(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            // NAT64 (64:ff9b::/96) reaches IPv4 addresses, internal ones included.
+            if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
+                let [a, b] = seg[6].to_be_bytes();
+                let [c, d] = seg[7].to_be_bytes();
+                return is_internal(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            let first = seg[0];
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -87,13 +96,17 @@ pub fn check_url(url: &str, policy: &UrlInputConfig) -> Result<(), UrlError> {
     {
         return not_allowed(format!("host {host} is not on the allow-list"));
     }
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("http") {
-            80
-        } else {
-            443
-        });
+    let default_port = if uri.scheme_str() == Some("http") {
+        80
+    } else {
+        443
+    };
+    let port = uri.port_u16().unwrap_or(default_port);
+    if port != default_port {
+        return not_allowed(format!(
+            "port {port} is not allowed; image URLs use the scheme's standard port"
+        ));
+    }
     let addrs = resolve(&host, port)?;
     check_addresses(&host, &addrs, policy)
 }
@@ -163,6 +176,17 @@ impl Resolver for PolicyResolver {
                 "redirect to host {host}, which is not on the allow-list"
             )))));
         }
+        let standard = if uri.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        };
+        if uri.port_u16().is_some_and(|p| p != standard) {
+            return Err(ureq::Error::Other(Box::new(PolicyRefusal(format!(
+                "redirect to port {:?}, which is not allowed",
+                uri.port_u16()
+            )))));
+        }
         let addrs = self.inner.resolve(uri, config, timeout)?;
         let list: Vec<SocketAddr> = addrs.iter().copied().collect();
         check_addresses(&host, &list, &self.policy)
@@ -175,6 +199,9 @@ impl Resolver for PolicyResolver {
 pub fn fetch(url: &str, policy: &UrlInputConfig) -> Result<Vec<u8>, UrlError> {
     check_url(url, policy)?;
     let config = ureq::Agent::config_builder()
+        // A proxy from the environment would connect on our behalf without the resolver
+        // ever seeing the target, switching the address checks off.
+        .proxy(None)
         .https_only(!policy.allow_http)
         .max_redirects(policy.max_redirects)
         .timeout_global(Some(Duration::from_secs(policy.timeout_secs)))
@@ -246,6 +273,10 @@ mod tests {
 
     #[test]
     fn policy_refuses_before_any_connection() {
+        let ports = enabled(&["images.example.org"]);
+        assert!(
+            matches!(check_url("https://images.example.org:8443/a.jpg", &ports), Err(UrlError::NotAllowed(m)) if m.contains("port"))
+        );
         let off = UrlInputConfig::default();
         assert!(matches!(
             check_url("https://example.org/a.jpg", &off),
@@ -262,7 +293,7 @@ mod tests {
             matches!(check_url("https://127.0.0.1/a.jpg", &p), Err(UrlError::NotAllowed(m)) if m.contains("internal"))
         );
         assert!(
-            matches!(check_url("https://10.0.0.1:8443/a.jpg", &p), Err(UrlError::NotAllowed(m)) if m.contains("internal"))
+            matches!(check_url("https://10.0.0.1/a.jpg", &p), Err(UrlError::NotAllowed(m)) if m.contains("internal"))
         );
         assert!(matches!(
             check_url("ftp://images.example.org/a.jpg", &p),

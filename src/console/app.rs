@@ -103,7 +103,10 @@ pub struct ConsoleApp {
     pub(super) note: String,
     pub(super) name_prompt: Option<PendingDecision>,
     pub(super) name_input: String,
-    pub(super) last_decided: Option<i64>,
+    /// The last decision this console wrote: (case, decision row).
+    pub(super) last_decided: Option<(i64, i64)>,
+    /// A case asked for and not yet shown; deciding waits for it.
+    pub(super) awaiting_open: Option<i64>,
     pub(super) what_if: Thresholds,
     pub(super) stats: Option<Result<Statistics, String>>,
     pub(super) stats_requested: bool,
@@ -169,6 +172,7 @@ impl ConsoleApp {
             name_prompt: None,
             name_input: String::new(),
             last_decided: None,
+            awaiting_open: None,
             what_if: thresholds,
             stats: None,
             stats_requested: false,
@@ -243,13 +247,8 @@ impl ConsoleApp {
 
     /// Queues photos for analysis.
     pub fn add_paths(&mut self, paths: Vec<PathBuf>) {
-        let files = crate::image_files::expand(&paths);
-        if files.is_empty() {
-            self.status = "no JPEG or PNG files there".into();
-            return;
-        }
-        self.status = format!("analysing {} photos...", files.len());
-        self.intake.add(files);
+        self.status = format!("looking for photos in {} places...", paths.len());
+        self.intake.add(paths);
         self.tab = Tab::Intake;
     }
 
@@ -291,11 +290,16 @@ impl ConsoleApp {
         }
     }
 
+    pub(super) fn open_case(&mut self, id: i64) {
+        self.awaiting_open = Some(id);
+        self.db.send(DbRequest::Open { id });
+    }
+
     pub(super) fn select_row(&mut self, row: u64) {
         self.selected_row = Some(row);
         match self.row(row) {
             Some(case) => {
-                self.db.send(DbRequest::Open { id: case.id });
+                self.open_case(case.id);
                 self.open_selected_when_loaded = false;
             }
             None => self.open_selected_when_loaded = true,
@@ -316,7 +320,7 @@ impl ConsoleApp {
                     {
                         if let Some(case) = self.row(row) {
                             self.open_selected_when_loaded = false;
-                            self.db.send(DbRequest::Open { id: case.id });
+                            self.open_case(case.id);
                         } else if self.total.is_some_and(|t| row >= t) && row > 0 {
                             self.selected_row = Some(row - 1);
                         }
@@ -332,14 +336,17 @@ impl ConsoleApp {
                     }
                 }
                 DbReply::Page { .. } | DbReply::Count { .. } => {}
-                DbReply::Opened(data) => {
+                DbReply::Opened(mut data) => {
                     let id = data.case.id;
+                    if self.awaiting_open == Some(id) {
+                        self.awaiting_open = None;
+                    }
                     let textures = data
                         .sides
-                        .iter()
+                        .iter_mut()
                         .enumerate()
                         .map(|(i, (_, pixels))| {
-                            pixels.clone().map(|p| {
+                            pixels.take().map(|p| {
                                 ctx.load_texture(format!("case-{id}-{i}"), p, texture_options())
                             })
                         })
@@ -352,14 +359,21 @@ impl ConsoleApp {
                         self.tab = Tab::Queue;
                     }
                 }
-                DbReply::Changed { id, result } => match result {
+                DbReply::Changed {
+                    id,
+                    decision,
+                    result,
+                } => match result {
                     Ok(message) => {
+                        if let Some(d) = decision {
+                            self.last_decided = Some((id, d));
+                        }
                         self.status = message;
                         self.refresh_queue();
                         if self.shown.as_ref().is_some_and(|s| s.data.case.id == id)
                             && !self.open_selected_when_loaded
                         {
-                            self.db.send(DbRequest::Open { id });
+                            self.open_case(id);
                         }
                     }
                     Err(message) => self.status = message,
@@ -547,6 +561,12 @@ impl ConsoleApp {
             self.status = "select a case to decide".into();
             return;
         };
+        // A decision is for the case on screen: while another is being fetched (the
+        // reviewer moved on), wait rather than decide the one still shown.
+        if self.awaiting_open.is_some() || self.open_selected_when_loaded {
+            self.status = "loading the next case...".into();
+            return;
+        }
         if self.settings.reviewer.is_empty() {
             self.name_prompt = Some(PendingDecision(action));
             return;
@@ -564,7 +584,6 @@ impl ConsoleApp {
             },
             expected,
         });
-        self.last_decided = Some(id);
         self.reason.clear();
         self.note.clear();
         // Advance: with the open filter the next case moves up into this row.
@@ -579,13 +598,14 @@ impl ConsoleApp {
     }
 
     fn undo(&mut self) {
+        // The decision on screen if the shown case has one, else this console's last one;
+        // either way the store refuses if someone else's decision is in force by now.
         let target = self
             .shown
             .as_ref()
-            .filter(|s| s.data.case.decision_id.is_some())
-            .map(|s| s.data.case.id)
+            .and_then(|s| s.data.case.decision_id.map(|d| (s.data.case.id, d)))
             .or(self.last_decided);
-        let Some(id) = target else {
+        let Some((id, decision)) = target else {
             self.status = "nothing to undo".into();
             return;
         };
@@ -596,8 +616,9 @@ impl ConsoleApp {
         self.db.send(DbRequest::Undo {
             id,
             reviewer: self.settings.reviewer.clone(),
+            expected: Some(decision),
         });
-        self.db.send(DbRequest::Open { id });
+        self.open_case(id);
         self.open_selected_when_loaded = false;
     }
 

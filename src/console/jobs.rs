@@ -59,6 +59,8 @@ pub enum DbRequest {
         id: i64,
         /// Reviewer.
         reviewer: String,
+        /// The decision meant to be undone.
+        expected: Option<i64>,
     },
     /// File an analysed photo as a case.
     File {
@@ -114,6 +116,8 @@ pub enum DbReply {
     Changed {
         /// Case.
         id: i64,
+        /// The decision row written, for a decision.
+        decision: Option<i64>,
         /// What happened.
         result: Result<String, String>,
     },
@@ -213,6 +217,7 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
                 Ok(o) => DbReply::Opened(Box::new(o)),
                 Err(e) => DbReply::Changed {
                     id,
+                    decision: None,
                     result: Err(e.to_string()),
                 },
             }
@@ -221,18 +226,28 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
             id,
             decision,
             expected,
+        } => match store.decide(id, &decision, Some(expected)) {
+            Ok(d) => DbReply::Changed {
+                id,
+                decision: Some(d.id),
+                result: Ok(format!("case {id} decided: {}", verdict_words(&d))),
+            },
+            Err(e) => DbReply::Changed {
+                id,
+                decision: None,
+                result: Err(e.to_string()),
+            },
+        },
+        DbRequest::Undo {
+            id,
+            reviewer,
+            expected,
         } => DbReply::Changed {
             id,
+            decision: None,
             result: store
-                .decide(id, &decision, Some(expected))
-                .map(|d| format!("case {id} decided: {}", verdict_words(&d)))
-                .map_err(|e| e.to_string()),
-        },
-        DbRequest::Undo { id, reviewer } => DbReply::Changed {
-            id,
-            result: store
-                .undo(id, &reviewer)
-                .map(|_| format!("case {id}: last decision undone"))
+                .undo(id, &reviewer, expected)
+                .map(|_| format!("case {id}: decision undone"))
                 .map_err(|e| e.to_string()),
         },
         DbRequest::File {

@@ -200,7 +200,9 @@ pub fn pressed(ctx: &egui::Context) -> Vec<Action> {
         let mut order: Vec<&Shortcut> = SHORTCUTS.iter().collect();
         order.sort_by_key(|s| std::cmp::Reverse(modifier_count(s.keys.modifiers)));
         for s in order {
-            if typing && (s.keys.modifiers.is_none() || s.keys.modifiers == Modifiers::SHIFT) {
+            // While typing, keys belong to the text field (Ctrl+Z undoes typing, not a
+            // decision); only opening photos stays available.
+            if typing && !matches!(s.action, Action::OpenFiles | Action::OpenFolder) {
                 continue;
             }
             if input.consume_shortcut(&s.keys) && !out.contains(&s.action) {

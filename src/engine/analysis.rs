@@ -146,7 +146,8 @@ pub enum Decision {
 /// Routes a score per the spec: fail below 0.25, review in [0.25, 0.5), pass from 0.5
 /// (with the default thresholds).
 pub fn route(score: f64, thresholds: &Thresholds) -> Decision {
-    if score < thresholds.fail_below {
+    // A NaN score fails rather than passes.
+    if score.is_nan() || score < thresholds.fail_below {
         Decision::Fail
     } else if score < thresholds.pass_from {
         Decision::Review
@@ -289,6 +290,7 @@ mod tests {
         assert_eq!(route(0.4999, &t), Decision::Review);
         assert_eq!(route(0.5, &t), Decision::Pass);
         assert_eq!(route(1.0, &t), Decision::Pass);
+        assert_eq!(route(f64::NAN, &t), Decision::Fail);
     }
 
     #[test]

@@ -326,7 +326,9 @@ fn cut_off_candidates(
                     // stretch inside is allowed because its position is only estimated and
                     // a stub that short yields no line of its own.
                     let hidden_length = cb2.distance(ca2);
-                    if clip_segment(cb2, ca2, w, h).is_some_and(|(p, q)| p.distance(q) > HIDDEN_SIDE_VISIBLE * hidden_length) {
+                    if clip_segment(cb2, ca2, w, h)
+                        .is_some_and(|(p, q)| p.distance(q) > HIDDEN_SIDE_VISIBLE * hidden_length)
+                    {
                         continue;
                     }
                     let quad = Quad([ca, cb, cb2, ca2]);

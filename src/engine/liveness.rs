@@ -97,8 +97,15 @@ impl LivenessModel {
             }
         }
         let n = live.len().max(1) as f64;
+        let score = live.iter().sum::<f64>() / n;
+        // A NaN would slip through every threshold comparison; it is a model failure.
+        if !score.is_finite() || attack_sums.iter().any(|v| !v.is_finite()) {
+            return Err(OnnxError::Run(
+                "the model produced a value that is not a number".into(),
+            ));
+        }
         Ok(LivenessResult {
-            score: live.iter().sum::<f64>() / n,
+            score,
             attacks: has_attacks.then(|| AttackScores {
                 screen: attack_sums[0] / n,
                 print: attack_sums[1] / n,

@@ -52,7 +52,8 @@ impl ImageStore {
         }
         let dir = target.parent().expect("image path has a parent");
         std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{sha}.{}.tmp", std::process::id()));
+        // Unique per writer: two threads storing the same image must not share a temp file.
+        let tmp = dir.join(format!(".{sha}.{}.tmp", uuid::Uuid::new_v4()));
         {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(bytes)?;

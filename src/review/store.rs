@@ -247,12 +247,6 @@ impl Store {
     /// Files a check as a case. The overall score is the lower of the sides' (spec);
     /// the first side with an error gives the case's error code.
     pub fn file_case(&mut self, case: &NewCase<'_>, thresholds: &Thresholds) -> Result<i64> {
-        // Images first: a crash between the two leaves an unreferenced image, never a
-        // case pointing at a missing one.
-        let mut hashes = Vec::with_capacity(case.sides.len());
-        for side in &case.sides {
-            hashes.push(self.images.put(side.image)?);
-        }
         let error = case.sides.iter().find_map(|s| s.analysis.error);
         let score = if error.is_some() || case.sides.iter().any(|s| s.analysis.score.is_none()) {
             None
@@ -270,6 +264,13 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Images are written under the write lock, before the rows that point at them: a
+        // crash leaves at most an unreferenced image, and a retention run (which deletes
+        // under the same lock) cannot remove an image between its check and this case.
+        let mut hashes = Vec::with_capacity(case.sides.len());
+        for side in &case.sides {
+            hashes.push(self.images.put(side.image)?);
+        }
         tx.execute(
             "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -522,13 +523,24 @@ impl Store {
 
     /// Undoes the decision in force on a case with a superseding row; the decision
     /// before it (or none: the case is open again) comes back into force.
-    pub fn undo(&mut self, id: i64, reviewer: &str) -> Result<DecisionRecord> {
+    ///
+    /// `expected` is the decision the reviewer means to undo; when another decision is in
+    /// force by now (a colleague's correction), the undo is refused. `None` skips that check.
+    pub fn undo(
+        &mut self,
+        id: i64,
+        reviewer: &str,
+        expected: Option<i64>,
+    ) -> Result<DecisionRecord> {
         let now_s = Self::stamp(self.now());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current =
             check_claim(&tx, id, reviewer, &now_s)?.ok_or(StoreError::NothingToUndo(id))?;
+        if expected.is_some_and(|e| e != current) {
+            return Err(StoreError::Conflict { case: id });
+        }
         let restores = in_force_before(&tx, current)?;
         tx.execute(
             "INSERT INTO decisions (case_id, kind, reviewer, decided_at, supersedes, restores)
@@ -629,12 +641,13 @@ impl Store {
             Some(&serde_json::json!({"images": hashes.len(), "olderThanDays": days}).to_string()),
             &now_s,
         )?;
-        tx.commit()?;
-        // Files go only after the database no longer needs them.
+        // Files go while the write lock is held, so no case being filed can start using
+        // one of them meanwhile; a failed deletion rolls the marking back.
         for sha in &hashes {
             self.images.remove(sha)?;
             report.images_removed += 1;
         }
+        tx.commit()?;
         Ok(report)
     }
 
