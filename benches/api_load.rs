@@ -27,6 +27,16 @@ struct Run {
     statuses: std::collections::BTreeMap<u16, usize>,
 }
 
+/// Stops the server however the run ends, a panicking client included.
+struct ServerProcess(std::process::Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn run(workers: usize, seconds: u64, bodies: &Arc<Vec<Vec<u8>>>, dir: &Path) -> Run {
     let config = dir.join(format!("server-{workers}.toml"));
     std::fs::write(
@@ -37,18 +47,20 @@ fn run(workers: usize, seconds: u64, bodies: &Arc<Vec<Vec<u8>>>, dir: &Path) -> 
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docliveness"))
-        .arg("--config")
-        .arg(&config)
-        .args(["serve", "--bind", "127.0.0.1:0", "--db"])
-        .arg(dir.join(format!("review-{workers}.db")))
-        .arg("--users")
-        .arg(dir.join("users"))
-        .env_remove("ORT_DYLIB_PATH")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the server");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut server = ServerProcess(
+        Command::new(env!("CARGO_BIN_EXE_docliveness"))
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--bind", "127.0.0.1:0", "--db"])
+            .arg(dir.join(format!("review-{workers}.db")))
+            .arg("--users")
+            .arg(dir.join("users"))
+            .env_remove("ORT_DYLIB_PATH")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server"),
+    );
+    let mut stderr = BufReader::new(server.0.stderr.take().unwrap());
     let mut line = String::new();
     let addr = loop {
         line.clear();
@@ -96,15 +108,14 @@ fn run(workers: usize, seconds: u64, bodies: &Arc<Vec<Vec<u8>>>, dir: &Path) -> 
         .collect();
     let seconds = start.elapsed().as_secs_f64();
     let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        std::fs::read_to_string(format!("/proc/{}/status", server.0.id())).unwrap_or_default();
     let peak_rss_mb = status
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let mut ok: Vec<f64> = results
         .iter()
         .filter(|(s, _)| *s == 200)

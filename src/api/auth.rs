@@ -225,6 +225,18 @@ impl Authenticator {
             })
     }
 
+    /// The user of a `Basic` header verified within the last few minutes, if any; cheap
+    /// enough for the async threads.
+    pub fn cached(&self, header: Option<&str>) -> Option<String> {
+        let (user, pass) = parse_basic(header?)?;
+        let key: [u8; 32] = Sha256::digest(format!("{}\0{}", user, pass).as_bytes()).into();
+        let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(&key)
+            .is_some_and(|t| t.elapsed() < CACHE_TTL)
+            .then_some(user)
+    }
+
     /// Checks a `Basic` header value. CPU-heavy (Argon2): call it off the async threads.
     /// Returns the user name on success.
     pub fn verify(&self, client: IpAddr, header: Option<&str>) -> Option<String> {

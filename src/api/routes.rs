@@ -122,22 +122,34 @@ async fn liveness(
                 "too many failed logins from this address; try again in a minute",
             ),
         );
-        return with_retry_after(r, 60);
+        return refuse(body, with_retry_after(r, 60)).await;
     }
-    let Ok(auth_permit) = Arc::clone(&state.auth_permits).try_acquire_owned() else {
-        return overloaded();
-    };
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let app = Arc::clone(&state);
-    // Argon2 is deliberately slow CPU work: keep it off the async threads.
-    let user = tokio::task::spawn_blocking(move || app.auth.verify(ip, authorization.as_deref()))
-        .await
-        .ok()
-        .flatten();
-    drop(auth_permit);
+    // Recently verified credentials need no Argon2; the rest wait for one of a few
+    // permits, so password checks never take more threads than there are cores.
+    let user = match state.auth.cached(authorization.as_deref()) {
+        Some(user) => Some(user),
+        None => {
+            let Ok(Ok(permit)) =
+                tokio::time::timeout(AUTH_WAIT, Arc::clone(&state.auth_permits).acquire_owned())
+                    .await
+            else {
+                return refuse(body, overloaded()).await;
+            };
+            let app = Arc::clone(&state);
+            // Argon2 is deliberately slow CPU work: keep it off the async threads.
+            let user =
+                tokio::task::spawn_blocking(move || app.auth.verify(ip, authorization.as_deref()))
+                    .await
+                    .ok()
+                    .flatten();
+            drop(permit);
+            user
+        }
+    };
     let Some(user) = user else {
         // Each failure from the same address waits a little longer before the answer.
         let failures = state.auth.recent_failures(ip) as u64;
@@ -145,11 +157,11 @@ async fn liveness(
             (failures.saturating_sub(1) * 250).min(2000),
         ))
         .await;
-        return unauthorized();
+        return refuse(body, unauthorized()).await;
     };
     tracing::Span::current().record("user", user.as_str());
     let Ok(_request_permit) = Arc::clone(&state.request_permits).try_acquire_owned() else {
-        return overloaded();
+        return refuse(body, overloaded()).await;
     };
     let Some(bytes) = read_limited(body, state.max_body_bytes).await else {
         return too_large(state.max_body_bytes);
@@ -210,6 +222,24 @@ async fn read_limited(mut body: Body, limit: usize) -> Option<Vec<u8>> {
         }
     }
     (seen <= limit).then_some(out)
+}
+
+/// Longest a request waits for a password-check permit.
+const AUTH_WAIT: Duration = Duration::from_secs(10);
+
+/// Answers without using the body, after reading and dropping a bounded amount of it, so
+/// that a client still sending sees the answer instead of a reset connection.
+async fn refuse(body: Body, response: Response) -> Response {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > DRAIN_CAP {
+            break;
+        }
+    }
+    response
 }
 
 fn overloaded() -> Response {
