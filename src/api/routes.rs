@@ -230,15 +230,7 @@ const AUTH_WAIT: Duration = Duration::from_secs(10);
 /// Answers without using the body, after reading and dropping a bounded amount of it, so
 /// that a client still sending sees the answer instead of a reset connection.
 async fn refuse(body: Body, response: Response) -> Response {
-    use http_body_util::BodyExt;
-    let mut body = body;
-    let mut seen = 0usize;
-    while let Some(Ok(frame)) = body.frame().await {
-        seen += frame.data_ref().map_or(0, |d| d.len());
-        if seen > DRAIN_CAP {
-            break;
-        }
-    }
+    let _ = read_limited(body, 0).await;
     response
 }
 

@@ -67,6 +67,15 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// The host of a URI, lower-case, without the brackets of an IPv6 literal.
+fn host_of(uri: &ureq::http::Uri) -> String {
+    uri.host()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase()
+}
+
 /// Checks a URL against the policy, resolving its host.
 pub fn check_url(url: &str, policy: &UrlInputConfig) -> Result<(), UrlError> {
     let not_allowed = |m: String| Err(UrlError::NotAllowed(m));
@@ -83,12 +92,7 @@ pub fn check_url(url: &str, policy: &UrlInputConfig) -> Result<(), UrlError> {
         Some("http") if policy.allow_http => {}
         _ => return not_allowed("only https URLs are allowed".into()),
     }
-    let host = uri
-        .host()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
+    let host = host_of(&uri);
     if !policy
         .allow_hosts
         .iter()
@@ -160,12 +164,7 @@ impl Resolver for PolicyResolver {
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri
-            .host()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
+        let host = host_of(uri);
         if !self
             .policy
             .allow_hosts

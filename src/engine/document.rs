@@ -275,15 +275,7 @@ fn outline_candidates(
             {
                 continue;
             }
-            if let Some(score) = edge_support(&quad, edges)
-                && score >= cfg.min_confidence * 0.8
-            {
-                out.push(Candidate {
-                    quad,
-                    score,
-                    cut_off: false,
-                });
-            }
+            out.extend(scored(quad, false, edges, cfg));
         }
     }
     out.extend(cut_off_candidates(&pairs, lines, edges, cfg));
@@ -342,15 +334,7 @@ fn cut_off_candidates(
                     {
                         continue;
                     }
-                    if let Some(score) = edge_support(&quad, edges)
-                        && score >= cfg.min_confidence * 0.8
-                    {
-                        out.push(Candidate {
-                            quad,
-                            score,
-                            cut_off: true,
-                        });
-                    }
+                    out.extend(scored(quad, true, edges, cfg));
                 }
             }
         }
@@ -425,6 +409,17 @@ fn continues_past(from: Point, corner: Point, edges: &EdgeMap) -> bool {
         })
         .count();
     hits > 3
+}
+
+/// The outline as a candidate if its edge support is worth keeping.
+fn scored(quad: Quad, cut_off: bool, edges: &EdgeMap, cfg: &DetectionConfig) -> Option<Candidate> {
+    edge_support(&quad, edges)
+        .filter(|score| *score >= cfg.min_confidence * 0.8)
+        .map(|score| Candidate {
+            quad,
+            score,
+            cut_off,
+        })
 }
 
 fn mean_angle(a: f64, b: f64) -> f64 {
