@@ -167,15 +167,7 @@ async fn liveness(
         return too_large(state.max_body_bytes);
     };
     let Some(receiver) = state.pool.submit(bytes) else {
-        let r = json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            LivenessResponse::error(
-                String::new(),
-                "OVERLOADED",
-                "the server is at capacity; retry shortly",
-            ),
-        );
-        return with_retry_after(r, 1);
+        return overloaded();
     };
     match tokio::time::timeout(state.request_timeout, receiver).await {
         Ok(Ok(reply)) => json(
