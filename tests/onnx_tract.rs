@@ -4,7 +4,7 @@ mod common;
 
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::onnx::Backend;
-use docliveness::engine::{Decision, Engine, LivenessStatus, Region, Side};
+use docliveness::engine::{Engine, LivenessStatus, Region, Side};
 use docliveness::synth::{passing_scene, render};
 
 #[test]
@@ -58,7 +58,6 @@ fn whole_region_is_scored_without_detection() {
     assert!(a.documents.is_empty());
     assert!(a.score.is_some());
     assert_eq!(a.evidence.unwrap().region, [0, 0, 1920, 1080]);
-    let _ = Decision::Pass;
 }
 
 #[test]

@@ -355,9 +355,6 @@ impl ConsoleApp {
                         data: *data,
                         textures,
                     });
-                    if self.tab != Tab::Queue && self.tab != Tab::Analyst {
-                        self.tab = Tab::Queue;
-                    }
                 }
                 DbReply::Changed {
                     id,

@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText, Sense};
 
-use super::app::{ConsoleApp, PAGE, Tab, result_words};
+use super::app::{ConsoleApp, Tab, result_words};
 use super::viewer;
 use crate::engine::{Analysis, ErrorCode, PortraitCheck};
 use crate::review::{Origin, SortOrder, Status};
@@ -296,7 +296,6 @@ impl ConsoleApp {
         if let Some(row) = clicked {
             self.select_row(row);
         }
-        let _ = PAGE;
     }
 
     pub(super) fn intake_panel(&mut self, ui: &mut egui::Ui) {

@@ -77,7 +77,8 @@ fn fill_ellipse(
     }
 }
 
-fn random_color(rng: &mut Rng, lo: f64, hi: f64) -> [f64; 3] {
+/// A colour with each channel uniform in `[lo, hi)`.
+pub(super) fn random_color(rng: &mut Rng, lo: f64, hi: f64) -> [f64; 3] {
     [rng.range(lo, hi), rng.range(lo, hi), rng.range(lo, hi)]
 }
 

@@ -7,7 +7,7 @@
 
 use image::{ImageEncoder, RgbImage, RgbaImage};
 
-use super::card::{CardStyle, DocumentFormat, render_card};
+use super::card::{CardStyle, DocumentFormat, random_color, render_card};
 use super::rng::Rng;
 use crate::engine::geometry::{Homography, Point, Quad};
 
@@ -229,26 +229,14 @@ fn fast_normal(rng: &mut Rng) -> f64 {
 fn background(rng: &mut Rng, kind: Background, w: usize, h: usize) -> Vec<f32> {
     let mut buf = vec![0f32; w * h * 3];
     let base = match kind {
-        Background::Plain => [
-            rng.range(20.0, 230.0),
-            rng.range(20.0, 230.0),
-            rng.range(20.0, 230.0),
-        ],
+        Background::Plain => random_color(rng, 20.0, 230.0),
         Background::Wood => [
             rng.range(110.0, 190.0),
             rng.range(70.0, 130.0),
             rng.range(30.0, 80.0),
         ],
-        Background::Fabric => [
-            rng.range(30.0, 200.0),
-            rng.range(30.0, 200.0),
-            rng.range(30.0, 200.0),
-        ],
-        Background::Clutter => [
-            rng.range(60.0, 200.0),
-            rng.range(60.0, 200.0),
-            rng.range(60.0, 200.0),
-        ],
+        Background::Fabric => random_color(rng, 30.0, 200.0),
+        Background::Clutter => random_color(rng, 60.0, 200.0),
         Background::WhiteOnWhite => {
             let g = rng.range(200.0, 225.0);
             [g, g + rng.range(-3.0, 3.0), g + rng.range(-5.0, 2.0)]
