@@ -291,3 +291,37 @@ fn queue_import_export_and_stats() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a docliveness review database"));
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "keep me");
 }
+
+#[test]
+fn eval_with_the_shipped_model_separates_the_fixture_captures() {
+    // The default build's models (no --models): the held-out captures the training
+    // pipeline made, laid out as `docliveness eval` expects.
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures");
+    for label in ["genuine", "screen", "print"] {
+        std::fs::create_dir(dir.path().join(label)).unwrap();
+        std::fs::copy(
+            fixtures.join(format!("{label}.jpg")),
+            dir.path().join(label).join("capture.jpg"),
+        )
+        .unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_docliveness"))
+        .args(["eval", "--json", "--side", "back"])
+        .arg(dir.path())
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for label in ["genuine", "screen", "print"] {
+        assert_eq!(report["scored"][label], 1, "{report}");
+    }
+    assert_eq!(report["bpcer"], 0.0, "{report}");
+    assert_eq!(report["apcerMax"], 0.0, "{report}");
+}

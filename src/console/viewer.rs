@@ -5,6 +5,7 @@
 use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, Vec2, pos2};
 
 use crate::engine::Analysis;
+use crate::engine::geometry::{Homography, Point, Quad};
 use crate::engine::portrait::PortraitCheck;
 
 /// How the image is scaled.
@@ -133,24 +134,32 @@ pub fn show(
         && let Some(evidence) = &analysis.evidence
     {
         let [rx, ry, rw, rh] = evidence.region.map(|v| v as f64);
-        let (cw, ch) = (
-            rw / f64::from(evidence.columns),
-            rh / f64::from(evidence.rows),
-        );
+        // Cells divide the judged outline when the engine gives it, else its bounds.
+        let outline = evidence.corners.unwrap_or([
+            [rx, ry],
+            [rx + rw, ry],
+            [rx + rw, ry + rh],
+            [rx, ry + rh],
+        ]);
+        let map = Homography::unit_square_to(&Quad(outline.map(|[x, y]| Point::new(x, y))));
+        let (columns, rows) = (f64::from(evidence.columns), f64::from(evidence.rows));
         for (i, v) in evidence.values.iter().enumerate() {
             let (c, r) = (
                 (i as u32 % evidence.columns) as f64,
                 (i as u32 / evidence.columns) as f64,
             );
-            let rect = Rect::from_min_max(
-                at(rx + c * cw, ry + r * ch),
-                at(rx + (c + 1.0) * cw, ry + (r + 1.0) * ch),
-            );
-            painter.rect_filled(
-                rect,
-                0.0,
+            let cell: Vec<Pos2> = [(c, r), (c + 1.0, r), (c + 1.0, r + 1.0), (c, r + 1.0)]
+                .into_iter()
+                .map(|(u, w)| {
+                    let p = map.apply(Point::new(u / columns, w / rows));
+                    at(p.x, p.y)
+                })
+                .collect();
+            painter.add(Shape::convex_polygon(
+                cell,
                 Color32::from_rgba_unmultiplied(255, 40, 40, (v.clamp(0.0, 1.0) * 140.0) as u8),
-            );
+                Stroke::NONE,
+            ));
         }
     }
     if overlays.outline {

@@ -178,6 +178,10 @@ pub struct EvidenceMap {
     pub values: Vec<f32>,
     /// The judged region in image pixels: `[x, y, width, height]`.
     pub region: [u32; 4],
+    /// Corners of the judged outline in image pixels. When present, the cells divide
+    /// this outline (columns along its first side) rather than the bounding `region`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corners: Option<[[f64; 2]; 4]>,
 }
 
 /// Whether and how the liveness score was produced.

@@ -9,10 +9,11 @@
 use std::path::Path;
 
 use image::RgbImage;
-use ndarray::Array4;
+use ndarray::{Array4, ArrayViewMut3, Axis};
 
 use super::analysis::{AttackScores, EvidenceMap};
-use super::onnx::{Backend, Manifest, OnnxError, OnnxModel};
+use super::geometry::{Homography, Point, Quad};
+use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
 use crate::config::ModelsConfig;
 
 /// Output meaning of the per-patch live probability.
@@ -67,29 +68,63 @@ impl LivenessModel {
         self.model.backend()
     }
 
-    /// Scores the region `[x, y, width, height]` of `image`.
-    pub fn score(&self, image: &RgbImage, region: [u32; 4]) -> Result<LivenessResult, OnnxError> {
+    /// Scores the document outlined by `area` (the whole frame's rectangle for
+    /// `--region whole`).
+    ///
+    /// Patches sit on a grid laid over the outline itself, not over its bounding box, so
+    /// a tilted or rotated document is never judged by the table beside it. They run in
+    /// batches of the manifest's size, spread over the model's sessions in parallel.
+    pub fn score(&self, image: &RgbImage, area: &Quad) -> Result<LivenessResult, OnnxError> {
         let manifest = self.model.manifest();
         let input = &manifest.input;
         let count = manifest.patches.unwrap_or(9).max(1);
         let columns = (f64::from(count).sqrt().ceil() as u32).max(1);
         let rows = count.div_ceil(columns);
-        let origins = patch_origins(region, input.width, input.height, columns, rows);
+        let origins = patch_origins(
+            area,
+            image.width(),
+            image.height(),
+            input.width,
+            input.height,
+            columns,
+            rows,
+        );
+        let batch = manifest.batch.unwrap_or(1).max(1) as usize;
+        let upright = long_axis_is_vertical(area) && input.width == input.height;
+        let chunks: Vec<&[(u32, u32)]> = origins.chunks(batch).collect();
+        let outputs: Vec<Result<Outputs, OnnxError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .skip(1)
+                .map(|chunk| scope.spawn(move || self.run_batch(image, chunk, batch, upright)))
+                .collect();
+            let first = self.run_batch(image, chunks[0], batch, upright);
+            std::iter::once(first)
+                .chain(handles.into_iter().map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(OnnxError::Run("a model run panicked".into())))
+                }))
+                .collect()
+        });
         let mut live = Vec::with_capacity(origins.len());
         let mut attack_sums = [0f64; 3];
         let mut has_attacks = false;
-        for (px, py) in &origins {
-            let tensor = patch_tensor(image, *px, *py, manifest);
-            let outputs = self.model.run(tensor.view())?;
-            for ((_, _, values), spec) in outputs.iter().zip(&manifest.outputs) {
+        for (chunk, result) in chunks.iter().zip(outputs) {
+            let result = result?;
+            for ((_, _, values), spec) in result.iter().zip(&manifest.outputs) {
                 match spec.meaning.as_str() {
-                    OUTPUT_LIVENESS => {
-                        live.push(f64::from(*values.first().unwrap_or(&0.0)).clamp(0.0, 1.0))
-                    }
-                    OUTPUT_ATTACKS if values.len() >= 3 => {
+                    OUTPUT_LIVENESS => live.extend(
+                        values
+                            .iter()
+                            .take(chunk.len())
+                            .map(|v| f64::from(*v).clamp(0.0, 1.0)),
+                    ),
+                    OUTPUT_ATTACKS if values.len() >= 3 * chunk.len() => {
                         has_attacks = true;
-                        for (sum, v) in attack_sums.iter_mut().zip(values) {
-                            *sum += f64::from(*v);
+                        for patch in values.chunks(3).take(chunk.len()) {
+                            for (sum, v) in attack_sums.iter_mut().zip(patch) {
+                                *sum += f64::from(*v);
+                            }
                         }
                     }
                     _ => {}
@@ -99,11 +134,18 @@ impl LivenessModel {
         let n = live.len().max(1) as f64;
         let score = live.iter().sum::<f64>() / n;
         // A NaN would slip through every threshold comparison; it is a model failure.
-        if !score.is_finite() || attack_sums.iter().any(|v| !v.is_finite()) {
+        if live.is_empty() || !score.is_finite() || attack_sums.iter().any(|v| !v.is_finite()) {
             return Err(OnnxError::Run(
-                "the model produced a value that is not a number".into(),
+                "the model produced no value or a value that is not a number".into(),
             ));
         }
+        let (x0, y0, x1, y1) = area.bounds();
+        let region = [
+            x0.max(0.0) as u32,
+            y0.max(0.0) as u32,
+            (x1 - x0.max(0.0)).max(1.0) as u32,
+            (y1 - y0.max(0.0)).max(1.0) as u32,
+        ];
         Ok(LivenessResult {
             score,
             attacks: has_attacks.then(|| AttackScores {
@@ -118,39 +160,107 @@ impl LivenessModel {
                     .map(|i| live.get(i).map_or(0.0, |l| (1.0 - l) as f32))
                     .collect(),
                 region,
+                corners: Some(area.0.map(|p| [p.x, p.y])),
             },
         })
     }
+
+    /// Runs one batch; a short last batch is padded by repeating its last patch, since
+    /// the exported graph has a fixed batch size.
+    fn run_batch(
+        &self,
+        image: &RgbImage,
+        origins: &[(u32, u32)],
+        batch: usize,
+        turn: bool,
+    ) -> Result<Outputs, OnnxError> {
+        let input = &self.model.manifest().input;
+        let (pw, ph) = (input.width as usize, input.height as usize);
+        let mut tensor = Array4::<f32>::zeros((batch, 3, ph, pw));
+        for b in 0..batch {
+            let (x0, y0) = origins[b.min(origins.len() - 1)];
+            fill_patch(
+                tensor.index_axis_mut(Axis(0), b),
+                image,
+                x0,
+                y0,
+                input,
+                turn,
+            );
+        }
+        self.model.run(tensor.view())
+    }
 }
 
-/// Top-left corners of a `columns × rows` grid of `pw × ph` patches spread over `region`.
-fn patch_origins(region: [u32; 4], pw: u32, ph: u32, columns: u32, rows: u32) -> Vec<(u32, u32)> {
-    let [rx, ry, rw, rh] = region;
-    let spread = |start: u32, extent: u32, size: u32, n: u32, i: u32| {
-        if extent <= size || n == 1 {
-            start + extent.saturating_sub(size) / 2
-        } else {
-            start + (u64::from(extent - size) * u64::from(i) / u64::from(n - 1)) as u32
-        }
+/// Top-left corners of a `columns × rows` grid of `pw × ph` patches inside `area`.
+///
+/// Each patch is centred on its cell of the outline, pulled inwards by half a patch so
+/// that it does not straddle the document's edge, then kept inside the image.
+fn patch_origins(
+    area: &Quad,
+    width: u32,
+    height: u32,
+    pw: u32,
+    ph: u32,
+    columns: u32,
+    rows: u32,
+) -> Vec<(u32, u32)> {
+    let map = Homography::unit_square_to(area);
+    let sides = area.sides().map(|(a, b)| a.distance(b));
+    let shortest = sides.iter().copied().fold(f64::INFINITY, f64::min).max(1.0);
+    let inset = (f64::from(pw.max(ph)) / 2.0 / shortest).min(0.45);
+    let place = |centre: f64, size: u32, limit: u32| {
+        (centre - f64::from(size) / 2.0)
+            .round()
+            .clamp(0.0, f64::from(limit.saturating_sub(size))) as u32
     };
     (0..rows)
-        .flat_map(|r| {
-            (0..columns).map(move |c| (spread(rx, rw, pw, columns, c), spread(ry, rh, ph, rows, r)))
+        .flat_map(|r| (0..columns).map(move |c| (c, r)))
+        .map(|(c, r)| {
+            let u = 0.5 + ((f64::from(c) + 0.5) / f64::from(columns) - 0.5) * (1.0 - 2.0 * inset);
+            let v = 0.5 + ((f64::from(r) + 0.5) / f64::from(rows) - 0.5) * (1.0 - 2.0 * inset);
+            let p = map.apply(Point::new(u, v));
+            (place(p.x, pw, width), place(p.y, ph, height))
         })
         .collect()
 }
 
-/// One normalised NCHW patch; pixels beyond the image edge repeat the edge.
-fn patch_tensor(image: &RgbImage, x0: u32, y0: u32, manifest: &Manifest) -> Array4<f32> {
-    let input = &manifest.input;
+/// Whether the document's long axis is nearer vertical than horizontal in the photo.
+fn long_axis_is_vertical(area: &Quad) -> bool {
+    let c = area.0;
+    let across = (c[0].distance(c[1]) + c[2].distance(c[3])) / 2.0;
+    let (a, b) = if across >= (c[1].distance(c[2]) + c[3].distance(c[0])) / 2.0 {
+        (c[0], c[1])
+    } else {
+        (c[1], c[2])
+    };
+    (b.y - a.y).abs() > (b.x - a.x).abs()
+}
+
+/// Writes one normalised CHW patch; pixels beyond the image edge repeat the edge.
+///
+/// With `turn`, the patch is turned a quarter so that the document's long axis runs
+/// across it: a photo taken with the phone turned sideways then gives the model the
+/// same patches as an upright one (the patch model is not exactly rotation-invariant).
+fn fill_patch(
+    mut out: ArrayViewMut3<'_, f32>,
+    image: &RgbImage,
+    x0: u32,
+    y0: u32,
+    input: &InputSpec,
+    turn: bool,
+) {
     let (w, h) = (image.width(), image.height());
-    Array4::from_shape_fn(
-        (1, 3, input.height as usize, input.width as usize),
-        |(_, c, y, x)| {
-            let px = image.get_pixel((x0 + x as u32).min(w - 1), (y0 + y as u32).min(h - 1));
-            (f32::from(px[c]) / 255.0 - input.mean[c]) / input.std[c]
-        },
-    )
+    let (ph, pw) = (out.shape()[1], out.shape()[2]);
+    for y in 0..ph {
+        for x in 0..pw {
+            let (sx, sy) = if turn { (y, pw - 1 - x) } else { (x, y) };
+            let px = image.get_pixel((x0 + sx as u32).min(w - 1), (y0 + sy as u32).min(h - 1));
+            for c in 0..3 {
+                out[[c, y, x]] = (f32::from(px[c]) / 255.0 - input.mean[c]) / input.std[c];
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -158,11 +268,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn patches_cover_the_region_edges() {
-        let o = patch_origins([100, 50, 1000, 600], 224, 224, 3, 2);
-        assert_eq!(o.len(), 6);
-        assert_eq!(o[0], (100, 50));
-        assert_eq!(o[2], (100 + 1000 - 224, 50));
-        assert_eq!(o[5], (100 + 1000 - 224, 50 + 600 - 224));
+    fn patches_stay_inside_a_rotated_document() {
+        // A document turned by 30°: every patch centre must fall inside the outline,
+        // where a bounding-box grid would put corner patches on the table.
+        let c = [
+            (600.0, 200.0),
+            (1466.0, 700.0),
+            (1166.0, 1220.0),
+            (300.0, 720.0),
+        ];
+        let quad = Quad(c.map(|(x, y)| Point::new(x, y)));
+        let origins = patch_origins(&quad, 2000, 1500, 96, 96, 4, 4);
+        assert_eq!(origins.len(), 16);
+        for (x, y) in origins {
+            let centre = Point::new(f64::from(x) + 48.0, f64::from(y) + 48.0);
+            let sides = quad.sides();
+            let inside = sides.iter().all(|(a, b)| {
+                (b.x - a.x) * (centre.y - a.y) - (b.y - a.y) * (centre.x - a.x) > 0.0
+            });
+            assert!(inside, "{centre:?} is outside the document");
+        }
+    }
+
+    #[test]
+    fn a_sideways_document_gets_turned_patches() {
+        let flat = Quad(
+            [(0.0, 0.0), (160.0, 0.0), (160.0, 100.0), (0.0, 100.0)].map(|(x, y)| Point::new(x, y)),
+        );
+        let tall = Quad(
+            [(0.0, 0.0), (100.0, 0.0), (100.0, 160.0), (0.0, 160.0)].map(|(x, y)| Point::new(x, y)),
+        );
+        assert!(!long_axis_is_vertical(&flat));
+        assert!(long_axis_is_vertical(&tall));
+        // A vertical line in the photo becomes a horizontal one in the turned patch.
+        let image = RgbImage::from_fn(8, 8, |x, _| {
+            image::Rgb(if x == 2 { [255; 3] } else { [0; 3] })
+        });
+        let input = InputSpec {
+            name: "input".into(),
+            width: 8,
+            height: 8,
+            mean: [0.0; 3],
+            std: [1.0; 3],
+        };
+        let mut patch = ndarray::Array3::<f32>::zeros((3, 8, 8));
+        fill_patch(patch.view_mut(), &image, 0, 0, &input, true);
+        for x in 0..8 {
+            assert_eq!(patch[[0, 2, x]], 1.0);
+            assert_eq!(patch[[0, 3, x]], 0.0);
+        }
+    }
+
+    #[test]
+    fn patches_are_clamped_to_the_image() {
+        let quad = Quad(
+            [(0.0, 0.0), (100.0, 0.0), (100.0, 80.0), (0.0, 80.0)].map(|(x, y)| Point::new(x, y)),
+        );
+        for (x, y) in patch_origins(&quad, 100, 80, 96, 96, 3, 3) {
+            assert!(x <= 4 && y == 0);
+        }
     }
 }

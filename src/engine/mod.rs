@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod decode;
 pub mod document;
 pub mod exif;
+pub mod face;
 pub mod geometry;
 pub mod jpeg_quality;
 pub mod liveness;
@@ -25,6 +26,7 @@ pub use geometry::{Point, Quad};
 pub use portrait::{PortraitCheck, PortraitDetector};
 
 use crate::config::Config;
+use face::FaceDetector;
 use liveness::LivenessModel;
 
 /// Why an engine could not be built.
@@ -70,10 +72,20 @@ impl Engine {
             tracing::info!(dir = %dir.display(), "no liveness model installed: analyses will carry no score");
             None
         };
+        let face_dir = config.models.resolved_dir().join("portrait");
+        let portrait: Option<Box<dyn PortraitDetector>> = if face_dir
+            .join("manifest.json")
+            .is_file()
+        {
+            Some(Box::new(FaceDetector::load(&face_dir, &config.models)?))
+        } else {
+            tracing::info!(dir = %face_dir.display(), "no portrait detector installed: DOCUMENT_PHOTO_NOT_FOUND cannot be raised");
+            None
+        };
         Ok(Engine {
             config,
             liveness,
-            portrait: None,
+            portrait,
         })
     }
 
@@ -166,7 +178,15 @@ impl Engine {
             return;
         }
         let (w, h) = (image.rgb.width(), image.rgb.height());
-        let mut judged = [0, 0, w, h];
+        let mut judged = Quad(
+            [
+                (0.0, 0.0),
+                (f64::from(w), 0.0),
+                (f64::from(w), f64::from(h)),
+                (0.0, f64::from(h)),
+            ]
+            .map(|(x, y)| Point::new(x, y)),
+        );
         if analysis.region == Region::Document {
             let t = Instant::now();
             analysis.documents = document::detect_documents(&image.rgb, &self.config.detection);
@@ -178,7 +198,7 @@ impl Engine {
                 return;
             }
             let quad = analysis.documents[0].quad;
-            judged = clamp_bounds(&quad, w, h);
+            judged = quad;
             if analysis.side == Side::Front {
                 let t = Instant::now();
                 analysis.portrait =
@@ -194,7 +214,7 @@ impl Engine {
             return;
         };
         let t = Instant::now();
-        match model.score(&image.rgb, judged) {
+        match model.score(&image.rgb, &judged) {
             Ok(result) => {
                 analysis.score = Some(result.score);
                 analysis.decision = Some(route(result.score, &self.config.thresholds));
@@ -211,15 +231,6 @@ impl Engine {
         }
         analysis.timings_ms.liveness = ms(t);
     }
-}
-
-fn clamp_bounds(quad: &Quad, w: u32, h: u32) -> [u32; 4] {
-    let (x0, y0, x1, y1) = quad.bounds();
-    let x0 = x0.clamp(0.0, f64::from(w - 1)) as u32;
-    let y0 = y0.clamp(0.0, f64::from(h - 1)) as u32;
-    let x1 = x1.clamp(f64::from(x0 + 1), f64::from(w)) as u32;
-    let y1 = y1.clamp(f64::from(y0 + 1), f64::from(h)) as u32;
-    [x0, y0, x1 - x0, y1 - y0]
 }
 
 fn ms(since: Instant) -> f64 {

@@ -121,6 +121,9 @@ pub struct Manifest {
     /// How many patches to score per image (models that look at patches).
     #[serde(default)]
     pub patches: Option<u32>,
+    /// Fixed batch size of the exported graph (patches per run); 1 when absent.
+    #[serde(default)]
+    pub batch: Option<u32>,
     /// Description of the training data.
     #[serde(default)]
     pub training_data: Option<String>,

@@ -2,7 +2,9 @@
 //! background patterns, text blocks, a portrait area, an emblem and MRZ-like lines.
 //! Nothing here is a real document design.
 
-use image::{Rgba, RgbaImage};
+use std::sync::OnceLock;
+
+use image::{RgbImage, Rgba, RgbaImage};
 
 use super::rng::Rng;
 
@@ -36,6 +38,48 @@ pub struct CardStyle {
     pub pale: bool,
     /// Draw a portrait in the portrait area (false leaves it blank).
     pub portrait: bool,
+}
+
+/// A public-domain portrait photo (NASA, via scikit-image; see `assets/README.md`), so
+/// that generated fronts carry a real face for the portrait detector to find.
+static FACE_JPEG: &[u8] = include_bytes!("../../assets/faces/astronaut.jpg");
+
+fn face() -> &'static RgbImage {
+    static FACE: OnceLock<RgbImage> = OnceLock::new();
+    FACE.get_or_init(|| {
+        image::load_from_memory(FACE_JPEG)
+            .expect("the bundled face photo decodes")
+            .to_rgb8()
+    })
+}
+
+/// Draws the face photo into the portrait area, varied per card (zoom, position,
+/// mirror, grey or colour, exposure) the way issuers' portraits vary.
+fn paste_face(img: &mut RgbaImage, rng: &mut Rng, x0: f64, y0: f64, w: f64, h: f64) {
+    let src = face();
+    let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
+    let zoom = rng.range(1.0, 1.15);
+    let (cw, ch) = (sw / zoom, sh / zoom);
+    let (ox, oy) = (rng.range(0.0, sw - cw), rng.range(0.0, sh - ch));
+    let mirror = rng.chance(0.5);
+    let grey = rng.chance(0.3);
+    let gain = rng.range(0.85, 1.1);
+    for y in y0.floor() as i64..(y0 + h).ceil() as i64 {
+        for x in x0.floor() as i64..(x0 + w).ceil() as i64 {
+            let (u, v) = ((x as f64 - x0) / w, (y as f64 - y0) / h);
+            let u = if mirror { 1.0 - u } else { u };
+            let sx = (ox + u * cw).clamp(0.0, sw - 1.0) as u32;
+            let sy = (oy + v * ch).clamp(0.0, sh - 1.0) as u32;
+            let p = src.get_pixel(sx, sy).0.map(f64::from);
+            let c = if grey {
+                let l = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+                [l; 3]
+            } else {
+                p
+            };
+            blend(img, x, y, c.map(|v| v * gain), 1.0);
+        }
+    }
 }
 
 fn blend(img: &mut RgbaImage, x: i64, y: i64, color: [f64; 3], alpha: f64) {
@@ -205,59 +249,7 @@ pub fn render_card(rng: &mut Rng, style: CardStyle, width: u32) -> RgbaImage {
         let bg = random_color(rng, 190.0, 240.0);
         fill_rect(&mut img, px0, py0, px0 + pw, py0 + ph, bg, 1.0);
         if style.portrait {
-            let skin = [
-                rng.range(120.0, 220.0),
-                rng.range(90.0, 170.0),
-                rng.range(70.0, 140.0),
-            ];
-            let hair = random_color(rng, 10.0, 90.0);
-            let cloth = random_color(rng, 20.0, 150.0);
-            let cx = px0 + pw / 2.0;
-            fill_ellipse(
-                &mut img,
-                cx,
-                py0 + ph * 1.02,
-                pw * 0.48,
-                ph * 0.35,
-                cloth,
-                1.0,
-            );
-            fill_ellipse(
-                &mut img,
-                cx,
-                py0 + ph * 0.36,
-                pw * 0.3,
-                ph * 0.27,
-                hair,
-                1.0,
-            );
-            fill_ellipse(
-                &mut img,
-                cx,
-                py0 + ph * 0.45,
-                pw * 0.25,
-                ph * 0.25,
-                skin,
-                1.0,
-            );
-            fill_ellipse(
-                &mut img,
-                cx - pw * 0.09,
-                py0 + ph * 0.42,
-                pw * 0.03,
-                ph * 0.02,
-                [30.0, 30.0, 30.0],
-                1.0,
-            );
-            fill_ellipse(
-                &mut img,
-                cx + pw * 0.09,
-                py0 + ph * 0.42,
-                pw * 0.03,
-                ph * 0.02,
-                [30.0, 30.0, 30.0],
-                1.0,
-            );
+            paste_face(&mut img, rng, px0, py0, pw, ph);
         }
     }
     // Field labels and values.

@@ -1,0 +1,98 @@
+//! Liveness inference time of the shipped model on a 12 MP and a 1080p photo: the
+//! patches cut from the detected document, run through tract (and ONNX Runtime when
+//! `ORT_DYLIB_PATH` names its library). Prints its figures; `cargo bench --bench liveness`.
+//!
+//! Target (model issue): a 12 MP photo scored in at most 60 ms of inference with tract
+//! on 2 cores.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use docliveness::config::{BackendChoice, Config};
+use docliveness::engine::PortraitDetector;
+use docliveness::engine::face::FaceDetector;
+use docliveness::engine::geometry::{Point, Quad};
+use docliveness::engine::liveness::LivenessModel;
+use image::RgbImage;
+
+const CHILD: &str = "DOCLIVENESS_BENCH_BACKEND";
+
+fn median_ms(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
+    f();
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (times[runs / 2], times[runs - 1])
+}
+
+fn measure(backend: BackendChoice) {
+    let mut config = Config::default();
+    config.models.backend = backend;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/liveness");
+    let model = LivenessModel::load(&dir, &config.models).expect("shipped model");
+    let faces = FaceDetector::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/portrait"),
+        &config.models,
+    )
+    .expect("shipped face detector");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (name, w, h) in [
+        ("12 MP 4032x3024", 4032u32, 3024u32),
+        ("1080p 1920x1080", 1920, 1080),
+    ] {
+        // Textured pixels so no backend can shortcut constant input.
+        let image = RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 7 + y * 3) as u8, (x ^ y) as u8, (x * y) as u8])
+        });
+        let (fw, fh) = (f64::from(w), f64::from(h));
+        let quad = Quad(
+            [(0.2, 0.25), (0.8, 0.22), (0.82, 0.75), (0.18, 0.78)]
+                .map(|(x, y)| Point::new(x * fw, y * fh)),
+        );
+        let (median, worst) = median_ms(21, || {
+            model.score(&image, &quad).expect("scores");
+        });
+        println!(
+            "{:<12} {name:<18} liveness, {:>2} patches  median {median:>6.1} ms  max {worst:>6.1} ms  ({cores} cores)",
+            model.backend().label(),
+            model.manifest().patches.unwrap_or(9),
+        );
+        let (median, worst) = median_ms(11, || {
+            faces.find(&image, &quad).expect("runs");
+        });
+        println!(
+            "{:<12} {name:<18} portrait search      median {median:>6.1} ms  max {worst:>6.1} ms",
+            faces.backend().label(),
+        );
+    }
+}
+
+fn main() {
+    match std::env::var(CHILD).as_deref() {
+        Ok("onnxruntime") => return measure(BackendChoice::Onnxruntime),
+        Ok(_) => return measure(BackendChoice::Tract),
+        Err(_) => {}
+    }
+    // The backend is chosen once per process, so each one runs in its own child.
+    let me = std::env::current_exe().expect("own path");
+    let mut backends = vec!["tract"];
+    if std::env::var_os("ORT_DYLIB_PATH").is_some() {
+        backends.push("onnxruntime");
+    } else {
+        println!("(set ORT_DYLIB_PATH to a libonnxruntime.so to time ONNX Runtime too)");
+    }
+    for b in backends {
+        let status = Command::new(&me)
+            .env(CHILD, b)
+            .status()
+            .expect("child runs");
+        assert!(status.success(), "{b} bench failed");
+    }
+    println!("target: 12 MP scored in <= 60 ms with tract");
+}

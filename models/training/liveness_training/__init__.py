@@ -1,0 +1,1 @@
+"""Reproducible training pipeline of the docliveness liveness model."""

@@ -1,0 +1,5 @@
+"""`python -m liveness_training [steps…]`: see pipeline.py."""
+
+from .pipeline import main
+
+main()

@@ -1,0 +1,63 @@
+"""Writes the measured figures into the model card (models/README.md) and the manifest."""
+
+from __future__ import annotations
+
+import json
+import re
+
+START, END = "<!-- liveness-card:start -->", "<!-- liveness-card:end -->"
+
+
+def pct(v) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f}%"
+
+
+def write_card(report: dict, summary: dict, readme: str, manifest_path: str) -> None:
+    at = report["at_threshold"]
+    lines = [
+        START,
+        "",
+        f"Held-out photos: {report['images']} generated with seeds never used in training "
+        f"({report['scored']} scored; the rest raised a quality error: "
+        + (", ".join(f"{k} ×{v}" for k, v in sorted(report["unscored"].items())) or "none")
+        + "). Scored by the release binary (`docliveness check`), tract backend.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| EER | {pct(report['eer'])} |",
+        f"| BPCER at APCER 5% | {pct(report['bpcer_at_apcer5'])} |",
+        f"| BPCER at 0.25 | {pct(at['bpcer'])} |",
+    ]
+    for k, v in at["apcer"].items():
+        lines.append(f"| APCER {k} at 0.25 | {pct(v)} |")
+    lines.append(f"| BPCER at 0.5 (sent to review or failed) | {pct(report['at_review']['bpcer'])} |")
+    inv = report.get("invariance", {})
+    if inv:
+        lines.append(f"| largest score change, 8 orientations ({inv['images']} photos) | {inv['orientation_max_delta']:.4f} |")
+        lines.append(f"| largest score change, JPEG 90 vs 100 | {inv['jpeg_max_delta']:.4f} |")
+    lines += ["", "By condition (genuine and attack photos of the bucket; attack-only conditions use all genuine photos):", ""]
+    lines += ["| condition | genuine | attacks | BPCER@0.25 | APCER@0.25 | EER | BPCER@APCER5% |", "|---|---|---|---|---|---|---|"]
+    for name, b in sorted(report["buckets"].items()):
+        lines.append(f"| {name} | {b['genuine']} | {b['attacks']} | {pct(b['bpcer'])} | {pct(b['apcer'])} | {pct(b['eer'])} | {pct(b['bpcer_at_apcer5'])} |")
+    if summary:
+        lines += ["", f"Training: {summary.get('samples')} windows, {summary.get('epochs')} epochs, {summary.get('seconds')} s on this machine's CPU; calibration temperature {summary.get('temperature', 1):.3f}."]
+    lines += ["", END]
+    block = "\n".join(lines)
+    text = open(readme).read()
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    else:
+        text += "\n" + block + "\n"
+    open(readme, "w").write(text)
+    manifest = json.load(open(manifest_path))
+    manifest["errorRates"] = {
+        "heldOutImages": report["scored"],
+        "eer": report["eer"],
+        "bpcerAtApcer5": report["bpcer_at_apcer5"],
+        "bpcerAt025": at["bpcer"],
+        "apcerAt025": at["apcer"],
+        "source": "models/README.md",
+    }
+    with open(manifest_path, "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")

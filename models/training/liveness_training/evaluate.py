@@ -1,0 +1,214 @@
+"""Held-out evaluation on whole generated photos, through the shipped engine.
+
+Photos are generated with seeds never used in training, written as a labelled folder
+(`genuine/`, `screen/`, `print/`, `digital/`) that `docliveness eval` reads, and scored by
+the release binary, so the figures are those of the product, not of the training code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+from multiprocessing import Pool
+
+import numpy as np
+from PIL import Image
+
+from .capture import CLASSES, Scene, apply_h
+from .documents import draw_document, load_faces
+
+ATTACKS = ["screen", "print", "digital"]
+
+
+def well_framed(scene: Scene, whole_object: bool = False) -> bool:
+    """Whether the document sits where the quality rules accept it, so that held-out
+    photos measure liveness rather than framing. With `whole_object`, the whole screen
+    or sheet must be in the frame too (the document detector may take its outline)."""
+    c = scene.target_corners()
+    if whole_object and scene.kind in ("screen", "print"):
+        inv = np.linalg.inv(scene.placement.to_object)
+        ox, oy = apply_h(inv, np.array([0, scene.obj_w, scene.obj_w, 0.0]), np.array([0, 0, scene.obj_h, scene.obj_h]))
+        o = np.stack([ox, oy], 1)
+        m = 0.03 * min(scene.frame_w, scene.frame_h)
+        if (o < m).any() or (o[:, 0] > scene.frame_w - m).any() or (o[:, 1] > scene.frame_h - m).any():
+            return False
+    w, h = scene.frame_w, scene.frame_h
+    margin = 0.03 * min(w, h)
+    inside = (c[:, 0] > margin).all() and (c[:, 0] < w - margin).all() and (c[:, 1] > margin).all() and (c[:, 1] < h - margin).all()
+    x, y = c[:, 0], c[:, 1]
+    area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / (w * h)
+    span = max((x.max() - x.min()) / w, (y.max() - y.min()) / h)
+    return bool(inside and area >= 0.12 and span < 0.9)
+
+
+def _one_photo(args):
+    seed, kind, out_dir = args
+    for attempt in range(50):
+        rng = np.random.default_rng([seed, attempt])
+        doc = draw_document(rng, load_faces())
+        scene = Scene(rng, doc, kind)
+        if well_framed(scene):
+            break
+    data = scene.encode(scene.render_full())
+    ext = "png" if data[:4] == b"\x89PNG" else "jpg"
+    name = f"{kind}/{seed}.{ext}"
+    with open(os.path.join(out_dir, name), "wb") as f:
+        f.write(data)
+    return {"file": name, "side": doc.side, "document": doc.kind, **scene.conditions}
+
+
+def make_eval_set(out_dir: str, first_seed: int, per_class: int, workers: int) -> None:
+    if os.path.isdir(out_dir):
+        shutil.rmtree(out_dir)
+    for c in CLASSES:
+        os.makedirs(os.path.join(out_dir, c))
+    jobs = [(first_seed + i * len(CLASSES) + k, c, out_dir) for i in range(per_class) for k, c in enumerate(CLASSES)]
+    with Pool(workers) as pool, open(os.path.join(out_dir, "conditions.jsonl"), "w") as f:
+        for i, rec in enumerate(pool.imap_unordered(_one_photo, jobs)):
+            f.write(json.dumps(rec) + "\n")
+            if i % 40 == 0:
+                print(f"  eval set: {i}/{len(jobs)} photos", flush=True)
+
+
+def check(binary: str, paths: list[str], region: str = "document") -> list[dict]:
+    """Runs `docliveness check --json` and returns one result per image.
+
+    `--side back`: liveness does not depend on the side, and the portrait check would
+    stop held-out backs (and drawn faces) at DOCUMENT_PHOTO_NOT_FOUND before scoring."""
+    out = subprocess.run([binary, "check", "--json", "--side", "back", "--region", region, *paths], check=False, capture_output=True, text=True)
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    if not results:
+        raise RuntimeError(f"docliveness check gave no results: {out.stderr[-2000:]}")
+    return results
+
+
+def rates(genuine: list[float], attacks: dict[str, list[float]], threshold: float) -> dict:
+    return {
+        "bpcer": float(np.mean([s < threshold for s in genuine])) if genuine else None,
+        "apcer": {k: float(np.mean([s >= threshold for s in v])) for k, v in attacks.items() if v},
+    }
+
+
+def operating_points(genuine: list[float], attack: list[float]) -> dict:
+    """EER and BPCER at APCER 5% over all attacks pooled, by sweeping the threshold."""
+    g, a = np.array(genuine), np.array(attack)
+    cuts = np.unique(np.concatenate([g, a, [1.0 + 1e-9]]))
+    best_eer, bpcer5 = (2.0, None), 1.0
+    for t in cuts:
+        apcer, bpcer = float((a >= t).mean()), float((g < t).mean())
+        if abs(apcer - bpcer) < best_eer[0]:
+            best_eer = (abs(apcer - bpcer), (apcer + bpcer) / 2)
+        if apcer <= 0.05:
+            bpcer5 = min(bpcer5, bpcer)
+    return {"eer": best_eer[1], "bpcer_at_apcer5": bpcer5}
+
+
+def bucket_of(rec: dict) -> dict[str, str]:
+    """Condition buckets a photo belongs to."""
+    out = {}
+    if rec.get("jpeg") is not None:
+        q = rec["jpeg"]
+        out["jpeg"] = "70-79" if q < 80 else "80-89" if q < 90 else "90-100"
+    else:
+        out["jpeg"] = "png"
+    w, h = (int(v) for v in rec["resolution"].split("x"))
+    mp = w * h / 1e6
+    out["resolution"] = "≤2.1 MP" if mp <= 2.1 else "2.1-5 MP" if mp <= 5 else ">5 MP"
+    b = rec.get("blur", 0)
+    out["blur"] = "sharp (<0.6 px)" if b < 0.6 else "soft (0.6-1 px)" if b < 1.0 else "defocused (≥1 px)"
+    if "device" in rec:
+        out["device"] = rec["device"]
+        r = rec["screen_px_per_camera_px"]
+        out["screen grid"] = "resolved (<0.5 screen px per camera px)" if r < 0.5 else "aliased (0.5-1)" if r < 1 else "unresolved (>1)"
+    if "halftone" in rec:
+        out["halftone"] = rec["halftone"]
+    if "mode" in rec:
+        out["digital"] = rec["mode"]
+    return out
+
+
+def evaluate(binary: str, eval_dir: str, threshold: float = 0.25) -> dict:
+    records = {}
+    with open(os.path.join(eval_dir, "conditions.jsonl")) as f:
+        for line in f:
+            rec = json.loads(line)
+            records[rec["file"]] = rec
+    results = check(binary, [os.path.join(eval_dir, c) for c in CLASSES])
+    scored, errors = [], {}
+    for r in results:
+        rel = os.path.relpath(r["path"], eval_dir)
+        rec = records[rel]
+        if r.get("score") is None:
+            key = f"{rec['class']}:{r.get('error')}"
+            errors[key] = errors.get(key, 0) + 1
+            continue
+        scored.append((rec, float(r["score"])))
+    genuine = [s for rec, s in scored if rec["class"] == "genuine"]
+    attacks = {k: [s for rec, s in scored if rec["class"] == k] for k in ATTACKS}
+    report = {
+        "images": len(results),
+        "scored": len(scored),
+        "unscored": errors,
+        "threshold": threshold,
+        "at_threshold": rates(genuine, attacks, threshold),
+        "at_review": rates(genuine, attacks, 0.5),
+        **operating_points(genuine, sum(attacks.values(), [])),
+        "buckets": {},
+    }
+    # Per condition: genuine photos of the bucket against attacks of the bucket; for
+    # attack-only conditions (device, halftone, digital mode) all genuine photos.
+    names = sorted({(k, v) for rec, _ in scored for k, v in bucket_of(rec).items()})
+    for key, value in names:
+        members = [(rec, s) for rec, s in scored if bucket_of(rec).get(key) == value]
+        g = [s for rec, s in members if rec["class"] == "genuine"] or (genuine if key in ("device", "screen grid", "halftone", "digital") else [])
+        a = [s for rec, s in members if rec["class"] != "genuine"]
+        if not g or not a:
+            continue
+        op = operating_points(g, a)
+        report["buckets"][f"{key}={value}"] = {
+            "genuine": len(g), "attacks": len(a),
+            "bpcer": float(np.mean([s < threshold for s in g])),
+            "apcer": float(np.mean([s >= threshold for s in a])),
+            **op,
+        }
+    return report
+
+
+def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
+    """Largest score change over the 8 orientations (pixels transformed, as a camera
+    held another way would record them) and between JPEG 90 and 100 re-encodes."""
+    if os.path.isdir(work):
+        shutil.rmtree(work)
+    os.makedirs(work)
+    groups = {}
+    for i, rel in enumerate(files):
+        im = Image.open(os.path.join(eval_dir, rel)).convert("RGB")
+        variants = {}
+        for k in range(8):
+            v = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if k >= 4 else im
+            v = v.rotate(90 * (k % 4), expand=True)
+            variants[f"o{k}"] = (v, 95)
+        variants["q90"], variants["q100"] = (im, 90), (im, 100)
+        for name, (v, q) in variants.items():
+            path = os.path.join(work, f"{i}_{name}.jpg")
+            v.save(path, quality=q)
+            groups.setdefault(i, {})[name] = path
+    results = {r["path"]: r.get("score") for r in check(binary, [work])}
+    orient, jpeg = [], []
+    for i, g in groups.items():
+        o = [results.get(g[f"o{k}"]) for k in range(8)]
+        if all(s is not None for s in o):
+            orient.append(max(o) - min(o))
+        a, b = results.get(g["q90"]), results.get(g["q100"])
+        if a is not None and b is not None:
+            jpeg.append(abs(a - b))
+    return {
+        "images": len(files),
+        "orientation_max_delta": float(max(orient)) if orient else None,
+        "orientation_mean_delta": float(np.mean(orient)) if orient else None,
+        "jpeg_max_delta": float(max(jpeg)) if jpeg else None,
+        "jpeg_mean_delta": float(np.mean(jpeg)) if jpeg else None,
+    }

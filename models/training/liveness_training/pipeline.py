@@ -1,0 +1,134 @@
+"""Rebuilds the shipped liveness model: data -> train -> export -> evaluate -> card.
+
+    python -m liveness_training            # every step
+    python -m liveness_training evaluate   # one step (others reuse work/ files)
+
+Seeds are fixed and disjoint: documents 0-1199 train, 100000-100199 calibrate, and the
+held-out photos start at 200000. Generated data lives in models/training/work/ and is
+never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(TRAINING))
+WORK = os.environ.get("LIVENESS_WORK", os.path.join(TRAINING, "work"))
+MODEL_DIR = os.path.join(ROOT, "models", "liveness")
+BINARY = os.path.join(ROOT, "target", "release", "docliveness")
+
+TRAIN_SEEDS = range(0, 1200)
+VAL_SEEDS = range(100000, 100200)
+EVAL_FIRST_SEED = 200000
+EVAL_PER_CLASS = 60
+WINDOWS_PER_SCENE = 6
+EPOCHS = 5
+PATCHES = 16
+BATCH = 8
+VERSION = "liveness-mnv2b11-p96-1"
+STEPS = ["data", "train", "export", "evalset", "evaluate", "card", "fixtures"]
+FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
+
+
+def step_data(workers: int) -> None:
+    from .dataset import generate
+
+    generate(os.path.join(WORK, "val.npz"), VAL_SEEDS, WINDOWS_PER_SCENE, workers)
+    generate(os.path.join(WORK, "train.npz"), TRAIN_SEEDS, WINDOWS_PER_SCENE, workers)
+
+
+def step_train(workers: int) -> None:
+    from .train import train
+
+    summary = train(os.path.join(WORK, "train.npz"), os.path.join(WORK, "val.npz"), os.path.join(WORK, "liveness.pt"), EPOCHS, threads=workers)
+    print(json.dumps(summary, indent=2))
+
+
+def step_export(workers: int) -> None:
+    from .export import export
+
+    training = (
+        f"simulated captures of procedurally drawn documents: {len(TRAIN_SEEDS)} documents x 4 classes "
+        f"(genuine, screen, print, digital) x {WINDOWS_PER_SCENE} native-resolution windows; "
+        "built by models/training (python -m liveness_training)"
+    )
+    export(os.path.join(WORK, "liveness.pt"), MODEL_DIR, PATCHES, BATCH, VERSION, training)
+
+
+def step_evalset(workers: int) -> None:
+    from .evaluate import make_eval_set
+
+    make_eval_set(os.path.join(WORK, "eval"), EVAL_FIRST_SEED, EVAL_PER_CLASS, workers)
+
+
+def build_binary() -> None:
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+
+
+def step_evaluate(workers: int) -> None:
+    from .evaluate import evaluate, invariance
+
+    build_binary()
+    eval_dir = os.path.join(WORK, "eval")
+    report = evaluate(BINARY, eval_dir)
+    with open(os.path.join(eval_dir, "conditions.jsonl")) as f:
+        recs = [json.loads(line) for line in f]
+    sample = [r["file"] for r in recs if r["class"] in ("genuine", "screen", "print")][:24]
+    report["invariance"] = invariance(BINARY, eval_dir, sample, os.path.join(WORK, "invariance"))
+    with open(os.path.join(WORK, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    print(json.dumps(report, indent=2))
+
+
+def step_card(workers: int) -> None:
+    from .card import write_card
+
+    with open(os.path.join(WORK, "report.json")) as f:
+        report = json.load(f)
+    summary_path = os.path.join(WORK, "liveness.pt.json")
+    summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
+    write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"))
+
+
+def step_fixtures(workers: int) -> None:
+    """The 1080p captures the Rust tests score with the shipped model (seeds unused
+    by training, calibration and the held-out set)."""
+    import numpy as np
+
+    from .capture import Fingers, Scene
+    from .documents import draw_document, load_faces
+
+    out = os.path.join(ROOT, "tests", "fixtures", "captures")
+    os.makedirs(out, exist_ok=True)
+    from .evaluate import well_framed
+
+    for kind, seed in FIXTURE_SEEDS.items():
+        for attempt in range(1000):
+            rng = np.random.default_rng([seed, attempt])
+            scene = Scene(rng, draw_document(rng, load_faces()), kind, resolution=(1920, 1080))
+            if well_framed(scene, whole_object=True):
+                break
+        scene.camera.jpeg_quality = 85  # keeps the committed files small
+        # No fingers: these photos test liveness, not the document detector.
+        scene.fingers = Fingers([])
+        with open(os.path.join(out, f"{kind}.jpg"), "wb") as f:
+            f.write(scene.encode(scene.render_full()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("steps", nargs="*", choices=STEPS + [[]], default=[])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+    for name in args.steps or STEPS:
+        start = time.time()
+        print(f"== {name}", flush=True)
+        globals()[f"step_{name}"](args.workers)
+        print(f"== {name} done in {time.time() - start:.0f} s", flush=True)
