@@ -27,7 +27,7 @@ const TILE: u32 = 256;
 pub const MIN_FACE_SCORE: f64 = 0.6;
 /// A portrait's face is at least this fraction of the document's height; smaller faces
 /// are background artwork (or a ghost image), not the holder's photo.
-pub const MIN_FACE_HEIGHT: f64 = 0.12;
+pub const MIN_FACE_HEIGHT: f64 = 0.08;
 
 /// The installed face detector.
 #[derive(Debug)]

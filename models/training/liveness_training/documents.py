@@ -134,10 +134,15 @@ def background(rng: np.random.Generator, w: int, h: int, pal) -> Image.Image:
     return im
 
 
-def portrait_image(rng: np.random.Generator, w: int, h: int, faces: list[np.ndarray]) -> Image.Image:
+def portrait_image(rng: np.random.Generator, w: int, h: int, faces: list[np.ndarray], photo: bool | None = None) -> Image.Image:
     """A face photo: a public-domain photo crop when available, else a drawn face."""
-    if faces and rng.random() < 0.5:
+    use_photo = rng.random() < 0.5
+    if faces and (use_photo if photo is None else photo):
         src = faces[rng.integers(len(faces))]
+        if photo:
+            # An ICAO-like head-and-shoulders crop (the bundled samples; the same crop
+            # as assets/faces/astronaut.jpg), where the face fills most of the frame.
+            return Image.fromarray(src[10:290, 120:340]).resize((w, h), Image.LANCZOS)
         sh, sw = src.shape[:2]
         scale = rng.uniform(0.45, 0.7)
         ch, cw = int(sh * scale), int(sh * scale * w / h)
@@ -224,10 +229,11 @@ def hologram(im: Image.Image, rng: np.random.Generator, box: tuple[int, int, int
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def draw_document(rng: np.random.Generator, faces: list[np.ndarray]) -> Document:
-    """Draws one random document side."""
+def draw_document(rng: np.random.Generator, faces: list[np.ndarray], force_front_photo: bool = False) -> Document:
+    """Draws one random document side (with `force_front_photo`, a front whose
+    portrait is the face photo, as the bundled samples need)."""
     passport = rng.random() < 0.3
-    front = rng.random() < 0.6
+    front = rng.random() < 0.6 or force_front_photo
     if passport:
         wmm, hmm = 125.0, 88.0
     else:
@@ -256,7 +262,7 @@ def draw_document(rng: np.random.Generator, faces: list[np.ndarray]) -> Document
         px = int(u * 3) if rng.random() < 0.8 else int(w - pw - u * 3)
         py = int(header_h + u * 5)
         ph = min(ph, h - py - int(u * 4))
-        im.paste(portrait_image(rng, pw, ph, faces), (px, py))
+        im.paste(portrait_image(rng, pw, ph, faces, True if force_front_photo else None), (px, py))
         d = ImageDraw.Draw(im)
         if px < w / 2:
             left = px + pw + u * 4

@@ -32,7 +32,8 @@ EPOCHS = 5
 PATCHES = 16
 BATCH = 8
 VERSION = "liveness-mnv2b11-p96-1"
-STEPS = ["data", "train", "export", "evalset", "evaluate", "card", "fixtures"]
+STEPS = ["data", "train", "export", "evalset", "evaluate", "card", "fixtures", "samples"]
+SAMPLE_SEEDS = {"genuine": 400000, "screen": 400001, "print": 400002, "digital": 400003}
 FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
 
 
@@ -119,6 +120,41 @@ def step_fixtures(workers: int) -> None:
         scene.fingers = Fingers([])
         with open(os.path.join(out, f"{kind}.jpg"), "wb") as f:
             f.write(scene.encode(scene.render_full()))
+
+
+def step_samples(workers: int) -> None:
+    """The bundled samples (assets/samples/): one front of each class with the
+    public-domain face photo as its portrait, so the headless demo shows every verdict."""
+    import numpy as np
+
+    from .capture import Fingers, Scene
+    from .documents import draw_document, load_faces
+    from .evaluate import well_framed
+
+    out = os.path.join(ROOT, "assets", "samples")
+    names = {"genuine": "genuine-front", "screen": "screen-replay", "print": "printed-copy", "digital": "scanned-copy"}
+    for kind, seed in SAMPLE_SEEDS.items():
+        for attempt in range(1000):
+            rng = np.random.default_rng([seed, attempt])
+            scene = Scene(rng, draw_document(rng, load_faces(), force_front_photo=True), kind, resolution=(1920, 1080))
+            # The document detector takes the outermost outline: a sheet or a device
+            # around the document would be judged instead of it (a limit of the
+            # classical detector), so the samples show a cut-out print and a phone
+            # whose picture fills its screen.
+            if kind == "digital" and scene.mode != "scan":
+                continue
+            if kind == "print" and not scene.printer.cut_out:
+                continue
+            if kind == "screen" and (scene.screen.device != "phone" or scene.screen.doc_size_mm[0] < 0.85 * scene.screen.panel_w_mm):
+                continue
+            if well_framed(scene, whole_object=True):
+                break
+        if kind != "digital":
+            scene.fingers = Fingers([])
+            scene.camera.jpeg_quality = 88
+        data = scene.encode(scene.render_full())
+        with open(os.path.join(out, f"{names[kind]}.jpg"), "wb") as f:
+            f.write(data)
 
 
 def main() -> None:
