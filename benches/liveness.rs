@@ -1,5 +1,5 @@
 //! Liveness inference time of the shipped model on a 12 MP and a 1080p photo: the
-//! patches cut from the detected document, run through tract (and ONNX Runtime when
+//! patches cut from inside a fixed document outline, run through tract (and ONNX Runtime when
 //! `ORT_DYLIB_PATH` names its library). Prints its figures; `cargo bench --bench liveness`.
 //!
 //! Target (model issue): a 12 MP photo scored in at most 60 ms of inference with tract

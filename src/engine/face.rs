@@ -25,8 +25,9 @@ pub const OUTPUT_SCORES: &str = "blazeface:scores";
 const TILE: u32 = 256;
 /// Lowest face probability that counts as a portrait.
 pub const MIN_FACE_SCORE: f64 = 0.6;
-/// A portrait's face is at least this fraction of the document's height; smaller faces
-/// are background artwork (or a ghost image), not the holder's photo.
+/// A portrait's face is at least this fraction of the document's height. On real ID-1
+/// cards and passport pages the holder's face is a quarter to a third of it; smaller
+/// faces are background artwork or most ghost images.
 pub const MIN_FACE_HEIGHT: f64 = 0.08;
 
 /// The installed face detector.
@@ -89,9 +90,14 @@ impl FaceDetector {
         self.model.backend()
     }
 
-    /// Best face in one `side × side` input: probability and box `(cx, cy, w, h)` in
-    /// input pixels.
-    fn best_face(&self, input: Array4<f32>) -> Result<Option<(f64, [f64; 4])>, OnnxError> {
+    /// Best face at least `min_height` input pixels tall in one `side × side` input:
+    /// probability and box `(cx, cy, w, h)` in input pixels. Small faces are skipped
+    /// before the best is chosen, so a ghost image cannot hide the portrait beside it.
+    fn best_face(
+        &self,
+        input: Array4<f32>,
+        min_height: f64,
+    ) -> Result<Option<(f64, [f64; 4])>, OnnxError> {
         let side = f64::from(self.manifest().input.width);
         let outputs = self.model.run(input.view())?;
         let find = |meaning: &str| {
@@ -117,6 +123,9 @@ impl FaceDetector {
                 continue;
             }
             let r = &boxes[i * per..i * per + 4];
+            if f64::from(r[3]) < min_height {
+                continue;
+            }
             let b = [
                 f64::from(ax) * side + f64::from(r[0]),
                 f64::from(ay) * side + f64::from(r[1]),
@@ -203,7 +212,9 @@ impl PortraitDetector for FaceDetector {
                 corners
             };
             let to_photo = Homography::unit_square_to(&Quad(order));
-            let offsets = [0.0, (rect_w - rect_h) / 2.0, rect_w - rect_h];
+            let mut offsets = vec![0.0, (rect_w - rect_h) / 2.0, rect_w - rect_h];
+            // A square document needs one tile, not three identical ones.
+            offsets.dedup_by(|a, b| (*a - *b).abs() < 1.0);
             for &ox in &offsets {
                 let scale = rect_h / f64::from(side);
                 // Tile pixel -> unit square -> photo.
@@ -215,14 +226,14 @@ impl PortraitDetector for FaceDetector {
                 };
                 let tile_map = homography_from(&tile, f64::from(side));
                 let input = sample_tile(image, &tile_map, side, taps, self.manifest());
-                let Some((p, [cx, cy, bw, bh])) =
-                    self.best_face(input).map_err(|e| e.to_string())?
+                let min_height = MIN_FACE_HEIGHT * f64::from(side);
+                let Some((p, [cx, cy, bw, bh])) = self
+                    .best_face(input, min_height)
+                    .map_err(|e| e.to_string())?
                 else {
                     continue;
                 };
-                if bh * scale < MIN_FACE_HEIGHT * rect_h
-                    || best.as_ref().is_some_and(|(b, _)| *b >= p)
-                {
+                if best.as_ref().is_some_and(|(b, _)| *b >= p) {
                     continue;
                 }
                 let q = Quad([

@@ -80,7 +80,7 @@ impl LivenessModel {
         let count = manifest.patches.unwrap_or(9).max(1);
         let columns = (f64::from(count).sqrt().ceil() as u32).max(1);
         let rows = count.div_ceil(columns);
-        let origins = patch_origins(
+        let mut origins = patch_origins(
             area,
             image.width(),
             image.height(),
@@ -89,6 +89,9 @@ impl LivenessModel {
             columns,
             rows,
         );
+        // The grid is the smallest square-ish one that holds `count`; score exactly
+        // `count` patches, as the manifest says.
+        origins.truncate(count as usize);
         let batch = manifest.batch.unwrap_or(1).max(1) as usize;
         let upright = long_axis_is_vertical(area) && input.width == input.height;
         let chunks: Vec<&[(u32, u32)]> = origins.chunks(batch).collect();
@@ -140,6 +143,10 @@ impl LivenessModel {
             ));
         }
         let (x0, y0, x1, y1) = area.bounds();
+        let (x1, y1) = (
+            x1.min(f64::from(image.width())),
+            y1.min(f64::from(image.height())),
+        );
         let region = [
             x0.max(0.0) as u32,
             y0.max(0.0) as u32,
@@ -239,9 +246,11 @@ fn long_axis_is_vertical(area: &Quad) -> bool {
 
 /// Writes one normalised CHW patch; pixels beyond the image edge repeat the edge.
 ///
-/// With `turn`, the patch is turned a quarter so that the document's long axis runs
-/// across it: a photo taken with the phone turned sideways then gives the model the
-/// same patches as an upright one (the patch model is not exactly rotation-invariant).
+/// With `turn`, the patch is turned a quarter (clockwise) so that the document's long
+/// axis runs across it, as it does in most training windows. A sideways photo then gives
+/// the model the upright patches or the upside-down ones (the outline cannot tell which
+/// way is up); the patch model is not exactly rotation-invariant, so this narrows the
+/// spread of scores over orientations without removing it.
 fn fill_patch(
     mut out: ArrayViewMut3<'_, f32>,
     image: &RgbImage,

@@ -675,14 +675,13 @@ class Scene:
         return out
 
     def window_inside_document(self, rng, size: int) -> tuple[int, int]:
-        """An even-aligned window origin whose centre lies inside the document."""
+        """An even-aligned window origin centred on a random point of the document (the
+        window is then kept inside the frame, which can move it off a cut-off part)."""
         c = self.target_corners()
-        for _ in range(50):
-            a, b = rng.uniform(0.05, 0.95, 2)
-            top = c[0] + (c[1] - c[0]) * a
-            bottom = c[3] + (c[2] - c[3]) * a
-            p = top + (bottom - top) * b
-            x0 = int(np.clip(p[0] - size / 2, 0, self.frame_w - size)) // 2 * 2
-            y0 = int(np.clip(p[1] - size / 2, 0, self.frame_h - size)) // 2 * 2
-            return x0, y0
-        return 0, 0
+        a, b = rng.uniform(0.05, 0.95, 2)
+        top = c[0] + (c[1] - c[0]) * a
+        bottom = c[3] + (c[2] - c[3]) * a
+        p = top + (bottom - top) * b
+        x0 = int(np.clip(p[0] - size / 2, 0, self.frame_w - size)) // 2 * 2
+        y0 = int(np.clip(p[1] - size / 2, 0, self.frame_h - size)) // 2 * 2
+        return x0, y0

@@ -31,7 +31,9 @@ def _one_document(args):
         scene = Scene(rng, doc, kind)
         for _ in range(windows_per_scene):
             x0, y0 = scene.window_inside_document(rng, WINDOW)
-            x0, y0 = x0 // 8 * 8, y0 // 8 * 8  # JPEG blocks line up with the frame's
+            # Luma blocks (8 px) line up with the whole frame's; with 4:2:0 chroma the
+            # 16 px chroma grid may be off by 8, which the model must tolerate anyway.
+            x0, y0 = x0 // 8 * 8, y0 // 8 * 8
             pixels = scene.render_window(x0, y0, WINDOW, WINDOW)
             decoded = np.asarray(Image.open(io.BytesIO(scene.encode(pixels))).convert("RGB"))
             out.append((decoded, label, seed, scene.conditions))

@@ -23,6 +23,12 @@ from .documents import draw_document, load_faces
 ATTACKS = ["screen", "print", "digital"]
 
 
+def conditions_path(eval_dir: str) -> str:
+    """Per-photo conditions live beside the labelled folder, not in it, because
+    `docliveness eval` accepts nothing but the four label folders."""
+    return eval_dir.rstrip("/") + "-conditions.jsonl"
+
+
 def well_framed(scene: Scene, whole_object: bool = False) -> bool:
     """Whether the document sits where the quality rules accept it, so that held-out
     photos measure liveness rather than framing. With `whole_object`, the whole screen
@@ -66,7 +72,7 @@ def make_eval_set(out_dir: str, first_seed: int, per_class: int, workers: int) -
     for c in CLASSES:
         os.makedirs(os.path.join(out_dir, c))
     jobs = [(first_seed + i * len(CLASSES) + k, c, out_dir) for i in range(per_class) for k, c in enumerate(CLASSES)]
-    with Pool(workers) as pool, open(os.path.join(out_dir, "conditions.jsonl"), "w") as f:
+    with Pool(workers) as pool, open(conditions_path(out_dir), "w") as f:
         for i, rec in enumerate(pool.imap_unordered(_one_photo, jobs)):
             f.write(json.dumps(rec) + "\n")
             if i % 40 == 0:
@@ -130,9 +136,16 @@ def bucket_of(rec: dict) -> dict[str, str]:
     return out
 
 
+def eval_cli(binary: str, eval_dir: str) -> dict:
+    """`docliveness eval --json` on the folder: the ISO/IEC 30107-3 figures, where EER and
+    BPCER at an APCER target use the worst attack type (not all attacks pooled)."""
+    out = subprocess.run([binary, "eval", "--json", "--side", "back", eval_dir], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
 def evaluate(binary: str, eval_dir: str, threshold: float = 0.25) -> dict:
     records = {}
-    with open(os.path.join(eval_dir, "conditions.jsonl")) as f:
+    with open(conditions_path(eval_dir)) as f:
         for line in f:
             rec = json.loads(line)
             records[rec["file"]] = rec
@@ -156,6 +169,7 @@ def evaluate(binary: str, eval_dir: str, threshold: float = 0.25) -> dict:
         "at_threshold": rates(genuine, attacks, threshold),
         "at_review": rates(genuine, attacks, 0.5),
         **operating_points(genuine, sum(attacks.values(), [])),
+        "eval_cli": eval_cli(binary, eval_dir),
         "buckets": {},
     }
     # Per condition: genuine photos of the bucket against attacks of the bucket; for

@@ -78,7 +78,9 @@ def step_evaluate(workers: int) -> None:
     build_binary()
     eval_dir = os.path.join(WORK, "eval")
     report = evaluate(BINARY, eval_dir)
-    with open(os.path.join(eval_dir, "conditions.jsonl")) as f:
+    from .evaluate import conditions_path
+
+    with open(conditions_path(eval_dir)) as f:
         recs = [json.loads(line) for line in f]
     sample = [r["file"] for r in recs if r["class"] in ("genuine", "screen", "print")][:24]
     report["invariance"] = invariance(BINARY, eval_dir, sample, os.path.join(WORK, "invariance"))
@@ -115,6 +117,8 @@ def step_fixtures(workers: int) -> None:
             scene = Scene(rng, draw_document(rng, load_faces()), kind, resolution=(1920, 1080))
             if well_framed(scene, whole_object=True):
                 break
+        else:
+            raise RuntimeError(f"no well-framed {kind} fixture in 1000 attempts")
         scene.camera.jpeg_quality = 85  # keeps the committed files small
         # No fingers: these photos test liveness, not the document detector.
         scene.fingers = Fingers([])
@@ -149,6 +153,8 @@ def step_samples(workers: int) -> None:
                 continue
             if well_framed(scene, whole_object=True):
                 break
+        else:
+            raise RuntimeError(f"no {kind} sample met the conditions in 1000 attempts")
         if kind != "digital":
             scene.fingers = Fingers([])
             scene.camera.jpeg_quality = 88
