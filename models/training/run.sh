@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped liveness model from nothing: a pinned Python environment, then
-# data -> train -> export -> evaluate -> model card. About 1.5 hours on 2 CPU cores.
+# data -> train -> export -> evaluate -> model card -> test fixtures -> samples. About an
+# hour on 2 CPU cores (measured: data 12 min, training 9 min, held-out photos 25 min).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="$here/.venv"
