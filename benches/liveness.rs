@@ -7,7 +7,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::PortraitDetector;
@@ -16,20 +15,11 @@ use docliveness::engine::geometry::{Point, Quad};
 use docliveness::engine::liveness::LivenessModel;
 use image::RgbImage;
 
-const CHILD: &str = "DOCLIVENESS_BENCH_BACKEND";
+mod common;
 
-fn median_ms(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
-    f();
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times[runs / 2], times[runs - 1])
-}
+use common::time_ms;
+
+const CHILD: &str = "DOCLIVENESS_BENCH_BACKEND";
 
 fn measure(backend: BackendChoice) {
     let mut config = Config::default();
@@ -55,7 +45,7 @@ fn measure(backend: BackendChoice) {
             [(0.2, 0.25), (0.8, 0.22), (0.82, 0.75), (0.18, 0.78)]
                 .map(|(x, y)| Point::new(x * fw, y * fh)),
         );
-        let (median, worst) = median_ms(21, || {
+        let (median, worst) = time_ms(21, || {
             model.score(&image, &quad).expect("scores");
         });
         println!(
@@ -63,7 +53,7 @@ fn measure(backend: BackendChoice) {
             model.backend().label(),
             model.manifest().patches.unwrap_or(9),
         );
-        let (median, worst) = median_ms(11, || {
+        let (median, worst) = time_ms(11, || {
             faces.find(&image, &quad).expect("runs");
         });
         println!(

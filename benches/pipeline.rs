@@ -3,25 +3,14 @@
 //!
 //! Target: the pipeline costs at most twice the decode time of the same image.
 
-use std::time::Instant;
-
 use docliveness::config::Config;
 use docliveness::engine::decode::decode;
 use docliveness::engine::{Engine, Region, Side};
 use docliveness::synth::{passing_scene, render};
 
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[runs / 2]
-}
+mod common;
+
+use common::time_ms;
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is expected.
@@ -36,10 +25,10 @@ fn main() {
         ("12 MP 4032x3024", 4032, 3024, 11),
     ] {
         let jpeg = render(&passing_scene(7, w, h)).jpeg;
-        let decode_ms = median_ms(runs, || {
+        let (decode_ms, _) = time_ms(runs, || {
             decode(&jpeg, 50_000_000).expect("decodes");
         });
-        let pipeline_ms = median_ms(runs, || {
+        let (pipeline_ms, _) = time_ms(runs, || {
             let a = engine.analyze(&jpeg, Side::Back, Region::Document);
             assert!(a.error.is_none(), "{:?}", a.error);
         });

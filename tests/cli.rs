@@ -14,6 +14,16 @@ fn docliveness() -> Command {
     cmd
 }
 
+/// The command exited 0; otherwise its stderr is the failure message.
+fn assert_success(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn write_scene(dir: &Path, name: &str, seed: u64) {
     std::fs::write(
         dir.join(name),
@@ -36,12 +46,7 @@ fn check_json_reports_every_file_and_goes_on_after_a_bad_one() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -126,12 +131,7 @@ fn eval_refuses_unknown_folders_and_reports_counts() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["images"]["genuine"], 1);
     assert_eq!(report["images"]["screen"], 1);
@@ -187,12 +187,7 @@ fn queue_import_export_and_stats() {
         .arg(&photos)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("3 images analysed, 0 filed"), "{text}");
     assert!(text.contains("--all"), "{text}");
@@ -204,12 +199,7 @@ fn queue_import_export_and_stats() {
         .arg(&photos)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
@@ -224,12 +214,7 @@ fn queue_import_export_and_stats() {
         .arg(&csv)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4);
@@ -312,12 +297,7 @@ fn eval_with_the_shipped_model_separates_the_fixture_captures() {
         .env_remove("ORT_DYLIB_PATH")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for label in ["genuine", "screen", "print"] {
         assert_eq!(report["scored"][label], 1, "{report}");

@@ -187,15 +187,8 @@ impl PortraitDetector for FaceDetector {
     fn find(&self, image: &RgbImage, document: &Quad) -> Result<Option<FoundPortrait>, String> {
         let side = self.manifest().input.width;
         // Put the document's long side across, so that "up" is one of two ways.
-        let c = document.0;
-        let across = (c[0].distance(c[1]) + c[2].distance(c[3])) / 2.0;
-        let down = (c[1].distance(c[2]) + c[3].distance(c[0])) / 2.0;
-        let corners = if across >= down {
-            c
-        } else {
-            [c[1], c[2], c[3], c[0]]
-        };
-        let (long, short) = (across.max(down), across.min(down).max(1.0));
+        let (upright, long, short) = document.long_side_first();
+        let (corners, short) = (upright.0, short.max(1.0));
         let rect_w = (f64::from(TILE) * long / short)
             .round()
             .max(f64::from(TILE));

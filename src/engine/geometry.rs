@@ -133,6 +133,30 @@ impl Quad {
         Quad(self.0.map(|p| p.scaled(factor)))
     }
 
+    /// Axis-aligned bounds kept inside a `width × height` image, as `[x, y, w, h]` with
+    /// at least one pixel each way.
+    pub fn clamped_bounds(&self, width: u32, height: u32) -> [u32; 4] {
+        let (x0, y0, x1, y1) = self.bounds();
+        let x0 = x0.clamp(0.0, f64::from(width - 1)) as u32;
+        let y0 = y0.clamp(0.0, f64::from(height - 1)) as u32;
+        let x1 = x1.clamp(f64::from(x0 + 1), f64::from(width)) as u32;
+        let y1 = y1.clamp(f64::from(y0 + 1), f64::from(height)) as u32;
+        [x0, y0, x1 - x0, y1 - y0]
+    }
+
+    /// The same outline renumbered so that its first side belongs to the longer pair of
+    /// opposite sides, with the mean lengths `(long, short)` of the two pairs.
+    pub fn long_side_first(&self) -> (Quad, f64, f64) {
+        let c = self.0;
+        let first = (c[0].distance(c[1]) + c[2].distance(c[3])) / 2.0;
+        let second = (c[1].distance(c[2]) + c[3].distance(c[0])) / 2.0;
+        if first >= second {
+            (*self, first, second)
+        } else {
+            (Quad([c[1], c[2], c[3], c[0]]), second, first)
+        }
+    }
+
     /// True when the corners turn the same way at each vertex (a convex, non-degenerate outline).
     pub fn is_convex(&self) -> bool {
         let c = self.0;

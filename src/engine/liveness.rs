@@ -142,17 +142,7 @@ impl LivenessModel {
                 "the model produced no value or a value that is not a number".into(),
             ));
         }
-        let (x0, y0, x1, y1) = area.bounds();
-        let (x1, y1) = (
-            x1.min(f64::from(image.width())),
-            y1.min(f64::from(image.height())),
-        );
-        let region = [
-            x0.max(0.0) as u32,
-            y0.max(0.0) as u32,
-            (x1 - x0.max(0.0)).max(1.0) as u32,
-            (y1 - y0.max(0.0)).max(1.0) as u32,
-        ];
+        let region = area.clamped_bounds(image.width(), image.height());
         Ok(LivenessResult {
             score,
             attacks: has_attacks.then(|| AttackScores {
@@ -234,13 +224,7 @@ fn patch_origins(
 
 /// Whether the document's long axis is nearer vertical than horizontal in the photo.
 fn long_axis_is_vertical(area: &Quad) -> bool {
-    let c = area.0;
-    let across = (c[0].distance(c[1]) + c[2].distance(c[3])) / 2.0;
-    let (a, b) = if across >= (c[1].distance(c[2]) + c[3].distance(c[0])) / 2.0 {
-        (c[0], c[1])
-    } else {
-        (c[1], c[2])
-    };
+    let [a, b, _, _] = area.long_side_first().0.0;
     (b.y - a.y).abs() > (b.x - a.x).abs()
 }
 

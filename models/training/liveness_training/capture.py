@@ -522,9 +522,14 @@ class Scene:
         if self.kind == "digital":
             return self.digital_corners
         tw, th, (tx, ty) = self.target
-        inv = np.linalg.inv(self.placement.to_object)
-        pts = np.array([[tx, ty], [tx + tw, ty], [tx + tw, ty + th], [tx, ty + th]], np.float64)
-        x, y = apply_h(inv, pts[:, 0], pts[:, 1])
+        return self._object_to_camera(np.array([tx, tx + tw, tx + tw, tx]), np.array([ty, ty, ty + th, ty + th]))
+
+    def object_corners(self) -> np.ndarray:
+        """Camera-pixel corners of the whole object: the card, the device or the sheet."""
+        return self._object_to_camera(np.array([0, self.obj_w, self.obj_w, 0.0]), np.array([0, 0, self.obj_h, self.obj_h]))
+
+    def _object_to_camera(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        x, y = apply_h(np.linalg.inv(self.placement.to_object), u.astype(np.float64), v.astype(np.float64))
         return np.stack([x, y], 1)
 
     # -- radiance -------------------------------------------------------------------
@@ -664,9 +669,8 @@ class Scene:
         if self.kind == "digital":
             box = None
         else:
-            inv = np.linalg.inv(self.placement.to_object)
-            cx, cy = apply_h(inv, np.array([0, self.obj_w, self.obj_w, 0.0]), np.array([0, 0, self.obj_h, self.obj_h]))
-            box = (cx.min() - 2 * MARGIN, cy.min() - 2 * MARGIN, cx.max() + 2 * MARGIN, cy.max() + 2 * MARGIN)
+            o = self.object_corners()
+            box = (o[:, 0].min() - 2 * MARGIN, o[:, 1].min() - 2 * MARGIN, o[:, 0].max() + 2 * MARGIN, o[:, 1].max() + 2 * MARGIN)
         for y0 in range(0, self.frame_h, tile):
             for x0 in range(0, self.frame_w, tile):
                 w, h = min(tile, self.frame_w - x0), min(tile, self.frame_h - y0)

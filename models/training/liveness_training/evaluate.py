@@ -17,7 +17,7 @@ from multiprocessing import Pool
 import numpy as np
 from PIL import Image
 
-from .capture import CLASSES, Scene, apply_h
+from .capture import CLASSES, Scene
 from .documents import draw_document, load_faces
 
 ATTACKS = ["screen", "print", "digital"]
@@ -35,9 +35,7 @@ def well_framed(scene: Scene, whole_object: bool = False) -> bool:
     or sheet must be in the frame too (the document detector may take its outline)."""
     c = scene.target_corners()
     if whole_object and scene.kind in ("screen", "print"):
-        inv = np.linalg.inv(scene.placement.to_object)
-        ox, oy = apply_h(inv, np.array([0, scene.obj_w, scene.obj_w, 0.0]), np.array([0, 0, scene.obj_h, scene.obj_h]))
-        o = np.stack([ox, oy], 1)
+        o = scene.object_corners()
         m = 0.03 * min(scene.frame_w, scene.frame_h)
         if (o < m).any() or (o[:, 0] > scene.frame_w - m).any() or (o[:, 1] > scene.frame_h - m).any():
             return False

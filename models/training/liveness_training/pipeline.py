@@ -99,26 +99,32 @@ def step_card(workers: int) -> None:
     write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"))
 
 
+def framed_scene(kind: str, seed: int, accept=lambda scene: True, front_photo: bool = False):
+    """The first 1080p scene from seeds `[seed, attempt]` that `accept`s and has the
+    document, and the whole screen or sheet around it, well inside the frame."""
+    import numpy as np
+
+    from .capture import Scene
+    from .documents import draw_document, load_faces
+    from .evaluate import well_framed
+
+    for attempt in range(1000):
+        rng = np.random.default_rng([seed, attempt])
+        scene = Scene(rng, draw_document(rng, load_faces(), force_front_photo=front_photo), kind, resolution=(1920, 1080))
+        if accept(scene) and well_framed(scene, whole_object=True):
+            return scene
+    raise RuntimeError(f"no {kind} scene from seed {seed} met the conditions in 1000 attempts")
+
+
 def step_fixtures(workers: int) -> None:
     """The 1080p captures the Rust tests score with the shipped model (seeds unused
     by training, calibration and the held-out set)."""
-    import numpy as np
-
-    from .capture import Fingers, Scene
-    from .documents import draw_document, load_faces
+    from .capture import Fingers
 
     out = os.path.join(ROOT, "tests", "fixtures", "captures")
     os.makedirs(out, exist_ok=True)
-    from .evaluate import well_framed
-
     for kind, seed in FIXTURE_SEEDS.items():
-        for attempt in range(1000):
-            rng = np.random.default_rng([seed, attempt])
-            scene = Scene(rng, draw_document(rng, load_faces()), kind, resolution=(1920, 1080))
-            if well_framed(scene, whole_object=True):
-                break
-        else:
-            raise RuntimeError(f"no well-framed {kind} fixture in 1000 attempts")
+        scene = framed_scene(kind, seed)
         scene.camera.jpeg_quality = 85  # keeps the committed files small
         # No fingers: these photos test liveness, not the document detector.
         scene.fingers = Fingers([])
@@ -126,41 +132,33 @@ def step_fixtures(workers: int) -> None:
             f.write(scene.encode(scene.render_full()))
 
 
+def sample_wanted(scene) -> bool:
+    """The document detector takes the outermost outline: a sheet or a device around
+    the document would be judged instead of it (a limit of the classical detector), so
+    the samples show a scan, a cut-out print and a phone held wholly in view."""
+    if scene.kind == "digital":
+        return scene.mode == "scan"
+    if scene.kind == "print":
+        return scene.printer.cut_out
+    if scene.kind == "screen":
+        return scene.screen.device == "phone"
+    return True
+
+
 def step_samples(workers: int) -> None:
     """The bundled samples (assets/samples/): one front of each class with the
     public-domain face photo as its portrait, so the headless demo shows every verdict."""
-    import numpy as np
-
-    from .capture import Fingers, Scene
-    from .documents import draw_document, load_faces
-    from .evaluate import well_framed
+    from .capture import Fingers
 
     out = os.path.join(ROOT, "assets", "samples")
     names = {"genuine": "genuine-front", "screen": "screen-replay", "print": "printed-copy", "digital": "scanned-copy"}
     for kind, seed in SAMPLE_SEEDS.items():
-        for attempt in range(1000):
-            rng = np.random.default_rng([seed, attempt])
-            scene = Scene(rng, draw_document(rng, load_faces(), force_front_photo=True), kind, resolution=(1920, 1080))
-            # The document detector takes the outermost outline: a sheet or a device
-            # around the document would be judged instead of it (a limit of the
-            # classical detector), so the samples show a cut-out print and a phone
-            # whose picture fills its screen.
-            if kind == "digital" and scene.mode != "scan":
-                continue
-            if kind == "print" and not scene.printer.cut_out:
-                continue
-            if kind == "screen" and (scene.screen.device != "phone" or scene.screen.doc_size_mm[0] < 0.85 * scene.screen.panel_w_mm):
-                continue
-            if well_framed(scene, whole_object=True):
-                break
-        else:
-            raise RuntimeError(f"no {kind} sample met the conditions in 1000 attempts")
+        scene = framed_scene(kind, seed, sample_wanted, front_photo=True)
         if kind != "digital":
             scene.fingers = Fingers([])
             scene.camera.jpeg_quality = 88
-        data = scene.encode(scene.render_full())
         with open(os.path.join(out, f"{names[kind]}.jpg"), "wb") as f:
-            f.write(data)
+            f.write(scene.encode(scene.render_full()))
 
 
 def main() -> None:
