@@ -1,14 +1,17 @@
-//! Liveness inference time of the shipped model on a 12 MP and a 1080p photo: the
-//! patches cut from inside a fixed document outline, run through tract (and ONNX Runtime when
-//! `ORT_DYLIB_PATH` names its library). Prints its figures; `cargo bench --bench liveness`.
+//! Inference time of the shipped models on a 12 MP and a 1080p photo, through tract (and
+//! ONNX Runtime when `ORT_DYLIB_PATH` names its library): the document detector (the
+//! photo downscaled to its input, the network, then outlines fitted and snapped), the
+//! liveness patches cut from inside a fixed document outline, and the portrait search.
+//! Prints its figures; `cargo bench --bench liveness`.
 //!
-//! Target (model issue): a 12 MP photo scored in at most 60 ms of inference with tract
-//! on 2 cores.
+//! Targets: a 12 MP photo scored in at most 60 ms of liveness inference, and document
+//! detection in at most 30 ms of inference, with tract on 2 cores.
 
 use std::path::Path;
 use std::process::Command;
 
 use docliveness::config::{BackendChoice, Config};
+use docliveness::engine::detector::DocumentModel;
 use docliveness::engine::PortraitDetector;
 use docliveness::engine::face::FaceDetector;
 use docliveness::engine::geometry::{Point, Quad};
@@ -31,6 +34,11 @@ fn measure(backend: BackendChoice) {
         &config.models,
     )
     .expect("shipped face detector");
+    let detector = DocumentModel::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/detector"),
+        &config.models,
+    )
+    .expect("shipped document detector");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for (name, w, h) in [
         ("12 MP 4032x3024", 4032u32, 3024u32),
@@ -44,6 +52,20 @@ fn measure(backend: BackendChoice) {
         let quad = Quad(
             [(0.2, 0.25), (0.8, 0.22), (0.82, 0.75), (0.18, 0.78)]
                 .map(|(x, y)| Point::new(x * fw, y * fh)),
+        );
+        let (median, worst) = time_ms(21, || {
+            detector.logits(&image).expect("runs");
+        });
+        println!(
+            "{:<12} {name:<18} document detector    median {median:>6.1} ms  max {worst:>6.1} ms  (downscale + network)",
+            detector.backend().label(),
+        );
+        let (median, worst) = time_ms(11, || {
+            detector.detect(&image, &config.detection).expect("runs");
+        });
+        println!(
+            "{:<12} {name:<18} detection in all     median {median:>6.1} ms  max {worst:>6.1} ms  (+ outlines, snapping)",
+            detector.backend().label(),
         );
         let (median, worst) = time_ms(21, || {
             model.score(&image, &quad).expect("scores");

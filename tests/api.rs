@@ -144,6 +144,7 @@ fn empty_desk() -> Vec<u8> {
         noise_sigma: 2.0,
         light_gradient: 0.1,
         jpeg_quality: 90,
+        extras: Default::default(),
     })
     .jpeg
 }

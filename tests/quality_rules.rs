@@ -41,6 +41,7 @@ fn scene(
         noise_sigma: 2.0,
         light_gradient: 0.15,
         jpeg_quality: 90,
+        extras: Default::default(),
     }
 }
 

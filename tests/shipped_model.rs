@@ -1,7 +1,9 @@
 //! The shipped liveness model (`models/liveness/`), loaded the way the default build
 //! loads it, on photos the capture simulator made with seeds never used in training
-//! (`models/training`, step `fixtures`; no fingers, and the whole screen in view, so
-//! that the document detector is not what is tested).
+//! (`models/training`, step `fixtures`; no fingers, the document well inside the frame).
+//! The screen capture is a phone held close, filling the frame, so that the camera
+//! resolves its pixel grid: the case the patch model is built to catch. (A 1080p photo
+//! of a whole phone never resolves the grid; the model card measures that blind spot.)
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};

@@ -4,16 +4,19 @@
 
 pub mod analysis;
 pub mod decode;
+pub mod detector;
 pub mod document;
 pub mod exif;
 pub mod face;
 pub mod geometry;
 pub mod jpeg_quality;
 pub mod liveness;
+pub mod outline;
 pub mod onnx;
 pub mod portrait;
 pub mod quality;
 pub mod raster;
+pub mod snap;
 
 use std::time::Instant;
 
@@ -26,6 +29,7 @@ pub use geometry::{Point, Quad};
 pub use portrait::{PortraitCheck, PortraitDetector};
 
 use crate::config::Config;
+use detector::DocumentModel;
 use face::FaceDetector;
 use liveness::LivenessModel;
 
@@ -43,6 +47,7 @@ pub enum EngineError {
 /// The document-liveness engine.
 pub struct Engine {
     config: Config,
+    detector: Option<DocumentModel>,
     liveness: Option<LivenessModel>,
     portrait: Option<Box<dyn PortraitDetector>>,
 }
@@ -50,6 +55,7 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
+            .field("detector", &self.detector)
             .field("liveness", &self.liveness)
             .field(
                 "portrait",
@@ -72,6 +78,13 @@ impl Engine {
             tracing::info!(dir = %dir.display(), "no liveness model installed: analyses will carry no score");
             None
         };
+        let detector_dir = config.models.resolved_dir().join("detector");
+        let detector = if detector_dir.join("manifest.json").is_file() {
+            Some(DocumentModel::load(&detector_dir, &config.models)?)
+        } else {
+            tracing::info!(dir = %detector_dir.display(), "no document detector model installed: using the classical detector");
+            None
+        };
         let face_dir = config.models.resolved_dir().join("portrait");
         let portrait: Option<Box<dyn PortraitDetector>> = if face_dir
             .join("manifest.json")
@@ -84,16 +97,19 @@ impl Engine {
         };
         Ok(Engine {
             config,
+            detector,
             liveness,
             portrait,
         })
     }
 
-    /// Builds an engine without any model, whatever is installed.
+    /// Builds an engine without any model, whatever is installed: documents are then
+    /// found by the classical detector and nothing is scored.
     pub fn without_models(config: Config) -> Result<Engine, EngineError> {
         config.validate()?;
         Ok(Engine {
             config,
+            detector: None,
             liveness: None,
             portrait: None,
         })
@@ -171,6 +187,25 @@ impl Engine {
         (analysis, image)
     }
 
+    /// Documents in an upright photo: by the learned detector when one is installed.
+    /// Should it fail to run, the classical detector answers instead and the failure is
+    /// logged, so a broken model degrades detection rather than stopping every check.
+    pub fn detect(&self, rgb: &image::RgbImage) -> Vec<DetectedDocument> {
+        let classical = || document::detect_documents(rgb, &self.config.detection);
+        match &self.detector {
+            Some(model) => model.detect(rgb, &self.config.detection).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "document detector failed; using the classical detector");
+                classical()
+            }),
+            None => classical(),
+        }
+    }
+
+    /// Version of the installed document detector model, if any.
+    pub fn detector_version(&self) -> Option<String> {
+        self.detector.as_ref().map(|m| m.manifest().version.clone())
+    }
+
     fn judge(&self, image: &DecodedImage, analysis: &mut Analysis) {
         analysis.image = Some(image.facts.clone());
         if let Some(code) = quality::image_rule(&image.facts, &self.config.image) {
@@ -189,7 +224,7 @@ impl Engine {
         );
         if analysis.region == Region::Document {
             let t = Instant::now();
-            analysis.documents = document::detect_documents(&image.rgb, &self.config.detection);
+            analysis.documents = self.detect(&image.rgb);
             analysis.timings_ms.detect = ms(t);
             if let Some(code) =
                 quality::document_rule(&analysis.documents, w, h, &self.config.quality)

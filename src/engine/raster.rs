@@ -27,6 +27,14 @@ impl WorkImage {
         let scale = (sw.max(sh) as f64 / max_side as f64).max(1.0);
         let width = ((sw as f64 / scale).round() as usize).max(1);
         let height = ((sh as f64 / scale).round() as usize).max(1);
+        WorkImage::stretched(rgb, width, height)
+    }
+
+    /// Box-filters `rgb` to exactly `width × height`, stretching when the aspect ratio
+    /// differs (a model with a fixed square input sees every photo this way).
+    pub fn stretched(rgb: &RgbImage, width: usize, height: usize) -> WorkImage {
+        let (sw, sh) = (rgb.width() as usize, rgb.height() as usize);
+        let scale = (sw as f64 / width as f64).min(sh as f64 / height as f64);
         // When a working pixel covers at least 3×3 photo pixels, every other row and
         // column still gives each box several samples, at a quarter of the reads; the
         // photo's own lens blur keeps this from aliasing.

@@ -2,10 +2,12 @@
 //! samples. Not used by the engine itself.
 
 pub mod card;
+pub mod hazards;
 pub mod queue;
 pub mod rng;
 pub mod scene;
 
 pub use card::{CardStyle, DocumentFormat};
 pub use rng::Rng;
+pub use hazards::{Carrier, Extras, Finger, Glare, Hazard, hard_scene};
 pub use scene::{Background, Placement, Scene, SceneSpec, passing_scene, place, render};

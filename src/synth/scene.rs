@@ -8,6 +8,7 @@
 use image::{ImageEncoder, RgbImage, RgbaImage};
 
 use super::card::{CardStyle, DocumentFormat, random_color, render_card};
+use super::hazards::{Carrier, Extras};
 use super::rng::Rng;
 use crate::engine::geometry::{Homography, Point, Quad};
 
@@ -68,6 +69,8 @@ pub struct SceneSpec {
     pub light_gradient: f64,
     /// JPEG quality of the saved photo.
     pub jpeg_quality: u8,
+    /// Sheets, screens, fingers and glare (none in a plain scene).
+    pub extras: Extras,
 }
 
 /// A rendered scene.
@@ -158,6 +161,7 @@ pub fn passing_scene(seed: u64, width: u32, height: u32) -> SceneSpec {
         noise_sigma: rng.range(1.0, 5.0),
         light_gradient: rng.range(0.0, 0.35),
         jpeg_quality: rng.int(75, 95) as u8,
+        extras: Extras::default(),
     }
 }
 
@@ -189,6 +193,9 @@ pub fn render_rgb(spec: &SceneSpec) -> RgbImage {
     let mut rng = Rng::new(spec.seed.wrapping_mul(31).wrapping_add(7));
     let (w, h) = (spec.width as usize, spec.height as usize);
     let mut buf = background(&mut rng, spec.background, w, h);
+    for carrier in &spec.extras.carriers {
+        draw_carrier(&mut rng, &mut buf, w, h, carrier);
+    }
     for doc in &spec.documents {
         let mut card_rng = Rng::new(rng.next_u64());
         let (x0, _, x1, _) = doc.quad.bounds();
@@ -201,8 +208,17 @@ pub fn render_rgb(spec: &SceneSpec) -> RgbImage {
             rng.range(0.05, 0.3)
         };
         let offset = Point::new(rng.range(2.0, 8.0), rng.range(2.0, 8.0));
-        draw_shadow(&mut buf, w, h, &doc.quad, offset, 6.0, shadow_strength);
+        // A document printed on a sheet or shown on a screen casts no shadow of its own.
+        if spec.extras.carriers.is_empty() {
+            draw_shadow(&mut buf, w, h, &doc.quad, offset, 6.0, shadow_strength);
+        }
         draw_card(&mut buf, w, h, &card, &doc.quad);
+    }
+    for finger in &spec.extras.fingers {
+        draw_capsule(&mut buf, w, h, finger.from, finger.to, finger.radius, finger.color);
+    }
+    for glare in &spec.extras.glares {
+        add_glare(&mut buf, w, h, glare.centre, glare.radius, glare.strength);
     }
     apply_lighting(&mut rng, &mut buf, w, h, spec.light_gradient);
     if spec.blur_sigma > 0.05 {
@@ -517,6 +533,70 @@ fn blur(buf: &mut [f32], w: usize, h: usize, sigma: f32) {
                 }
             }
             buf[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&acc);
+        }
+    }
+}
+
+fn draw_carrier(rng: &mut Rng, buf: &mut [f32], w: usize, h: usize, carrier: &Carrier) {
+    match carrier {
+        Carrier::Sheet(quad) => {
+            let offset = Point::new(rng.range(2.0, 8.0), rng.range(2.0, 8.0));
+            draw_shadow(buf, w, h, quad, offset, 6.0, rng.range(0.05, 0.25));
+            let paper = rng.range(225.0, 250.0);
+            fill_polygon(buf, w, h, &quad.0, [paper, paper - rng.range(0.0, 4.0), paper - rng.range(0.0, 8.0)]);
+        }
+        Carrier::Screen { device, panel } => {
+            let body = rng.range(10.0, 60.0);
+            fill_polygon(buf, w, h, &device.0, [body, body, body * 1.05]);
+            // The panel shows what the viewer app puts around the document: dark or light.
+            let ui = if rng.chance(0.5) { rng.range(0.0, 40.0) } else { rng.range(180.0, 250.0) };
+            fill_polygon(buf, w, h, &panel.0, [ui * 0.95, ui, ui * 1.05]);
+        }
+    }
+}
+
+fn draw_capsule(buf: &mut [f32], w: usize, h: usize, a: Point, b: Point, radius: f64, color: [f64; 3]) {
+    let (x0, y0, x1, y1) = bounds_of(&[a, b], w, h);
+    let r = radius.ceil() as usize + 1;
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = (dx * dx + dy * dy).max(1e-9);
+    for y in y0.saturating_sub(r)..(y1 + r).min(h) {
+        for x in x0.saturating_sub(r)..(x1 + r).min(w) {
+            let (px, py) = (x as f64 + 0.5, y as f64 + 0.5);
+            let t = (((px - a.x) * dx + (py - a.y) * dy) / len2).clamp(0.0, 1.0);
+            let d = (px - a.x - t * dx).hypot(py - a.y - t * dy);
+            let cover = (radius - d + 0.5).clamp(0.0, 1.0);
+            if cover <= 0.0 {
+                continue;
+            }
+            // Rounded shading across the finger.
+            let shade = (1.0 - (d / radius).powi(2)).max(0.2).sqrt();
+            let i = (y * w + x) * 3;
+            for c in 0..3 {
+                buf[i + c] = (f64::from(buf[i + c]) * (1.0 - cover) + color[c] * shade * cover) as f32;
+            }
+        }
+    }
+}
+
+fn add_glare(buf: &mut [f32], w: usize, h: usize, centre: Point, radius: f64, strength: f64) {
+    let reach = 3.0 * radius;
+    let (x0, y0, x1, y1) = bounds_of(
+        &[
+            Point::new(centre.x - reach, centre.y - reach),
+            Point::new(centre.x + reach, centre.y + reach),
+        ],
+        w,
+        h,
+    );
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let d2 = (x as f64 + 0.5 - centre.x).powi(2) + (y as f64 + 0.5 - centre.y).powi(2);
+            let add = (strength * (-d2 / (2.0 * radius * radius)).exp()) as f32;
+            let i = (y * w + x) * 3;
+            for c in 0..3 {
+                buf[i + c] = (buf[i + c] + add).min(255.0);
+            }
         }
     }
 }

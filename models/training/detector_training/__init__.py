@@ -1,0 +1,1 @@
+"""Training pipeline of the document detector (`python -m detector_training`)."""

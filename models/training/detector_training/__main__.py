@@ -1,0 +1,5 @@
+"""`python -m detector_training [steps…]`: see pipeline.py."""
+
+from .pipeline import main
+
+main()

@@ -1,0 +1,109 @@
+//! The learned document detector: a segmentation network (`models/detector/`, trained by
+//! `models/training`, `python -m detector_training`) that marks, on a coarse grid over
+//! the photo stretched to its square input, where documents lie, including their parts
+//! under fingers or glare. Outlines are then fitted to the grid's boundary in photo
+//! pixels (`outline`), and each side is snapped to the photo's own edge (`snap`).
+
+use std::path::Path;
+
+use image::RgbImage;
+use ndarray::Array4;
+
+use super::document::DetectedDocument;
+use super::onnx::{Backend, Manifest, OnnxError, OnnxModel};
+use super::outline::{LogitGrid, Outline, outlines};
+use super::raster::WorkImage;
+use super::snap::snap_quad;
+use crate::config::DetectionConfig;
+
+/// Output meaning of the document logits, `[1, 1, grid, grid]`.
+pub const OUTPUT_DOCUMENT: &str = "document-logits";
+
+/// The installed document detector.
+#[derive(Debug)]
+pub struct DocumentModel {
+    model: OnnxModel,
+}
+
+impl DocumentModel {
+    /// Loads the detector in `dir` (`manifest.json` + ONNX file).
+    pub fn load(dir: &Path, cfg: &crate::config::ModelsConfig) -> Result<DocumentModel, OnnxError> {
+        let model = OnnxModel::load(dir, cfg)?;
+        let m = model.manifest();
+        if !m.outputs.iter().any(|o| o.meaning == OUTPUT_DOCUMENT) || m.input.width != m.input.height {
+            return Err(OnnxError::Manifest {
+                path: dir.join("manifest.json"),
+                message: format!("a document detector needs a square input and an output with meaning \"{OUTPUT_DOCUMENT}\""),
+            });
+        }
+        Ok(DocumentModel { model })
+    }
+
+    /// The model's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        self.model.manifest()
+    }
+
+    /// The backend running the model.
+    pub fn backend(&self) -> &Backend {
+        self.model.backend()
+    }
+
+    /// The document logits over the photo: a square grid, row-major, and its side.
+    pub fn logits(&self, rgb: &RgbImage) -> Result<(Vec<f32>, usize), OnnxError> {
+        let spec = &self.manifest().input;
+        let side = spec.width as usize;
+        let work = WorkImage::stretched(rgb, side, side);
+        let mut input = Array4::<f32>::zeros((1, 3, side, side));
+        for (c, plane) in work.planes.iter().enumerate() {
+            let (mean, std) = (spec.mean[c], spec.std[c]);
+            for (i, v) in plane.iter().enumerate() {
+                input[[0, c, i / side, i % side]] = (v / 255.0 - mean) / std;
+            }
+        }
+        let outputs = self.model.run(input.view())?;
+        let index = self
+            .manifest()
+            .outputs
+            .iter()
+            .position(|o| o.meaning == OUTPUT_DOCUMENT)
+            .unwrap_or(0);
+        let (_, shape, values) = outputs
+            .into_iter()
+            .nth(index)
+            .ok_or_else(|| OnnxError::Run("document detector output missing".into()))?;
+        let grid = *shape.last().unwrap_or(&0);
+        if grid == 0 || values.len() != grid * grid {
+            return Err(OnnxError::Run(format!("document detector output has shape {shape:?}")));
+        }
+        Ok((values, grid))
+    }
+
+    /// The outlines fitted to the model's grid, before snapping, largest first, with the
+    /// grid's cell size in photo pixels.
+    pub fn outlines(&self, rgb: &RgbImage, cfg: &DetectionConfig) -> Result<(Vec<Outline>, f64), OnnxError> {
+        let (logits, size) = self.logits(rgb)?;
+        let grid = LogitGrid {
+            logits: &logits,
+            size,
+            width: f64::from(rgb.width()),
+            height: f64::from(rgb.height()),
+        };
+        // Half the classical detector's smallest outline: a too-small document must
+        // still be found, to be reported as too small.
+        let min_cells = ((cfg.min_area_fraction * (size * size) as f64) / 2.0).ceil().max(4.0) as usize;
+        Ok((outlines(&grid, min_cells), grid.width.max(grid.height) / size as f64))
+    }
+
+    /// Every document in an upright photo, largest first.
+    pub fn detect(&self, rgb: &RgbImage, cfg: &DetectionConfig) -> Result<Vec<DetectedDocument>, OnnxError> {
+        let (found, cell) = self.outlines(rgb, cfg)?;
+        Ok(found
+            .into_iter()
+            .map(|o| DetectedDocument {
+                quad: snap_quad(rgb, &o.quad, cell),
+                confidence: o.confidence,
+            })
+            .collect())
+    }
+}
