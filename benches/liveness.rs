@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use docliveness::config::{BackendChoice, Config};
-use docliveness::engine::detector::DocumentModel;
 use docliveness::engine::PortraitDetector;
+use docliveness::engine::detector::DocumentModel;
 use docliveness::engine::face::FaceDetector;
 use docliveness::engine::geometry::{Point, Quad};
 use docliveness::engine::liveness::LivenessModel;

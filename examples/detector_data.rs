@@ -22,8 +22,17 @@ const FRAMES: [(u32, u32); 5] = [(960, 540), (1280, 720), (720, 960), (1024, 768
 fn edge_case(seed: u64, (w, h): (u32, u32)) -> (SceneSpec, &'static str) {
     let mut rng = Rng::new(seed ^ 0xC0DE);
     let (fw, fh) = (f64::from(w), f64::from(h));
-    let format = if rng.chance(0.6) { DocumentFormat::Id1 } else { DocumentFormat::Passport };
-    let style = CardStyle { format, front: rng.chance(0.5), pale: false, portrait: true };
+    let format = if rng.chance(0.6) {
+        DocumentFormat::Id1
+    } else {
+        DocumentFormat::Passport
+    };
+    let style = CardStyle {
+        format,
+        front: rng.chance(0.5),
+        pale: false,
+        portrait: true,
+    };
     let kind = rng.int(0, 3);
     let (documents, label) = match kind {
         0 => (vec![], "empty"),
@@ -34,20 +43,44 @@ fn edge_case(seed: u64, (w, h): (u32, u32)) -> (SceneSpec, &'static str) {
             let long = span * format.aspect();
             let area = (long * span / (fw * fh)).min(0.95);
             let centre = Point::new(fw / 2.0 + rng.range(-0.02, 0.02) * fw, fh / 2.0);
-            let turn = if fw >= fh { rng.range(-3.0, 3.0) } else { 90.0 + rng.range(-3.0, 3.0) };
-            (vec![Placement { style, quad: place(&mut rng, format, (w, h), area, centre, turn, 0.01) }], "large")
+            let turn = if fw >= fh {
+                rng.range(-3.0, 3.0)
+            } else {
+                90.0 + rng.range(-3.0, 3.0)
+            };
+            (
+                vec![Placement {
+                    style,
+                    quad: place(&mut rng, format, (w, h), area, centre, turn, 0.01),
+                }],
+                "large",
+            )
         }
         2 => {
             let centre = Point::new(rng.range(0.2, 0.8) * fw, rng.range(0.2, 0.8) * fh);
             let turn = rng.range(0.0, 360.0);
             let area = rng.range(0.01, 0.06);
-            (vec![Placement { style, quad: place(&mut rng, format, (w, h), area, centre, turn, 0.02) }], "small")
+            (
+                vec![Placement {
+                    style,
+                    quad: place(&mut rng, format, (w, h), area, centre, turn, 0.02),
+                }],
+                "small",
+            )
         }
         _ => {
             // Close to one edge of the frame, inside or just over it.
             let area = rng.range(0.1, 0.35);
             let turn = rng.range(-10.0, 10.0);
-            let q = place(&mut rng, format, (w, h), area, Point::new(fw / 2.0, fh / 2.0), turn, 0.02);
+            let q = place(
+                &mut rng,
+                format,
+                (w, h),
+                area,
+                Point::new(fw / 2.0, fh / 2.0),
+                turn,
+                0.02,
+            );
             let (x0, y0, x1, y1) = q.bounds();
             let gap = rng.range(-0.01, 0.02) * fw.min(fh);
             let (dx, dy) = match rng.int(0, 3) {
@@ -56,7 +89,8 @@ fn edge_case(seed: u64, (w, h): (u32, u32)) -> (SceneSpec, &'static str) {
                 2 => (rng.range(-0.2, 0.2) * fw, gap - y0),
                 _ => (rng.range(-0.2, 0.2) * fw, fh - gap - y1),
             };
-            let quad = docliveness::engine::geometry::Quad(q.0.map(|p| Point::new(p.x + dx, p.y + dy)));
+            let quad =
+                docliveness::engine::geometry::Quad(q.0.map(|p| Point::new(p.x + dx, p.y + dy)));
             (vec![Placement { style, quad }], "border")
         }
     };

@@ -73,23 +73,35 @@ fn detection_rate_and_iou_on_passing_scenes() {
 #[test]
 fn learned_detection_on_passing_scenes() {
     let engine = Engine::new(Config::default()).expect("default engine");
-    assert!(engine.detector_version().is_some(), "the shipped detector is installed");
+    assert!(
+        engine.detector_version().is_some(),
+        "the shipped detector is installed"
+    );
     let (mut detected, mut iou_sum) = (0, 0.0);
     for seed in 0..SCENES {
         let scene = render(&passing_scene(seed, 1920, 1080));
         let image = decode(&scene.jpeg, 50_000_000).expect("scene decodes");
         let docs = engine.detect(&image.rgb);
-        let best = docs.iter().map(|d| d.quad.iou(&scene.quads[0])).fold(0.0, f64::max);
+        let best = docs
+            .iter()
+            .map(|d| d.quad.iou(&scene.quads[0]))
+            .fold(0.0, f64::max);
         if docs.len() == 1 && best > 0.5 {
             detected += 1;
             iou_sum += best;
         } else {
-            println!("  miss: seed {seed}: {} documents, best IoU {best:.3}", docs.len());
+            println!(
+                "  miss: seed {seed}: {} documents, best IoU {best:.3}",
+                docs.len()
+            );
         }
     }
     let rate = detected as f64 / SCENES as f64;
     let mean_iou = iou_sum / SCENES as f64;
-    println!("learned detector over {SCENES} passing scenes: rate {:.1}%, mean IoU {mean_iou:.4}", rate * 100.0);
+    println!(
+        "learned detector over {SCENES} passing scenes: rate {:.1}%, mean IoU {mean_iou:.4}",
+        rate * 100.0
+    );
     assert!(rate >= 0.99, "detection rate {rate}");
     assert!(mean_iou >= 0.95, "mean IoU {mean_iou}");
 }

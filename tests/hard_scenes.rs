@@ -35,7 +35,11 @@ fn score(truth: &[Quad], found: &[Quad]) -> (usize, f64) {
         .map(|t| found.iter().map(|f| f.iou(t)).fold(0.0, f64::max))
         .collect();
     let right_count = found.len() == truth.len();
-    let hits = if right_count { best.iter().filter(|&&b| b > 0.5).count() } else { 0 };
+    let hits = if right_count {
+        best.iter().filter(|&&b| b > 0.5).count()
+    } else {
+        0
+    };
     let iou = if right_count { best.iter().sum() } else { 0.0 };
     (hits, iou)
 }
@@ -44,14 +48,17 @@ fn score(truth: &[Quad], found: &[Quad]) -> (usize, f64) {
 fn learned_detector_on_hard_scenes() {
     let config = Config::default();
     let dir = config.models.resolved_dir().join("detector");
-    let model = DocumentModel::load(&dir, &config.models).expect("the shipped document detector loads");
+    let model =
+        DocumentModel::load(&dir, &config.models).expect("the shipped document detector loads");
     let mut tallies: BTreeMap<Hazard, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     for seed in 0..SCENES {
         let (spec, hazard) = hard_scene(seed, 1920, 1080);
         let scene = render(&spec);
         let image = decode(&scene.jpeg, 50_000_000).expect("scene decodes");
-        let (outlines, cell) = model.outlines(&image.rgb, &config.detection).expect("detector runs");
+        let (outlines, cell) = model
+            .outlines(&image.rgb, &config.detection)
+            .expect("detector runs");
         let coarse: Vec<Quad> = outlines.iter().map(|o| o.quad).collect();
         let snapped: Vec<Quad> = model
             .detect(&image.rgb, &config.detection)
@@ -59,7 +66,10 @@ fn learned_detector_on_hard_scenes() {
             .iter()
             .map(|d| d.quad)
             .collect();
-        let classical: Vec<Quad> = detect_documents(&image.rgb, &config.detection).iter().map(|d| d.quad).collect();
+        let classical: Vec<Quad> = detect_documents(&image.rgb, &config.detection)
+            .iter()
+            .map(|d| d.quad)
+            .collect();
         let t = tallies.entry(hazard).or_default();
         t.documents += scene.quads.len();
         let (hits, iou) = score(&scene.quads, &snapped);
@@ -81,7 +91,10 @@ fn learned_detector_on_hard_scenes() {
     }
     let total = |f: fn(&Tally) -> f64| tallies.values().map(f).sum::<f64>();
     let documents = total(|t| t.documents as f64);
-    println!("{:<13} {:>5} {:>8} {:>9} {:>11} {:>10} {:>9}", "hazard", "docs", "found", "mean IoU", "IoU coarse", "classical", "cl. IoU");
+    println!(
+        "{:<13} {:>5} {:>8} {:>9} {:>11} {:>10} {:>9}",
+        "hazard", "docs", "found", "mean IoU", "IoU coarse", "classical", "cl. IoU"
+    );
     for (h, t) in &tallies {
         let n = t.documents as f64;
         println!(

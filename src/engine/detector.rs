@@ -30,10 +30,14 @@ impl DocumentModel {
     pub fn load(dir: &Path, cfg: &crate::config::ModelsConfig) -> Result<DocumentModel, OnnxError> {
         let model = OnnxModel::load(dir, cfg)?;
         let m = model.manifest();
-        if !m.outputs.iter().any(|o| o.meaning == OUTPUT_DOCUMENT) || m.input.width != m.input.height {
+        if !m.outputs.iter().any(|o| o.meaning == OUTPUT_DOCUMENT)
+            || m.input.width != m.input.height
+        {
             return Err(OnnxError::Manifest {
                 path: dir.join("manifest.json"),
-                message: format!("a document detector needs a square input and an output with meaning \"{OUTPUT_DOCUMENT}\""),
+                message: format!(
+                    "a document detector needs a square input and an output with meaning \"{OUTPUT_DOCUMENT}\""
+                ),
             });
         }
         Ok(DocumentModel { model })
@@ -74,14 +78,20 @@ impl DocumentModel {
             .ok_or_else(|| OnnxError::Run("document detector output missing".into()))?;
         let grid = *shape.last().unwrap_or(&0);
         if grid == 0 || values.len() != grid * grid {
-            return Err(OnnxError::Run(format!("document detector output has shape {shape:?}")));
+            return Err(OnnxError::Run(format!(
+                "document detector output has shape {shape:?}"
+            )));
         }
         Ok((values, grid))
     }
 
     /// The outlines fitted to the model's grid, before snapping, largest first, with the
     /// grid's cell size in photo pixels.
-    pub fn outlines(&self, rgb: &RgbImage, cfg: &DetectionConfig) -> Result<(Vec<Outline>, f64), OnnxError> {
+    pub fn outlines(
+        &self,
+        rgb: &RgbImage,
+        cfg: &DetectionConfig,
+    ) -> Result<(Vec<Outline>, f64), OnnxError> {
         let (logits, size) = self.logits(rgb)?;
         let grid = LogitGrid {
             logits: &logits,
@@ -91,12 +101,21 @@ impl DocumentModel {
         };
         // Half the classical detector's smallest outline: a too-small document must
         // still be found, to be reported as too small.
-        let min_cells = ((cfg.min_area_fraction * (size * size) as f64) / 2.0).ceil().max(4.0) as usize;
-        Ok((outlines(&grid, min_cells), grid.width.max(grid.height) / size as f64))
+        let min_cells = ((cfg.min_area_fraction * (size * size) as f64) / 2.0)
+            .ceil()
+            .max(4.0) as usize;
+        Ok((
+            outlines(&grid, min_cells),
+            grid.width.max(grid.height) / size as f64,
+        ))
     }
 
     /// Every document in an upright photo, largest first.
-    pub fn detect(&self, rgb: &RgbImage, cfg: &DetectionConfig) -> Result<Vec<DetectedDocument>, OnnxError> {
+    pub fn detect(
+        &self,
+        rgb: &RgbImage,
+        cfg: &DetectionConfig,
+    ) -> Result<Vec<DetectedDocument>, OnnxError> {
         let (found, cell) = self.outlines(rgb, cfg)?;
         Ok(found
             .into_iter()

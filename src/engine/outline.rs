@@ -106,11 +106,15 @@ const GOOD_FIT: f64 = 0.9;
 
 fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<Outline> {
     let (labels, sizes) = regions(grid);
-    let mut order: Vec<usize> = (0..sizes.len()).filter(|&r| sizes[r] >= min_cells).collect();
+    let mut order: Vec<usize> = (0..sizes.len())
+        .filter(|&r| sizes[r] >= min_cells)
+        .collect();
     order.sort_by_key(|&r| std::cmp::Reverse(sizes[r]));
     let mut out = Vec::new();
     for r in order {
-        let cells: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == Some(r)).collect();
+        let cells: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] == Some(r))
+            .collect();
         let fitted = fit_quad(grid, &crossings(grid, &labels, r), &cells);
         let fit = fitted.map_or(0.0, |(q, _)| cell_overlap(grid, &q, &cells));
         if fit < GOOD_FIT && depth < MAX_DEPTH {
@@ -121,7 +125,10 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
                     _ => grid.logits[i] - LEVEL_STEP,
                 })
                 .collect();
-            let higher = LogitGrid { logits: &raised, ..*grid };
+            let higher = LogitGrid {
+                logits: &raised,
+                ..*grid
+            };
             let parts = outlines_above(&higher, min_cells / 2, depth + 1);
             if parts.len() > 1 || (parts.len() == 1 && fitted.is_none()) {
                 out.extend(parts);
@@ -135,7 +142,14 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
             / cells.len() as f64;
         let (quad, sides_seen) = match fitted {
             Some(f) => f,
-            None => (boxed_region(grid, &cells, dominant_direction(&crossings(grid, &labels, r))), 0),
+            None => (
+                boxed_region(
+                    grid,
+                    &cells,
+                    dominant_direction(&crossings(grid, &labels, r)),
+                ),
+                0,
+            ),
         };
         out.push(Outline {
             quad,
@@ -161,11 +175,20 @@ fn cell_overlap(grid: &LogitGrid<'_>, quad: &Quad, cells: &[usize]) -> f64 {
     let covered = (0..n * n).filter(|&i| inside(i)).count();
     let both = cells.iter().filter(|&&i| inside(i)).count();
     let union = covered + cells.len() - both;
-    if union == 0 { 0.0 } else { both as f64 / union as f64 }
+    if union == 0 {
+        0.0
+    } else {
+        both as f64 / union as f64
+    }
 }
 
 fn dominant_direction(crossings: &[Crossing]) -> f64 {
-    side_directions(crossings).iter().flatten().next().copied().unwrap_or(0.0)
+    side_directions(crossings)
+        .iter()
+        .flatten()
+        .next()
+        .copied()
+        .unwrap_or(0.0)
 }
 
 /// 4-connected regions of positive logits: a label per cell and each region's size.
@@ -254,11 +277,15 @@ fn side_directions(crossings: &[Crossing]) -> [Option<f64>; 4] {
     let smooth: Vec<f64> = (0..bins)
         .map(|i| {
             (-2i32..=2)
-                .map(|k| hist[(i as i32 + k).rem_euclid(bins as i32) as usize] * (3 - k.abs()) as f64)
+                .map(|k| {
+                    hist[(i as i32 + k).rem_euclid(bins as i32) as usize] * (3 - k.abs()) as f64
+                })
                 .sum()
         })
         .collect();
-    let peak = (0..bins).max_by(|&a, &b| smooth[a].total_cmp(&smooth[b])).unwrap_or(0);
+    let peak = (0..bins)
+        .max_by(|&a, &b| smooth[a].total_cmp(&smooth[b]))
+        .unwrap_or(0);
     let first = (peak as f64 + 0.5) * BIN;
     let mut out = [None; 4];
     for (k, slot) in out.iter_mut().enumerate() {
@@ -299,7 +326,11 @@ fn robust_line(points: &[Point], reach: f64) -> Option<Line> {
     Some(line)
 }
 
-fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Option<(Quad, usize)> {
+fn fit_quad(
+    grid: &LogitGrid<'_>,
+    crossings: &[Crossing],
+    cells: &[usize],
+) -> Option<(Quad, usize)> {
     let directions = side_directions(crossings);
     let reach = 0.75 * grid.cell();
     let mut groups: [Vec<Point>; 4] = Default::default();
@@ -346,13 +377,19 @@ fn extent(points: &[Point]) -> f64 {
     };
     let (c, s) = line.normal();
     let along = points.iter().map(|p| -p.x * s + p.y * c);
-    let (lo, hi) = along.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = along.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
     hi - lo
 }
 
 /// The quadrilateral of four lines (one of them inferred when only three are seen),
 /// when it is a plausible document: convex, every corner between 45° and 135°.
-fn close(grid: &LogitGrid<'_>, lines: &[Option<Line>; 4], groups: &[Vec<Point>; 4]) -> Option<Quad> {
+fn close(
+    grid: &LogitGrid<'_>,
+    lines: &[Option<Line>; 4],
+    groups: &[Vec<Point>; 4],
+) -> Option<Quad> {
     let mut lines = *lines;
     if lines.iter().filter(|l| l.is_some()).count() == 3 {
         let missing = (0..4).find(|&k| lines[k].is_none())?;
@@ -361,7 +398,12 @@ fn close(grid: &LogitGrid<'_>, lines: &[Option<Line>; 4], groups: &[Vec<Point>; 
     let [Some(a), Some(b), Some(c), Some(d)] = lines else {
         return None;
     };
-    let quad = Quad([d.intersect(a)?, a.intersect(b)?, b.intersect(c)?, c.intersect(d)?]);
+    let quad = Quad([
+        d.intersect(a)?,
+        a.intersect(b)?,
+        b.intersect(c)?,
+        c.intersect(d)?,
+    ]);
     let corners_ok = (0..4).all(|i| {
         let (p, q, r) = (quad.0[(i + 3) % 4], quad.0[i], quad.0[(i + 1) % 4]);
         let (u, v) = ((p.x - q.x, p.y - q.y), (r.x - q.x, r.y - q.y));
@@ -374,7 +416,11 @@ fn close(grid: &LogitGrid<'_>, lines: &[Option<Line>; 4], groups: &[Vec<Point>; 
 /// The side opposite `missing`'s known side, moved out to where the document's format
 /// puts it: the smallest format-consistent distance that still reaches past every
 /// crossing of the two neighbouring sides.
-fn infer_hidden_side(lines: &[Option<Line>; 4], groups: &[Vec<Point>; 4], missing: usize) -> Option<Line> {
+fn infer_hidden_side(
+    lines: &[Option<Line>; 4],
+    groups: &[Vec<Point>; 4],
+    missing: usize,
+) -> Option<Line> {
     let opposite = lines[(missing + 2) % 4]?;
     let (a, b) = (lines[(missing + 1) % 4]?, lines[(missing + 3) % 4]?);
     let known = opposite.intersect(a)?.distance(opposite.intersect(b)?);
@@ -391,10 +437,14 @@ fn infer_hidden_side(lines: &[Option<Line>; 4], groups: &[Vec<Point>; 4], missin
     // If the hidden dimension can be the short one, it is; ID-1 is preferred to the
     // passport page when both fit, being the commoner document.
     let reach = reach.abs();
-    let distance = [known / ID1_ASPECT, known / PASSPORT_ASPECT, known * ID1_ASPECT]
-        .into_iter()
-        .find(|d| *d >= reach)
-        .unwrap_or(reach * 1.05);
+    let distance = [
+        known / ID1_ASPECT,
+        known / PASSPORT_ASPECT,
+        known * ID1_ASPECT,
+    ]
+    .into_iter()
+    .find(|d| *d >= reach)
+    .unwrap_or(reach * 1.05);
     Some(Line {
         theta: opposite.theta,
         rho: opposite.rho + distance * side,
@@ -405,7 +455,10 @@ fn infer_hidden_side(lines: &[Option<Line>; 4], groups: &[Vec<Point>; 4], missin
 /// document so cut off that fewer than three sides show. Box sides on the frame's edge
 /// are pushed out, since the document goes on beyond them.
 fn boxed_region(grid: &LogitGrid<'_>, cells: &[usize], direction: f64) -> Quad {
-    let (u, v) = ((direction.cos(), direction.sin()), (-direction.sin(), direction.cos()));
+    let (u, v) = (
+        (direction.cos(), direction.sin()),
+        (-direction.sin(), direction.cos()),
+    );
     let n = grid.size;
     let pts: Vec<Point> = cells
         .iter()
@@ -413,13 +466,20 @@ fn boxed_region(grid: &LogitGrid<'_>, cells: &[usize], direction: f64) -> Quad {
         .collect();
     let proj = |p: &Point, a: (f64, f64)| p.x * a.0 + p.y * a.1;
     let range = |a: (f64, f64)| {
-        pts.iter().map(|p| proj(p, a)).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)))
+        pts.iter()
+            .map(|p| proj(p, a))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                (lo.min(x), hi.max(x))
+            })
     };
     let ((u0, u1), (v0, v1)) = (range(u), range(v));
     let half = grid.cell() / 2.0;
     let (mut u0, mut u1, mut v0, mut v1) = (u0 - half, u1 + half, v0 - half, v1 + half);
     let on_edge = |p: &Point| {
-        p.x < grid.cell() || p.y < grid.cell() || p.x > grid.width - grid.cell() || p.y > grid.height - grid.cell()
+        p.x < grid.cell()
+            || p.y < grid.cell()
+            || p.x > grid.width - grid.cell()
+            || p.y > grid.height - grid.cell()
     };
     let grow = 0.1 * (u1 - u0).max(v1 - v0);
     for p in pts.iter().filter(|p| on_edge(p)) {
@@ -438,7 +498,12 @@ fn boxed_region(grid: &LogitGrid<'_>, cells: &[usize], direction: f64) -> Quad {
         }
     }
     let corner = |a: f64, b: f64| Point::new(a * u.0 + b * v.0, a * u.1 + b * v.1);
-    Quad([corner(u0, v0), corner(u1, v0), corner(u1, v1), corner(u0, v1)])
+    Quad([
+        corner(u0, v0),
+        corner(u1, v0),
+        corner(u1, v1),
+        corner(u0, v1),
+    ])
 }
 
 #[cfg(test)]
@@ -452,7 +517,10 @@ mod tests {
         let poly = quad.canonical();
         for r in 0..size {
             for c in 0..size {
-                let p = Point::new((c as f64 + 0.5) * w / size as f64, (r as f64 + 0.5) * h / size as f64);
+                let p = Point::new(
+                    (c as f64 + 0.5) * w / size as f64,
+                    (r as f64 + 0.5) * h / size as f64,
+                );
                 // Signed distance to the convex outline, positive inside, in cells.
                 let d = poly
                     .sides()
@@ -474,36 +542,79 @@ mod tests {
 
     #[test]
     fn a_tilted_card_is_recovered_to_a_fraction_of_a_cell() {
-        let truth = quad([(600.0, 300.0), (1300.0, 380.0), (1250.0, 820.0), (560.0, 760.0)]);
+        let truth = quad([
+            (600.0, 300.0),
+            (1300.0, 380.0),
+            (1250.0, 820.0),
+            (560.0, 760.0),
+        ]);
         let logits = grid_of(&truth, 64, 1920.0, 1080.0);
-        let grid = LogitGrid { logits: &logits, size: 64, width: 1920.0, height: 1080.0 };
+        let grid = LogitGrid {
+            logits: &logits,
+            size: 64,
+            width: 1920.0,
+            height: 1080.0,
+        };
         let found = outlines(&grid, 16);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].sides_seen, 4);
-        assert!(found[0].quad.iou(&truth) > 0.97, "IoU {}", found[0].quad.iou(&truth));
+        assert!(
+            found[0].quad.iou(&truth) > 0.97,
+            "IoU {}",
+            found[0].quad.iou(&truth)
+        );
     }
 
     #[test]
     fn a_card_cut_off_by_the_frame_has_corners_outside_it() {
-        let truth = quad([(-300.0, 200.0), (500.0, 230.0), (480.0, 720.0), (-320.0, 690.0)]);
+        let truth = quad([
+            (-300.0, 200.0),
+            (500.0, 230.0),
+            (480.0, 720.0),
+            (-320.0, 690.0),
+        ]);
         let logits = grid_of(&truth, 64, 1920.0, 1080.0);
-        let grid = LogitGrid { logits: &logits, size: 64, width: 1920.0, height: 1080.0 };
+        let grid = LogitGrid {
+            logits: &logits,
+            size: 64,
+            width: 1920.0,
+            height: 1080.0,
+        };
         let found = outlines(&grid, 16);
         assert_eq!(found.len(), 1);
         let (x0, _, _, _) = found[0].quad.bounds();
         assert!(x0 < -100.0, "left corners at {x0}");
-        assert!(found[0].quad.iou(&truth) > 0.85, "IoU {}", found[0].quad.iou(&truth));
+        assert!(
+            found[0].quad.iou(&truth) > 0.85,
+            "IoU {}",
+            found[0].quad.iou(&truth)
+        );
     }
 
     #[test]
     fn two_cards_are_two_outlines_and_noise_is_none() {
-        let a = quad([(100.0, 100.0), (700.0, 100.0), (700.0, 480.0), (100.0, 480.0)]);
-        let b = quad([(1000.0, 500.0), (1700.0, 560.0), (1670.0, 1000.0), (970.0, 950.0)]);
+        let a = quad([
+            (100.0, 100.0),
+            (700.0, 100.0),
+            (700.0, 480.0),
+            (100.0, 480.0),
+        ]);
+        let b = quad([
+            (1000.0, 500.0),
+            (1700.0, 560.0),
+            (1670.0, 1000.0),
+            (970.0, 950.0),
+        ]);
         let la = grid_of(&a, 64, 1920.0, 1080.0);
         let lb = grid_of(&b, 64, 1920.0, 1080.0);
         let mut logits: Vec<f32> = la.iter().zip(&lb).map(|(x, y)| x.max(*y)).collect();
         logits[5] = 3.0; // a lone positive cell is not a document
-        let grid = LogitGrid { logits: &logits, size: 64, width: 1920.0, height: 1080.0 };
+        let grid = LogitGrid {
+            logits: &logits,
+            size: 64,
+            width: 1920.0,
+            height: 1080.0,
+        };
         let found = outlines(&grid, 16);
         assert_eq!(found.len(), 2);
         assert!(found.iter().any(|o| o.quad.iou(&a) > 0.95));
@@ -512,8 +623,18 @@ mod tests {
 
     #[test]
     fn two_cards_joined_by_a_faint_bridge_come_apart() {
-        let a = quad([(200.0, 300.0), (800.0, 300.0), (800.0, 700.0), (200.0, 700.0)]);
-        let b = quad([(860.0, 320.0), (1500.0, 320.0), (1500.0, 740.0), (860.0, 740.0)]);
+        let a = quad([
+            (200.0, 300.0),
+            (800.0, 300.0),
+            (800.0, 700.0),
+            (200.0, 700.0),
+        ]);
+        let b = quad([
+            (860.0, 320.0),
+            (1500.0, 320.0),
+            (1500.0, 740.0),
+            (860.0, 740.0),
+        ]);
         let la = grid_of(&a, 64, 1920.0, 1080.0);
         let lb = grid_of(&b, 64, 1920.0, 1080.0);
         let mut logits: Vec<f32> = la.iter().zip(&lb).map(|(x, y)| x.max(*y)).collect();
@@ -526,7 +647,12 @@ mod tests {
                 }
             }
         }
-        let grid = LogitGrid { logits: &logits, size: 64, width: 1920.0, height: 1080.0 };
+        let grid = LogitGrid {
+            logits: &logits,
+            size: 64,
+            width: 1920.0,
+            height: 1080.0,
+        };
         let found = outlines(&grid, 16);
         assert_eq!(found.len(), 2, "{found:?}");
         // One level up, each side sits a little inside its card (snapping then fixes that).

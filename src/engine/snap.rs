@@ -45,7 +45,13 @@ fn sample(rgb: &RgbImage, x: f64, y: f64) -> [f64; 3] {
 
 /// The strongest colour step across the side at `p` (offset along `normal`, in pixels),
 /// weighted towards the coarse position; `None` where no step is strong enough.
-fn step_at(rgb: &RgbImage, p: Point, normal: (f64, f64), tangent: (f64, f64), cell: f64) -> Option<f64> {
+fn step_at(
+    rgb: &RgbImage,
+    p: Point,
+    normal: (f64, f64),
+    tangent: (f64, f64),
+    cell: f64,
+) -> Option<f64> {
     let reach = (REACH * cell).max(3.0).ceil() as i64;
     // Colour profile across the side, averaged over a short stretch along it.
     let profile: Vec<[f64; 3]> = (-reach - 1..=reach + 1)
@@ -85,10 +91,18 @@ fn step_at(rgb: &RgbImage, p: Point, normal: (f64, f64), tangent: (f64, f64), ce
     let (l, m, r) = (
         if i > 1 { strength(i - 1) } else { 0.0 },
         strength(i),
-        if i + 2 < profile.len() { strength(i + 1) } else { 0.0 },
+        if i + 2 < profile.len() {
+            strength(i + 1)
+        } else {
+            0.0
+        },
     );
     let denom = l - 2.0 * m + r;
-    let shift = if denom < 0.0 { (0.5 * (l - r) / denom).clamp(-0.5, 0.5) } else { 0.0 };
+    let shift = if denom < 0.0 {
+        (0.5 * (l - r) / denom).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
     Some(i as f64 - (reach + 1) as f64 + shift)
 }
 
@@ -133,7 +147,8 @@ pub fn snap_quad(rgb: &RgbImage, quad: &Quad, cell: f64) -> Quad {
     let lines: Vec<Line> = sides
         .iter()
         .map(|&(a, b)| {
-            snap_side(rgb, a, b, cell).unwrap_or_else(|| Line::fit(&[(a, 1.0), (b, 1.0)]).expect("two points fit a line"))
+            snap_side(rgb, a, b, cell)
+                .unwrap_or_else(|| Line::fit(&[(a, 1.0), (b, 1.0)]).expect("two points fit a line"))
         })
         .collect();
     let corners = [
@@ -145,8 +160,16 @@ pub fn snap_quad(rgb: &RgbImage, quad: &Quad, cell: f64) -> Quad {
     match corners {
         [Some(a), Some(b), Some(c), Some(d)] => {
             let snapped = Quad([a, b, c, d]);
-            let moved_far = snapped.0.iter().zip(quad.0.iter()).any(|(s, o)| s.distance(*o) > 2.0 * cell);
-            if snapped.is_convex() && !moved_far { snapped.canonical() } else { *quad }
+            let moved_far = snapped
+                .0
+                .iter()
+                .zip(quad.0.iter())
+                .any(|(s, o)| s.distance(*o) > 2.0 * cell);
+            if snapped.is_convex() && !moved_far {
+                snapped.canonical()
+            } else {
+                *quad
+            }
         }
         _ => *quad,
     }
@@ -166,7 +189,11 @@ mod tests {
             let mut cover = 0.0;
             for (sx, sy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
                 let p = Point::new(f64::from(x) + sx, f64::from(y) + sy);
-                if card.sides().iter().all(|(a, b)| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x) >= 0.0) {
+                if card
+                    .sides()
+                    .iter()
+                    .all(|(a, b)| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x) >= 0.0)
+                {
                     cover += 0.25;
                 }
             }
@@ -177,7 +204,12 @@ mod tests {
 
     #[test]
     fn a_coarse_outline_moves_onto_the_edges() {
-        let card = quad([(200.0, 150.0), (600.0, 170.0), (590.0, 430.0), (190.0, 410.0)]);
+        let card = quad([
+            (200.0, 150.0),
+            (600.0, 170.0),
+            (590.0, 430.0),
+            (190.0, 410.0),
+        ]);
         let image = photo(&card);
         let coarse = Quad(card.0.map(|p| Point::new(p.x + 6.0, p.y - 5.0)));
         let snapped = snap_quad(&image, &coarse, 12.5);
@@ -189,7 +221,12 @@ mod tests {
     #[test]
     fn without_an_edge_the_outline_stays() {
         let flat = RgbImage::from_pixel(800, 600, image::Rgb([120, 120, 120]));
-        let coarse = quad([(200.0, 150.0), (600.0, 170.0), (590.0, 430.0), (190.0, 410.0)]);
+        let coarse = quad([
+            (200.0, 150.0),
+            (600.0, 170.0),
+            (590.0, 430.0),
+            (190.0, 410.0),
+        ]);
         let kept = snap_quad(&flat, &coarse, 12.5);
         for (k, c) in kept.0.iter().zip(coarse.canonical().0.iter()) {
             assert!(k.distance(*c) < 1e-6, "corner {k:?} vs {c:?}");

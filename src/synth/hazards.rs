@@ -118,7 +118,13 @@ fn rotation(rng: &mut Rng) -> f64 {
 }
 
 /// A document of `area` (fraction of the frame) placed wholly inside with `margin` pixels.
-fn placed(rng: &mut Rng, style: CardStyle, (w, h): (u32, u32), area: (f64, f64), margin: f64) -> Quad {
+fn placed(
+    rng: &mut Rng,
+    style: CardStyle,
+    (w, h): (u32, u32),
+    area: (f64, f64),
+    margin: f64,
+) -> Quad {
     let (fw, fh) = (f64::from(w), f64::from(h));
     for attempt in 0.. {
         // Shrink the request when a large document keeps failing to fit.
@@ -205,7 +211,10 @@ fn glare_on(rng: &mut Rng, q: &Quad) -> Vec<Glare> {
                 q.0[3].y + (q.0[2].y - q.0[3].y) * s,
             );
             Glare {
-                centre: Point::new(top.x + (bottom.x - top.x) * t, top.y + (bottom.y - top.y) * t),
+                centre: Point::new(
+                    top.x + (bottom.x - top.x) * t,
+                    top.y + (bottom.y - top.y) * t,
+                ),
                 radius: side * rng.range(0.05, 0.25),
                 strength: rng.range(60.0, 220.0),
             }
@@ -215,7 +224,8 @@ fn glare_on(rng: &mut Rng, q: &Quad) -> Vec<Glare> {
 
 fn segment_distance(p: Point, a: Point, b: Point) -> f64 {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let t = (((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy).max(1e-12)).clamp(0.0, 1.0);
+    let t =
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy).max(1e-12)).clamp(0.0, 1.0);
     p.distance(Point::new(a.x + t * dx, a.y + t * dy))
 }
 
@@ -286,13 +296,19 @@ pub fn hard_scene(seed: u64, width: u32, height: u32) -> (SceneSpec, Hazard) {
             let second = loop {
                 let q = placed(&mut rng, t, size, (0.05, 0.2), margin);
                 // Apart, with a visible gap (5% of the frame's short side): cards that touch
-            // read as one outline to a person too.
+                // read as one outline to a person too.
                 if q.iou(&first) == 0.0 && gap(&q, &first) > 0.05 * w.min(h) {
                     break q;
                 }
             };
-            documents.push(Placement { style: s, quad: first });
-            documents.push(Placement { style: t, quad: second });
+            documents.push(Placement {
+                style: s,
+                quad: first,
+            });
+            documents.push(Placement {
+                style: t,
+                quad: second,
+            });
         }
         Hazard::PrintedSheet | Hazard::Screen => {
             let s = style(&mut rng, false);

@@ -8,6 +8,6 @@ pub mod rng;
 pub mod scene;
 
 pub use card::{CardStyle, DocumentFormat};
-pub use rng::Rng;
 pub use hazards::{Carrier, Extras, Finger, Glare, Hazard, hard_scene};
+pub use rng::Rng;
 pub use scene::{Background, Placement, Scene, SceneSpec, passing_scene, place, render};

@@ -215,7 +215,15 @@ pub fn render_rgb(spec: &SceneSpec) -> RgbImage {
         draw_card(&mut buf, w, h, &card, &doc.quad);
     }
     for finger in &spec.extras.fingers {
-        draw_capsule(&mut buf, w, h, finger.from, finger.to, finger.radius, finger.color);
+        draw_capsule(
+            &mut buf,
+            w,
+            h,
+            finger.from,
+            finger.to,
+            finger.radius,
+            finger.color,
+        );
     }
     for glare in &spec.extras.glares {
         add_glare(&mut buf, w, h, glare.centre, glare.radius, glare.strength);
@@ -543,19 +551,41 @@ fn draw_carrier(rng: &mut Rng, buf: &mut [f32], w: usize, h: usize, carrier: &Ca
             let offset = Point::new(rng.range(2.0, 8.0), rng.range(2.0, 8.0));
             draw_shadow(buf, w, h, quad, offset, 6.0, rng.range(0.05, 0.25));
             let paper = rng.range(225.0, 250.0);
-            fill_polygon(buf, w, h, &quad.0, [paper, paper - rng.range(0.0, 4.0), paper - rng.range(0.0, 8.0)]);
+            fill_polygon(
+                buf,
+                w,
+                h,
+                &quad.0,
+                [
+                    paper,
+                    paper - rng.range(0.0, 4.0),
+                    paper - rng.range(0.0, 8.0),
+                ],
+            );
         }
         Carrier::Screen { device, panel } => {
             let body = rng.range(10.0, 60.0);
             fill_polygon(buf, w, h, &device.0, [body, body, body * 1.05]);
             // The panel shows what the viewer app puts around the document: dark or light.
-            let ui = if rng.chance(0.5) { rng.range(0.0, 40.0) } else { rng.range(180.0, 250.0) };
+            let ui = if rng.chance(0.5) {
+                rng.range(0.0, 40.0)
+            } else {
+                rng.range(180.0, 250.0)
+            };
             fill_polygon(buf, w, h, &panel.0, [ui * 0.95, ui, ui * 1.05]);
         }
     }
 }
 
-fn draw_capsule(buf: &mut [f32], w: usize, h: usize, a: Point, b: Point, radius: f64, color: [f64; 3]) {
+fn draw_capsule(
+    buf: &mut [f32],
+    w: usize,
+    h: usize,
+    a: Point,
+    b: Point,
+    radius: f64,
+    color: [f64; 3],
+) {
     let (x0, y0, x1, y1) = bounds_of(&[a, b], w, h);
     let r = radius.ceil() as usize + 1;
     let (dx, dy) = (b.x - a.x, b.y - a.y);
@@ -573,7 +603,8 @@ fn draw_capsule(buf: &mut [f32], w: usize, h: usize, a: Point, b: Point, radius:
             let shade = (1.0 - (d / radius).powi(2)).max(0.2).sqrt();
             let i = (y * w + x) * 3;
             for c in 0..3 {
-                buf[i + c] = (f64::from(buf[i + c]) * (1.0 - cover) + color[c] * shade * cover) as f32;
+                buf[i + c] =
+                    (f64::from(buf[i + c]) * (1.0 - cover) + color[c] * shade * cover) as f32;
             }
         }
     }
