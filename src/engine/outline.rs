@@ -540,6 +540,24 @@ mod tests {
         Quad(pts.map(|(x, y)| Point::new(x, y)))
     }
 
+    /// Outlines in a 64×64 grid over a 1920×1080 photo.
+    fn found_in(logits: &[f32]) -> Vec<Outline> {
+        let grid = LogitGrid {
+            logits,
+            size: 64,
+            width: 1920.0,
+            height: 1080.0,
+        };
+        outlines(&grid, 16)
+    }
+
+    /// Logits of two cards in one 64×64 grid over a 1920×1080 photo.
+    fn two_cards(a: &Quad, b: &Quad) -> Vec<f32> {
+        let la = grid_of(a, 64, 1920.0, 1080.0);
+        let lb = grid_of(b, 64, 1920.0, 1080.0);
+        la.iter().zip(&lb).map(|(x, y)| x.max(*y)).collect()
+    }
+
     #[test]
     fn a_tilted_card_is_recovered_to_a_fraction_of_a_cell() {
         let truth = quad([
@@ -549,13 +567,7 @@ mod tests {
             (560.0, 760.0),
         ]);
         let logits = grid_of(&truth, 64, 1920.0, 1080.0);
-        let grid = LogitGrid {
-            logits: &logits,
-            size: 64,
-            width: 1920.0,
-            height: 1080.0,
-        };
-        let found = outlines(&grid, 16);
+        let found = found_in(&logits);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].sides_seen, 4);
         assert!(
@@ -574,13 +586,7 @@ mod tests {
             (-320.0, 690.0),
         ]);
         let logits = grid_of(&truth, 64, 1920.0, 1080.0);
-        let grid = LogitGrid {
-            logits: &logits,
-            size: 64,
-            width: 1920.0,
-            height: 1080.0,
-        };
-        let found = outlines(&grid, 16);
+        let found = found_in(&logits);
         assert_eq!(found.len(), 1);
         let (x0, _, _, _) = found[0].quad.bounds();
         assert!(x0 < -100.0, "left corners at {x0}");
@@ -605,17 +611,9 @@ mod tests {
             (1670.0, 1000.0),
             (970.0, 950.0),
         ]);
-        let la = grid_of(&a, 64, 1920.0, 1080.0);
-        let lb = grid_of(&b, 64, 1920.0, 1080.0);
-        let mut logits: Vec<f32> = la.iter().zip(&lb).map(|(x, y)| x.max(*y)).collect();
+        let mut logits = two_cards(&a, &b);
         logits[5] = 3.0; // a lone positive cell is not a document
-        let grid = LogitGrid {
-            logits: &logits,
-            size: 64,
-            width: 1920.0,
-            height: 1080.0,
-        };
-        let found = outlines(&grid, 16);
+        let found = found_in(&logits);
         assert_eq!(found.len(), 2);
         assert!(found.iter().any(|o| o.quad.iou(&a) > 0.95));
         assert!(found.iter().any(|o| o.quad.iou(&b) > 0.95));
@@ -635,9 +633,7 @@ mod tests {
             (1500.0, 740.0),
             (860.0, 740.0),
         ]);
-        let la = grid_of(&a, 64, 1920.0, 1080.0);
-        let lb = grid_of(&b, 64, 1920.0, 1080.0);
-        let mut logits: Vec<f32> = la.iter().zip(&lb).map(|(x, y)| x.max(*y)).collect();
+        let mut logits = two_cards(&a, &b);
         // The model is unsure about the narrow gap: slightly positive there.
         for r in 0..64 {
             for c in 0..64 {
@@ -647,13 +643,7 @@ mod tests {
                 }
             }
         }
-        let grid = LogitGrid {
-            logits: &logits,
-            size: 64,
-            width: 1920.0,
-            height: 1080.0,
-        };
-        let found = outlines(&grid, 16);
+        let found = found_in(&logits);
         assert_eq!(found.len(), 2, "{found:?}");
         // One level up, each side sits a little inside its card (snapping then fixes that).
         assert!(found.iter().any(|o| o.quad.iou(&a) > 0.8));

@@ -13,11 +13,9 @@ The detector is measured by the Rust tests (`tests/detection.rs`) on scenes it n
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
@@ -76,12 +74,6 @@ def step_export(workers: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("steps", nargs="*", choices=STEPS + [[]], default=[])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    args = parser.parse_args()
-    for step in args.steps or STEPS:
-        start = time.time()
-        print(f"== {step}", flush=True)
-        globals()[f"step_{step}"](args.workers)
-        print(f"== {step}: {time.time() - start:.0f} s", flush=True)
+    from steps import run_steps
+
+    run_steps(__doc__, {name: globals()[f"step_{name}"] for name in STEPS}, WORK)

@@ -10,11 +10,9 @@ never committed.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
@@ -170,13 +168,6 @@ def step_samples(workers: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("steps", nargs="*", choices=STEPS + [[]], default=[])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    args = parser.parse_args()
-    os.makedirs(WORK, exist_ok=True)
-    for name in args.steps or STEPS:
-        start = time.time()
-        print(f"== {name}", flush=True)
-        globals()[f"step_{name}"](args.workers)
-        print(f"== {name} done in {time.time() - start:.0f} s", flush=True)
+    from steps import run_steps
+
+    run_steps(__doc__, {name: globals()[f"step_{name}"] for name in STEPS}, WORK)
