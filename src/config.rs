@@ -138,7 +138,9 @@ impl Default for ImageConfig {
     }
 }
 
-/// Document detection settings.
+/// Document detection settings. The learned detector (`models/detector/`) uses only
+/// `min_area_fraction`; every other field tunes the classical detector, which answers
+/// when no detector model is installed or it fails to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectionConfig {
@@ -210,9 +212,11 @@ pub struct QualityConfig {
     /// millimetre of document for screen pixels or print dots to be resolved.
     pub min_area_fraction: f64,
     /// `DOCUMENT_CROPPED` when a corner lies further outside the image than this fraction
-    /// of the shorter image side. Default 0.0: any part outside is a crop; the detector's
-    /// corner error (< 0.5% of the side) is far below the border margin, so a document
-    /// that merely touches the edge is reported as too close to the border instead.
+    /// of the shorter image side. Default 0.0: any part outside is a crop. Corners the
+    /// detector snaps to the photo's edges are within a few pixels, well below the
+    /// border margin, so a document that merely touches the edge is reported as too
+    /// close to the border instead; a side left at the learned grid's precision (about
+    /// 1/64 of the frame) can tip such a document either way.
     pub crop_tolerance: f64,
 }
 

@@ -541,6 +541,9 @@ impl ConsoleApp {
                         PortraitCheck::NotChecked { reason } => format!("not checked ({reason})"),
                     });
                     ui.end_row();
+                    ui.label("detector");
+                    ui.label(a.detector.as_deref().unwrap_or("not run"));
+                    ui.end_row();
                     ui.label("model");
                     ui.label(format!(
                         "{} on {}",

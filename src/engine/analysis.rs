@@ -244,6 +244,11 @@ pub struct Analysis {
     pub evidence: Option<EvidenceMap>,
     /// Whether a score was produced.
     pub liveness: LivenessStatus,
+    /// Which detector found the documents: the learned model's version, `classical`
+    /// when none is installed, or `classical (model failed)`; `None` when detection did
+    /// not run (an unreadable image, `--region whole`).
+    #[serde(default)]
+    pub detector: Option<String>,
     /// Version of the liveness model, if one is installed.
     pub model_version: Option<String>,
     /// Inference backend (`tract` or `onnxruntime <version>`), if a model is loaded.
@@ -269,6 +274,7 @@ impl Analysis {
             attack_scores: None,
             evidence: None,
             liveness: LivenessStatus::NotScored,
+            detector: None,
             model_version: None,
             backend: None,
             timings_ms: Timings::default(),

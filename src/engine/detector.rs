@@ -77,6 +77,12 @@ impl DocumentModel {
             .nth(index)
             .ok_or_else(|| OnnxError::Run("document detector output missing".into()))?;
         let grid = *shape.last().unwrap_or(&0);
+        if values.iter().any(|v| !v.is_finite()) {
+            // A broken model or backend; the engine then answers with the classical detector.
+            return Err(OnnxError::Run(
+                "document detector output is not finite".into(),
+            ));
+        }
         if grid == 0 || values.len() != grid * grid {
             return Err(OnnxError::Run(format!(
                 "document detector output has shape {shape:?}"

@@ -23,7 +23,9 @@ pub struct DetectedDocument {
     /// Corners in original-image pixel coordinates, clockwise from the top-left-most;
     /// they may lie outside the image when the document is cut off.
     pub quad: Quad,
-    /// Fraction of the visible outline backed by image edges (0..1).
+    /// How sure the detector is (0..1). Learned detector: the model's mean document
+    /// probability over the region. Classical detector: the fraction of the visible
+    /// outline backed by image edges.
     pub confidence: f64,
 }
 

@@ -163,6 +163,7 @@ impl Engine {
             attack_scores: None,
             evidence: None,
             liveness: LivenessStatus::NotScored,
+            detector: None,
             model_version: self.model_version(),
             backend: self.backend_label(),
             timings_ms: Timings::default(),
@@ -188,16 +189,24 @@ impl Engine {
     }
 
     /// Documents in an upright photo: by the learned detector when one is installed.
-    /// Should it fail to run, the classical detector answers instead and the failure is
-    /// logged, so a broken model degrades detection rather than stopping every check.
     pub fn detect(&self, rgb: &image::RgbImage) -> Vec<DetectedDocument> {
+        self.detect_by(rgb).0
+    }
+
+    /// The documents, and which detector found them (see `Analysis::detector`). Should
+    /// the model fail to run, the classical detector answers instead and the failure is
+    /// logged, so a broken model degrades detection rather than stopping every check.
+    fn detect_by(&self, rgb: &image::RgbImage) -> (Vec<DetectedDocument>, String) {
         let classical = || document::detect_documents(rgb, &self.config.detection);
         match &self.detector {
-            Some(model) => model.detect(rgb, &self.config.detection).unwrap_or_else(|e| {
-                tracing::error!(error = %e, "document detector failed; using the classical detector");
-                classical()
-            }),
-            None => classical(),
+            Some(model) => match model.detect(rgb, &self.config.detection) {
+                Ok(found) => (found, model.manifest().version.clone()),
+                Err(e) => {
+                    tracing::error!(error = %e, "document detector failed; using the classical detector");
+                    (classical(), "classical (model failed)".to_string())
+                }
+            },
+            None => (classical(), "classical".to_string()),
         }
     }
 
@@ -224,7 +233,9 @@ impl Engine {
         );
         if analysis.region == Region::Document {
             let t = Instant::now();
-            analysis.documents = self.detect(&image.rgb);
+            let (documents, detector) = self.detect_by(&image.rgb);
+            analysis.documents = documents;
+            analysis.detector = Some(detector);
             analysis.timings_ms.detect = ms(t);
             if let Some(code) =
                 quality::document_rule(&analysis.documents, w, h, &self.config.quality)

@@ -32,7 +32,8 @@ const MIN_SIDE_POINTS: usize = 4;
 pub struct Outline {
     /// Corners in photo pixels (possibly outside the photo).
     pub quad: Quad,
-    /// Mean document probability over the region's cells (0.5..1).
+    /// Mean document probability over the region's cells (the model's own, 0.5..1 at
+    /// the zero level; lower for a document separated at a higher level).
     pub confidence: f64,
     /// Number of sides seen in the photo (4, or fewer when the document is cut off).
     pub sides_seen: usize,
@@ -98,12 +99,17 @@ pub fn outlines(grid: &LogitGrid<'_>, min_cells: usize) -> Vec<Outline> {
     outlines_above(grid, min_cells, 0)
 }
 
+fn sigmoid(logit: f64) -> f64 {
+    1.0 / (1.0 + (-logit).exp())
+}
+
 /// Logit steps between the levels tried, and how many higher levels are tried.
 const LEVEL_STEP: f32 = 2.5;
 const MAX_DEPTH: usize = 3;
 /// Overlap (IoU over grid cells) between an outline and its region that counts as a fit.
 const GOOD_FIT: f64 = 0.9;
 
+/// `outlines` at `depth` levels up (the grid's logits already lowered by that many steps).
 fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<Outline> {
     let (labels, sizes) = regions(grid);
     let mut order: Vec<usize> = (0..sizes.len())
@@ -129,15 +135,19 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
                 logits: &raised,
                 ..*grid
             };
-            let parts = outlines_above(&higher, min_cells / 2, depth + 1);
+            // The same smallest region at every level: a split must yield documents,
+            // not a document and a speck (which would read as two documents).
+            let parts = outlines_above(&higher, min_cells, depth + 1);
             if parts.len() > 1 || (parts.len() == 1 && fitted.is_none()) {
                 out.extend(parts);
                 continue;
             }
         }
+        // Probabilities from the model's own logits, whatever level this is.
+        let lowered = f64::from(LEVEL_STEP) * depth as f64;
         let confidence = cells
             .iter()
-            .map(|&i| 1.0 / (1.0 + (-f64::from(grid.logits[i])).exp()))
+            .map(|&i| sigmoid(f64::from(grid.logits[i]) + lowered))
             .sum::<f64>()
             / cells.len() as f64;
         let (quad, sides_seen) = match fitted {
@@ -147,7 +157,8 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
                     grid,
                     &cells,
                     dominant_direction(&crossings(grid, &labels, r)),
-                ),
+                )
+                .canonical(),
                 0,
             ),
         };

@@ -31,7 +31,8 @@ impl WorkImage {
     }
 
     /// Box-filters `rgb` to exactly `width × height`, stretching when the aspect ratio
-    /// differs (a model with a fixed square input sees every photo this way).
+    /// differs (a model with a fixed square input sees every photo this way). `scale`
+    /// is then the horizontal factor.
     pub fn stretched(rgb: &RgbImage, width: usize, height: usize) -> WorkImage {
         let (sw, sh) = (rgb.width() as usize, rgb.height() as usize);
         let scale = (sw as f64 / width as f64).min(sh as f64 / height as f64);
@@ -56,11 +57,16 @@ impl WorkImage {
                 cell[3] += 1;
             }
         }
-        let plane = |c: usize| -> Vec<f32> {
-            sums.iter()
-                .map(|s| s[c] as f32 / s[3].max(1) as f32)
-                .collect()
-        };
+        // Enlarging leaves cells no source pixel fell in; they take the pixel under
+        // their centre.
+        for (i, cell) in sums.iter_mut().enumerate().filter(|(_, c)| c[3] == 0) {
+            let x = ((i % width) * sw + sw / 2) / width;
+            let y = ((i / width) * sh + sh / 2) / height;
+            let px = rgb.get_pixel(x.min(sw - 1) as u32, y.min(sh - 1) as u32);
+            *cell = [u32::from(px[0]), u32::from(px[1]), u32::from(px[2]), 1];
+        }
+        let plane =
+            |c: usize| -> Vec<f32> { sums.iter().map(|s| s[c] as f32 / s[3] as f32).collect() };
         WorkImage {
             width,
             height,
@@ -246,6 +252,17 @@ mod tests {
         assert!((work.scale - 5.0).abs() < 1e-9);
         let mean: f32 = work.planes[0].iter().sum::<f32>() / work.planes[0].len() as f32;
         assert!((mean - 100.0).abs() < 0.5);
+    }
+
+    #[test]
+    fn stretching_up_leaves_no_empty_cells() {
+        let img = RgbImage::from_fn(100, 60, |x, _| {
+            image::Rgb([if x < 50 { 10 } else { 240 }, 80, 80])
+        });
+        let work = WorkImage::stretched(&img, 256, 256);
+        assert!(work.planes[1].iter().all(|&v| (v - 80.0).abs() < 1e-3));
+        assert_eq!(work.planes[0][0], 10.0);
+        assert_eq!(work.planes[0][255], 240.0);
     }
 
     #[test]

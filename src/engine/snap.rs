@@ -168,10 +168,10 @@ pub fn snap_quad(rgb: &RgbImage, quad: &Quad, cell: f64) -> Quad {
             if snapped.is_convex() && !moved_far {
                 snapped.canonical()
             } else {
-                *quad
+                quad.canonical()
             }
         }
-        _ => *quad,
+        _ => quad.canonical(),
     }
 }
 

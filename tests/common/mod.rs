@@ -85,6 +85,7 @@ pub fn analysis(
         } else {
             LivenessStatus::NotScored
         },
+        detector: None,
         model_version: Some("test-model".into()),
         backend: Some("tract".into()),
         timings_ms: Timings::default(),

@@ -78,5 +78,6 @@ def augment(img: np.ndarray, quads: np.ndarray, rng: np.random.Generator) -> tup
 
 
 def to_tensor(images: list[np.ndarray]) -> torch.Tensor:
+    """HWC 0..255 images to the normalised NCHW batch the model (and the engine) uses."""
     x = torch.from_numpy(np.stack(images)).float().permute(0, 3, 1, 2) / 255.0
     return (x - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None]

@@ -14,6 +14,7 @@ OPSET = 13  # tract and ONNX Runtime both run it
 
 
 def export(weights: str, out_dir: str, version: str, training_data: str) -> str:
+    """Writes `detector.onnx` and `manifest.json` into `out_dir`; returns the ONNX path."""
     model = DocNet(pretrained=False)
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     model.eval()

@@ -1,5 +1,6 @@
 """Training of the document detector: per-cell binary cross-entropy against the
-coverage mask plus a soft Dice term (so small documents count), AdamW, cosine decay."""
+coverage mask plus a soft Dice term (so small documents count), AdamW with a one-cycle
+learning-rate schedule."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def _val_iou(model: DocNet, images: np.ndarray, quads: list[np.ndarray]) -> floa
 
 
 def train(train_dirs: list[str], val_dirs: list[str], out: str, epochs: int, batch: int = 24, threads: int = 2, seed: int = 0) -> dict:
+    """Trains from ImageNet weights, saving the weights to `out` after every epoch;
+    returns the per-epoch loss and validation mask IoU."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
