@@ -434,6 +434,8 @@ fn health_and_openapi() {
     let health: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(health["status"], "ok");
     assert_eq!(health["modelVersion"], "test-1");
+    // The test models folder holds no detector model.
+    assert_eq!(health["detector"], "classical");
     let mut resp = agent()
         .get(format!("http://{}/api/v1/openapi.json", server.addr))
         .call()

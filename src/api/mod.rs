@@ -101,6 +101,9 @@ impl Server {
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             model_version: engine.model_version(),
             backend: engine.backend_label(),
+            detector: engine
+                .detector_version()
+                .unwrap_or_else(|| "classical".to_string()),
             auth_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
             request_permits: Arc::new(tokio::sync::Semaphore::new(workers + depth)),
         });

@@ -31,6 +31,8 @@ pub struct AppState {
     pub model_version: Option<String>,
     /// Backend label, for the health check.
     pub backend: Option<String>,
+    /// Document detector model version (`classical` without one), for the health check.
+    pub detector: String,
     /// Password checks running at once (Argon2 is costly by design); none free = 503.
     pub auth_permits: Arc<tokio::sync::Semaphore>,
     /// Requests admitted at once (workers + queue); bodies are only read with a permit,
@@ -99,6 +101,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
     axum::Json(serde_json::json!({
         "status": "ok",
         "modelVersion": state.model_version,
+        "detector": state.detector,
         "backend": state.backend,
         "workers": state.pool.workers(),
         "queued": state.pool.queued(),
