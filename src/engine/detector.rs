@@ -13,7 +13,7 @@ use super::document::DetectedDocument;
 use super::onnx::{Backend, Manifest, OnnxError, OnnxModel};
 use super::outline::{LogitGrid, Outline, outlines};
 use super::raster::WorkImage;
-use super::snap::snap_quad;
+use super::snap::{snap_quad, snap_sides};
 use crate::config::DetectionConfig;
 
 /// Output meaning of the document logits, `[1, 1, grid, grid]`.
@@ -125,9 +125,18 @@ impl DocumentModel {
         let (found, cell) = self.outlines(rgb, cfg)?;
         Ok(found
             .into_iter()
-            .map(|o| DetectedDocument {
-                quad: snap_quad(rgb, &o.quad, cell),
-                confidence: o.confidence,
+            .map(|o| {
+                // A document ending right at the frame's edge: trust the outline near
+                // the frame only when the photo shows an edge on every one of its sides.
+                let near = o.near_frame.map(|q| snap_sides(rgb, &q, cell));
+                let quad = match near {
+                    Some((q, 4)) => q,
+                    _ => snap_quad(rgb, &o.quad, cell),
+                };
+                DetectedDocument {
+                    quad,
+                    confidence: o.confidence,
+                }
             })
             .collect())
     }

@@ -37,6 +37,11 @@ pub struct Outline {
     pub confidence: f64,
     /// Number of sides seen in the photo (4, or fewer when the document is cut off).
     pub sides_seen: usize,
+    /// With exactly one side unseen: the outline with that side at the last boundary
+    /// seen instead of where the format puts it. A document ending within a
+    /// cell of the frame's edge looks cut off on the grid; if the photo shows an edge
+    /// there for every side of this outline, it is the right one.
+    pub near_frame: Option<Quad>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -122,7 +127,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
             .filter(|&i| labels[i] == Some(r))
             .collect();
         let fitted = fit_quad(grid, &crossings(grid, &labels, r), &cells);
-        let fit = fitted.map_or(0.0, |(q, _)| cell_overlap(grid, &q, &cells));
+        let fit = fitted.map_or(0.0, |(q, _, _)| cell_overlap(grid, &q, &cells));
         if fit < GOOD_FIT && depth < MAX_DEPTH {
             // This region alone, one level up; other regions are pushed far below it.
             let raised: Vec<f32> = (0..labels.len())
@@ -150,7 +155,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
             .map(|&i| sigmoid(f64::from(grid.logits[i]) + lowered))
             .sum::<f64>()
             / cells.len() as f64;
-        let (quad, sides_seen) = match fitted {
+        let (quad, sides_seen, near_frame) = match fitted {
             Some(f) => f,
             None => (
                 boxed_region(
@@ -160,12 +165,14 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
                 )
                 .canonical(),
                 0,
+                None,
             ),
         };
         out.push(Outline {
             quad,
             confidence,
             sides_seen,
+            near_frame,
         });
     }
     out
@@ -337,11 +344,10 @@ fn robust_line(points: &[Point], reach: f64) -> Option<Line> {
     Some(line)
 }
 
-fn fit_quad(
-    grid: &LogitGrid<'_>,
-    crossings: &[Crossing],
-    cells: &[usize],
-) -> Option<(Quad, usize)> {
+/// A fitted outline: corners, sides seen, and the near-frame alternative.
+type Fit = (Quad, usize, Option<Quad>);
+
+fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Option<Fit> {
     let directions = side_directions(crossings);
     let reach = 0.75 * grid.cell();
     let mut groups: [Vec<Point>; 4] = Default::default();
@@ -363,21 +369,26 @@ fn fit_quad(
             lines[k] = robust_line(&groups[k], reach);
         }
     }
-    let mut quad = close(grid, &lines, &groups);
+    let mut quad = close(grid, &lines, &groups, false);
     if quad.is_none() && lines.iter().all(Option::is_some) {
         // Four lines that make no document: the side with least support is taken for
         // a stray and inferred from the other three instead.
         let weakest = (0..4).min_by_key(|&k| groups[k].len())?;
         lines[weakest] = None;
-        quad = close(grid, &lines, &groups);
+        quad = close(grid, &lines, &groups, false);
     }
     let seen = lines.iter().filter(|l| l.is_some()).count();
+    let near_frame = if seen == 3 {
+        close(grid, &lines, &groups, true).map(|q| q.canonical())
+    } else {
+        None
+    };
     let quad = match quad {
         Some(q) => q,
         None if seen < 3 => boxed_region(grid, cells, directions.iter().flatten().next().copied()?),
         None => return None,
     };
-    Some((quad.canonical(), seen))
+    Some((quad.canonical(), seen, near_frame))
 }
 
 /// Length of the stretch a group of crossings covers (its largest pairwise spread
@@ -400,11 +411,15 @@ fn close(
     grid: &LogitGrid<'_>,
     lines: &[Option<Line>; 4],
     groups: &[Vec<Point>; 4],
+    near_frame: bool,
 ) -> Option<Quad> {
     let mut lines = *lines;
     if lines.iter().filter(|l| l.is_some()).count() == 3 {
         let missing = (0..4).find(|&k| lines[k].is_none())?;
-        lines[missing] = infer_hidden_side(&lines, groups, missing);
+        // Near the frame: through the farthest boundary seen, which lies inside the
+        // photo, so that snapping can search the last cell for the real edge.
+        let near = near_frame.then_some(0.0);
+        lines[missing] = infer_hidden_side(&lines, groups, missing, near);
     }
     let [Some(a), Some(b), Some(c), Some(d)] = lines else {
         return None;
@@ -431,6 +446,7 @@ fn infer_hidden_side(
     lines: &[Option<Line>; 4],
     groups: &[Vec<Point>; 4],
     missing: usize,
+    near: Option<f64>,
 ) -> Option<Line> {
     let opposite = lines[(missing + 2) % 4]?;
     let (a, b) = (lines[(missing + 1) % 4]?, lines[(missing + 3) % 4]?);
@@ -448,6 +464,12 @@ fn infer_hidden_side(
     // If the hidden dimension can be the short one, it is; ID-1 is preferred to the
     // passport page when both fit, being the commoner document.
     let reach = reach.abs();
+    if let Some(margin) = near {
+        return Some(Line {
+            theta: opposite.theta,
+            rho: opposite.rho + (reach + margin) * side,
+        });
+    }
     let distance = [
         known / ID1_ASPECT,
         known / PASSPORT_ASPECT,

@@ -143,12 +143,23 @@ fn snap_side(rgb: &RgbImage, a: Point, b: Point, cell: f64) -> Option<Line> {
 /// `quad` with every side that finds a clear edge within reach moved onto it; `cell`
 /// is the coarse outline's uncertainty (the detector's grid cell) in photo pixels.
 pub fn snap_quad(rgb: &RgbImage, quad: &Quad, cell: f64) -> Quad {
+    snap_sides(rgb, quad, cell).0
+}
+
+/// Like [`snap_quad`], also saying how many sides found an edge (0 when the snapped
+/// outline was rejected and `quad` kept).
+pub fn snap_sides(rgb: &RgbImage, quad: &Quad, cell: f64) -> (Quad, usize) {
     let sides = quad.sides();
-    let lines: Vec<Line> = sides
+    let snapped: Vec<Option<Line>> = sides
         .iter()
-        .map(|&(a, b)| {
-            snap_side(rgb, a, b, cell)
-                .unwrap_or_else(|| Line::fit(&[(a, 1.0), (b, 1.0)]).expect("two points fit a line"))
+        .map(|&(a, b)| snap_side(rgb, a, b, cell))
+        .collect();
+    let found = snapped.iter().filter(|l| l.is_some()).count();
+    let lines: Vec<Line> = snapped
+        .into_iter()
+        .zip(sides)
+        .map(|(l, (a, b))| {
+            l.unwrap_or_else(|| Line::fit(&[(a, 1.0), (b, 1.0)]).expect("two points fit a line"))
         })
         .collect();
     let corners = [
@@ -157,22 +168,18 @@ pub fn snap_quad(rgb: &RgbImage, quad: &Quad, cell: f64) -> Quad {
         lines[1].intersect(lines[2]),
         lines[2].intersect(lines[3]),
     ];
-    match corners {
-        [Some(a), Some(b), Some(c), Some(d)] => {
-            let snapped = Quad([a, b, c, d]);
-            let moved_far = snapped
-                .0
-                .iter()
-                .zip(quad.0.iter())
-                .any(|(s, o)| s.distance(*o) > 2.0 * cell);
-            if snapped.is_convex() && !moved_far {
-                snapped.canonical()
-            } else {
-                quad.canonical()
-            }
+    if let [Some(a), Some(b), Some(c), Some(d)] = corners {
+        let snapped = Quad([a, b, c, d]);
+        let moved_far = snapped
+            .0
+            .iter()
+            .zip(quad.0.iter())
+            .any(|(s, o)| s.distance(*o) > 2.0 * cell);
+        if snapped.is_convex() && !moved_far {
+            return (snapped.canonical(), found);
         }
-        _ => quad.canonical(),
     }
+    (quad.canonical(), 0)
 }
 
 #[cfg(test)]
