@@ -89,8 +89,7 @@ fn edge_case(seed: u64, (w, h): (u32, u32)) -> (SceneSpec, &'static str) {
                 2 => (rng.range(-0.2, 0.2) * fw, gap - y0),
                 _ => (rng.range(-0.2, 0.2) * fw, fh - gap - y1),
             };
-            let quad =
-                docliveness::engine::geometry::Quad(q.0.map(|p| Point::new(p.x + dx, p.y + dy)));
+            let quad = q.translated(dx, dy);
             (vec![Placement { style, quad }], "border")
         }
     };

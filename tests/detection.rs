@@ -108,7 +108,7 @@ fn learned_detection_on_passing_scenes() {
 
 mod built {
     use docliveness::config::Config;
-    use docliveness::engine::geometry::{Point, Quad};
+    use docliveness::engine::geometry::Point;
     use docliveness::engine::{Engine, ErrorCode, Region, Side};
     use docliveness::synth::{
         Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, place, render,
@@ -117,10 +117,6 @@ mod built {
     const W: u32 = 1920;
     const H: u32 = 1080;
     const PER_CODE: u64 = 20;
-
-    fn shifted(q: Quad, dx: f64, dy: f64) -> Quad {
-        Quad(q.0.map(|p| Point::new(p.x + dx, p.y + dy)))
-    }
 
     fn card(rng: &mut Rng, area: (f64, f64), rotation: (f64, f64)) -> Placement {
         let area = rng.range(area.0, area.1);
@@ -162,8 +158,8 @@ mod built {
                 let mut a = card(&mut rng, (0.08, 0.14), (-20.0, 20.0));
                 let mut b = card(&mut rng, (0.08, 0.14), (-20.0, 20.0));
                 let (dy_a, dy_b) = (rng.range(-150.0, 150.0), rng.range(-150.0, 150.0));
-                a.quad = shifted(a.quad, -470.0, dy_a);
-                b.quad = shifted(b.quad, 470.0, dy_b);
+                a.quad = a.quad.translated(-470.0, dy_a);
+                b.quad = b.quad.translated(470.0, dy_b);
                 documents = vec![a, b];
             }
             Some(ErrorCode::DocumentCropped) => {
@@ -171,10 +167,10 @@ mod built {
                 let (x0, y0, x1, y1) = d.quad.bounds();
                 let out = rng.range(0.05, 0.25);
                 d.quad = match rng.int(0, 3) {
-                    0 => shifted(d.quad, -x0 - out * (x1 - x0), 0.0),
-                    1 => shifted(d.quad, w - x1 + out * (x1 - x0), 0.0),
-                    2 => shifted(d.quad, 0.0, -y0 - out * (y1 - y0)),
-                    _ => shifted(d.quad, 0.0, h - y1 + out * (y1 - y0)),
+                    0 => d.quad.translated(-x0 - out * (x1 - x0), 0.0),
+                    1 => d.quad.translated(w - x1 + out * (x1 - x0), 0.0),
+                    2 => d.quad.translated(0.0, -y0 - out * (y1 - y0)),
+                    _ => d.quad.translated(0.0, h - y1 + out * (y1 - y0)),
                 };
                 documents = vec![d];
             }
@@ -208,17 +204,17 @@ mod built {
                 let (x0, y0, x1, y1) = d.quad.bounds();
                 let gap = rng.range(0.003, 0.014) * short;
                 d.quad = match rng.int(0, 3) {
-                    0 => shifted(d.quad, gap - x0, 0.0),
-                    1 => shifted(d.quad, w - gap - x1, 0.0),
-                    2 => shifted(d.quad, 0.0, gap - y0),
-                    _ => shifted(d.quad, 0.0, h - gap - y1),
+                    0 => d.quad.translated(gap - x0, 0.0),
+                    1 => d.quad.translated(w - gap - x1, 0.0),
+                    2 => d.quad.translated(0.0, gap - y0),
+                    _ => d.quad.translated(0.0, h - gap - y1),
                 };
                 documents = vec![d];
             }
             Some(ErrorCode::DocumentTooSmall) => {
                 let mut d = card(&mut rng, (0.03, 0.08), (0.0, 360.0));
                 let (dx, dy) = (rng.range(-400.0, 400.0), rng.range(-200.0, 200.0));
-                d.quad = shifted(d.quad, dx, dy);
+                d.quad = d.quad.translated(dx, dy);
                 documents = vec![d];
             }
             _ => unreachable!(),

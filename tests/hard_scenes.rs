@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use docliveness::config::Config;
 use docliveness::engine::decode::decode;
-use docliveness::engine::detector::DocumentModel;
+use docliveness::engine::detector::{DocumentModel, snapped};
 use docliveness::engine::document::detect_documents;
 use docliveness::engine::geometry::Quad;
 use docliveness::synth::{Hazard, hard_scene, render};
@@ -60,9 +60,7 @@ fn learned_detector_on_hard_scenes() {
             .outlines(&image.rgb, &config.detection)
             .expect("detector runs");
         let coarse: Vec<Quad> = outlines.iter().map(|o| o.quad).collect();
-        let snapped: Vec<Quad> = model
-            .detect(&image.rgb, &config.detection)
-            .expect("detector runs")
+        let snapped: Vec<Quad> = snapped(&image.rgb, &outlines, cell)
             .iter()
             .map(|d| d.quad)
             .collect();

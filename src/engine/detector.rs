@@ -60,9 +60,8 @@ impl DocumentModel {
         let work = WorkImage::stretched(rgb, side, side);
         let mut input = Array4::<f32>::zeros((1, 3, side, side));
         for (c, plane) in work.planes.iter().enumerate() {
-            let (mean, std) = (spec.mean[c], spec.std[c]);
             for (i, v) in plane.iter().enumerate() {
-                input[[0, c, i / side, i % side]] = (v / 255.0 - mean) / std;
+                input[[0, c, i / side, i % side]] = spec.normalise(c, v / 255.0);
             }
         }
         let outputs = self.model.run(input.view())?;
@@ -123,21 +122,27 @@ impl DocumentModel {
         cfg: &DetectionConfig,
     ) -> Result<Vec<DetectedDocument>, OnnxError> {
         let (found, cell) = self.outlines(rgb, cfg)?;
-        Ok(found
-            .into_iter()
-            .map(|o| {
-                // A document ending right at the frame's edge: trust the outline near
-                // the frame only when the photo shows an edge on every one of its sides.
-                let near = o.near_frame.map(|q| snap_sides(rgb, &q, cell));
-                let quad = match near {
-                    Some((q, 4)) => q,
-                    _ => snap_quad(rgb, &o.quad, cell),
-                };
-                DetectedDocument {
-                    quad,
-                    confidence: o.confidence,
-                }
-            })
-            .collect())
+        Ok(snapped(rgb, &found, cell))
     }
+}
+
+/// The documents of `outlines` (from [`DocumentModel::outlines`], with its cell size),
+/// each side snapped onto the photo's own edge.
+pub fn snapped(rgb: &RgbImage, outlines: &[Outline], cell: f64) -> Vec<DetectedDocument> {
+    outlines
+        .iter()
+        .map(|o| {
+            // A document ending right at the frame's edge: trust the outline near the
+            // frame only when the photo shows an edge on every one of its sides.
+            let near = o.near_frame.map(|q| snap_sides(rgb, &q, cell));
+            let quad = match near {
+                Some((q, 4)) => q,
+                _ => snap_quad(rgb, &o.quad, cell),
+            };
+            DetectedDocument {
+                quad,
+                confidence: o.confidence,
+            }
+        })
+        .collect()
 }

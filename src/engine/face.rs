@@ -172,7 +172,7 @@ fn sample_tile(
             }
             for c in 0..3 {
                 let v = (acc[c] / (n * n) / 255.0) as f32;
-                out[[0, c, y as usize, x as usize]] = (v - input.mean[c]) / input.std[c];
+                out[[0, c, y as usize, x as usize]] = input.normalise(c, v);
             }
         }
     }

@@ -128,6 +128,25 @@ impl Quad {
         )
     }
 
+    /// The outline moved by `(dx, dy)`.
+    pub fn translated(&self, dx: f64, dy: f64) -> Quad {
+        Quad(self.0.map(|p| Point::new(p.x + dx, p.y + dy)))
+    }
+
+    /// The mean of the four corners.
+    pub fn centre(&self) -> Point {
+        let [a, b, c, d] = self.0;
+        Point::new((a.x + b.x + c.x + d.x) / 4.0, (a.y + b.y + c.y + d.y) / 4.0)
+    }
+
+    /// True when `p` lies inside the convex outline or on it (either corner order).
+    pub fn contains(&self, p: Point) -> bool {
+        let cross = self
+            .sides()
+            .map(|(a, b)| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x));
+        cross.iter().all(|&s| s >= 0.0) || cross.iter().all(|&s| s <= 0.0)
+    }
+
     /// The outline with every coordinate multiplied by `factor`.
     pub fn scaled(&self, factor: f64) -> Quad {
         Quad(self.0.map(|p| p.scaled(factor)))

@@ -250,7 +250,7 @@ fn fill_patch(
             let (sx, sy) = if turn { (y, pw - 1 - x) } else { (x, y) };
             let px = image.get_pixel((x0 + sx as u32).min(w - 1), (y0 + sy as u32).min(h - 1));
             for c in 0..3 {
-                out[[c, y, x]] = (f32::from(px[c]) / 255.0 - input.mean[c]) / input.std[c];
+                out[[c, y, x]] = input.normalise(c, f32::from(px[c]) / 255.0);
             }
         }
     }

@@ -94,6 +94,13 @@ pub struct InputSpec {
     pub std: [f32; 3],
 }
 
+impl InputSpec {
+    /// A channel value scaled to 0..1, normalised the way the model expects.
+    pub fn normalise(&self, channel: usize, value: f32) -> f32 {
+        (value - self.mean[channel]) / self.std[channel]
+    }
+}
+
 /// One output tensor and what it means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -126,7 +126,8 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
         let cells: Vec<usize> = (0..labels.len())
             .filter(|&i| labels[i] == Some(r))
             .collect();
-        let fitted = fit_quad(grid, &crossings(grid, &labels, r), &cells);
+        let crossings = crossings(grid, &labels, r);
+        let fitted = fit_quad(grid, &crossings, &cells);
         let fit = fitted.map_or(0.0, |(q, _, _)| cell_overlap(grid, &q, &cells));
         if fit < GOOD_FIT && depth < MAX_DEPTH {
             // This region alone, one level up; other regions are pushed far below it.
@@ -158,12 +159,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
         let (quad, sides_seen, near_frame) = match fitted {
             Some(f) => f,
             None => (
-                boxed_region(
-                    grid,
-                    &cells,
-                    dominant_direction(&crossings(grid, &labels, r)),
-                )
-                .canonical(),
+                boxed_region(grid, &cells, dominant_direction(&crossings)).canonical(),
                 0,
                 None,
             ),
@@ -181,15 +177,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
 /// Intersection over union, counted in grid cells, of an outline and a region.
 fn cell_overlap(grid: &LogitGrid<'_>, quad: &Quad, cells: &[usize]) -> f64 {
     let n = grid.size;
-    let inside = |i: usize| {
-        let p = grid.photo_point((i % n) as f64, (i / n) as f64);
-        let sides = quad.sides();
-        let signs: Vec<f64> = sides
-            .iter()
-            .map(|(a, b)| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x))
-            .collect();
-        signs.iter().all(|&s| s >= 0.0) || signs.iter().all(|&s| s <= 0.0)
-    };
+    let inside = |i: usize| quad.contains(grid.photo_point((i % n) as f64, (i / n) as f64));
     let covered = (0..n * n).filter(|&i| inside(i)).count();
     let both = cells.iter().filter(|&&i| inside(i)).count();
     let union = covered + cells.len() - both;
@@ -416,10 +404,7 @@ fn close(
     let mut lines = *lines;
     if lines.iter().filter(|l| l.is_some()).count() == 3 {
         let missing = (0..4).find(|&k| lines[k].is_none())?;
-        // Near the frame: through the farthest boundary seen, which lies inside the
-        // photo, so that snapping can search the last cell for the real edge.
-        let near = near_frame.then_some(0.0);
-        lines[missing] = infer_hidden_side(&lines, groups, missing, near);
+        lines[missing] = infer_hidden_side(&lines, groups, missing, near_frame);
     }
     let [Some(a), Some(b), Some(c), Some(d)] = lines else {
         return None;
@@ -441,12 +426,12 @@ fn close(
 
 /// The side opposite `missing`'s known side, moved out to where the document's format
 /// puts it: the smallest format-consistent distance that still reaches past every
-/// crossing of the two neighbouring sides.
+/// crossing of the two neighbouring sides (or, `near_frame`, just to the farthest one).
 fn infer_hidden_side(
     lines: &[Option<Line>; 4],
     groups: &[Vec<Point>; 4],
     missing: usize,
-    near: Option<f64>,
+    near_frame: bool,
 ) -> Option<Line> {
     let opposite = lines[(missing + 2) % 4]?;
     let (a, b) = (lines[(missing + 1) % 4]?, lines[(missing + 3) % 4]?);
@@ -464,10 +449,12 @@ fn infer_hidden_side(
     // If the hidden dimension can be the short one, it is; ID-1 is preferred to the
     // passport page when both fit, being the commoner document.
     let reach = reach.abs();
-    if let Some(margin) = near {
+    if near_frame {
+        // Through the farthest boundary seen, which lies inside the photo, so that
+        // snapping can search the last cell for the real edge.
         return Some(Line {
             theta: opposite.theta,
-            rho: opposite.rho + (reach + margin) * side,
+            rho: opposite.rho + reach * side,
         });
     }
     let distance = [

@@ -144,7 +144,7 @@ fn placed(
 /// document off-centre on it by up to `offset` of the carrier's size.
 fn around(q: &Quad, scale_x: f64, scale_y: f64, offset: (f64, f64)) -> Quad {
     let [a, b, c, d] = q.0;
-    let centre = Point::new((a.x + b.x + c.x + d.x) / 4.0, (a.y + b.y + c.y + d.y) / 4.0);
+    let centre = q.centre();
     let (ux, uy) = ((b.x - a.x + c.x - d.x) / 2.0, (b.y - a.y + c.y - d.y) / 2.0);
     let (vx, vy) = ((d.x - a.x + c.x - b.x) / 2.0, (d.y - a.y + c.y - b.y) / 2.0);
     let shift = Point::new(
@@ -174,10 +174,7 @@ fn fingers_over(rng: &mut Rng, q: &Quad, (w, h): (u32, u32)) -> Vec<Finger> {
             let (a, b) = (q.0[k], q.0[(k + 1) % 4]);
             let t = rng.range(0.15, 0.85);
             let edge = Point::new(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t);
-            let centre = Point::new(
-                q.0.iter().map(|p| p.x).sum::<f64>() / 4.0,
-                q.0.iter().map(|p| p.y).sum::<f64>() / 4.0,
-            );
+            let centre = q.centre();
             let (dx, dy) = (edge.x - centre.x, edge.y - centre.y);
             let len = dx.hypot(dy).max(1.0);
             let reach = rng.range(0.05, 0.2) * side;
@@ -257,20 +254,18 @@ pub fn hard_scene(seed: u64, width: u32, height: u32) -> (SceneSpec, Hazard) {
     let mut extras = Extras::default();
     let mut documents = Vec::new();
     match hazard {
-        Hazard::LowContrast => {
-            background = Background::WhiteOnWhite;
-            let s = style(&mut rng, true);
+        Hazard::LowContrast | Hazard::Clutter => {
+            let pale = hazard == Hazard::LowContrast;
+            background = if pale {
+                Background::WhiteOnWhite
+            } else {
+                Background::Clutter
+            };
+            let s = style(&mut rng, pale);
+            let area = if pale { (0.1, 0.5) } else { (0.08, 0.5) };
             documents.push(Placement {
                 style: s,
-                quad: placed(&mut rng, s, size, (0.1, 0.5), margin),
-            });
-        }
-        Hazard::Clutter => {
-            background = Background::Clutter;
-            let s = style(&mut rng, false);
-            documents.push(Placement {
-                style: s,
-                quad: placed(&mut rng, s, size, (0.08, 0.5), margin),
+                quad: placed(&mut rng, s, size, area, margin),
             });
         }
         Hazard::Cropped => {
@@ -286,7 +281,7 @@ pub fn hard_scene(seed: u64, width: u32, height: u32) -> (SceneSpec, Hazard) {
             };
             documents.push(Placement {
                 style: s,
-                quad: Quad(q.0.map(|p| Point::new(p.x + dx, p.y + dy))),
+                quad: q.translated(dx, dy),
             });
         }
         Hazard::TwoDocuments => {
