@@ -81,10 +81,10 @@ fn attack_scores_name_the_attack() {
 #[test]
 fn orientation_and_jpeg_quality_never_change_the_verdict() {
     // The same capture as a camera held eight ways would record it, and re-encoded at
-    // JPEG 90 and 100. The model issue asks for a spread of at most 0.02; the shipped
-    // model does not meet that (the patch model is not exactly rotation-invariant:
-    // models/README.md gives the held-out figures), so this guards what it does meet:
-    // the verdict never changes, and the spread stays under 0.1.
+    // JPEG 90 and 100. The engine cuts the same patches in the same orientation whichever
+    // way the photo was taken (a unit test in src/engine/liveness.rs proves it); what
+    // moves the score is the outline's jitter and the re-encoding. The model issue asks
+    // for a spread of at most 0.02; the held-out figures are in models/README.md.
     let engine = engine();
     for (name, live) in [
         ("genuine.jpg", true),
@@ -117,10 +117,7 @@ fn orientation_and_jpeg_quality_never_change_the_verdict() {
             scores.iter().all(|&s| (s >= 0.25) == live),
             "{name}: {scores:?}"
         );
-        // A guard against gross regressions, not the model issue's 0.02 target (unmet,
-        // measured in the model card). Measured: genuine 0.103 (the learned detector's
-        // outline moves by a few pixels with the orientation, and the patches with it),
-        // screen and print well under.
-        assert!(spread <= 0.12, "{name}: spread {spread}: {scores:?}");
+        // A guard against regressions. Measured: genuine 0.008, screen 0.022, print 0.000.
+        assert!(spread <= 0.05, "{name}: spread {spread}: {scores:?}");
     }
 }

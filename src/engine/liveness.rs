@@ -80,28 +80,24 @@ impl LivenessModel {
         let count = manifest.patches.unwrap_or(9).max(1);
         let columns = (f64::from(count).sqrt().ceil() as u32).max(1);
         let rows = count.div_ceil(columns);
-        let mut origins = patch_origins(
+        let placements = placements(
             area,
             image.width(),
             image.height(),
-            input.width,
-            input.height,
+            input,
             columns,
             rows,
+            count,
         );
-        // The grid is the smallest square-ish one that holds `count`; score exactly
-        // `count` patches, as the manifest says.
-        origins.truncate(count as usize);
         let batch = manifest.batch.unwrap_or(1).max(1) as usize;
-        let upright = long_axis_is_vertical(area) && input.width == input.height;
-        let chunks: Vec<&[(u32, u32)]> = origins.chunks(batch).collect();
+        let chunks: Vec<&[Placement]> = placements.chunks(batch).collect();
         let outputs: Vec<Result<Outputs, OnnxError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .iter()
                 .skip(1)
-                .map(|chunk| scope.spawn(move || self.run_batch(image, chunk, batch, upright)))
+                .map(|chunk| scope.spawn(move || self.run_batch(image, chunk, batch)))
                 .collect();
-            let first = self.run_batch(image, chunks[0], batch, upright);
+            let first = self.run_batch(image, chunks[0], batch);
             std::iter::once(first)
                 .chain(handles.into_iter().map(|h| {
                     h.join()
@@ -109,7 +105,7 @@ impl LivenessModel {
                 }))
                 .collect()
         });
-        let mut live = Vec::with_capacity(origins.len());
+        let mut live = Vec::with_capacity(placements.len());
         let mut attack_sums = [0f64; 3];
         let mut has_attacks = false;
         for (chunk, result) in chunks.iter().zip(outputs) {
@@ -167,26 +163,80 @@ impl LivenessModel {
     fn run_batch(
         &self,
         image: &RgbImage,
-        origins: &[(u32, u32)],
+        placements: &[Placement],
         batch: usize,
-        turn: bool,
     ) -> Result<Outputs, OnnxError> {
         let input = &self.model.manifest().input;
         let (pw, ph) = (input.width as usize, input.height as usize);
         let mut tensor = Array4::<f32>::zeros((batch, 3, ph, pw));
         for b in 0..batch {
-            let (x0, y0) = origins[b.min(origins.len() - 1)];
-            fill_patch(
-                tensor.index_axis_mut(Axis(0), b),
-                image,
-                x0,
-                y0,
-                input,
-                turn,
-            );
+            let placement = placements[b.min(placements.len() - 1)];
+            fill_patch(tensor.index_axis_mut(Axis(0), b), image, placement, input);
         }
         self.model.run(tensor.view())
     }
+}
+
+/// Where one patch is cut from the photo and how its pixels enter the model's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placement {
+    /// Left edge of the patch in the photo.
+    x: u32,
+    /// Top edge of the patch in the photo.
+    y: u32,
+    /// Turned a quarter clockwise, so that the document's long axis runs across it.
+    turn: bool,
+    /// Mirrored left to right after turning.
+    mirror_x: bool,
+    /// Mirrored top to bottom after turning.
+    mirror_y: bool,
+}
+
+/// The `count` patches of a `columns × rows` grid inside `area`, each with the view that
+/// makes the set of model inputs the same whichever way the photo was taken.
+///
+/// A photo turned a quarter is undone by turning its patches (the outline tells which
+/// axis is long); what is left is the photo upside down or mirrored, which the outline
+/// cannot tell apart. So every patch is mirrored towards the document's centre: a patch
+/// right of the centre is mirrored left to right, one below it top to bottom. Turning or
+/// mirroring the photo then moves each patch to the opposite cell *and* mirrors its
+/// content, and the two cancel: the model sees the same patches in the same
+/// orientation, so the score no longer depends on orientation (up to the pixel grid's
+/// phase and the outline's own jitter), at no extra cost. The patch model is trained on
+/// all eight orientations, so every view is one it knows.
+fn placements(
+    area: &Quad,
+    width: u32,
+    height: u32,
+    input: &InputSpec,
+    columns: u32,
+    rows: u32,
+    count: u32,
+) -> Vec<Placement> {
+    let (pw, ph) = (input.width, input.height);
+    let turn = long_axis_is_vertical(area) && pw == ph;
+    let centre = Homography::unit_square_to(area).apply(Point::new(0.5, 0.5));
+    let mut origins = patch_origins(area, width, height, pw, ph, columns, rows);
+    // The grid is the smallest square-ish one that holds `count`; score exactly
+    // `count` patches, as the manifest says.
+    origins.truncate(count as usize);
+    origins
+        .into_iter()
+        .map(|(x, y)| {
+            let dx = f64::from(x) + f64::from(pw) / 2.0 - centre.x;
+            let dy = f64::from(y) + f64::from(ph) / 2.0 - centre.y;
+            // In the turned patch, across is the photo's upward direction and down is
+            // the photo's rightward one.
+            let (across, down) = if turn { (-dy, dx) } else { (dx, dy) };
+            Placement {
+                x,
+                y,
+                turn,
+                mirror_x: across > 0.0,
+                mirror_y: down > 0.0,
+            }
+        })
+        .collect()
 }
 
 /// Top-left corners of a `columns × rows` grid of `pw × ph` patches inside `area`.
@@ -228,27 +278,29 @@ fn long_axis_is_vertical(area: &Quad) -> bool {
     (b.y - a.y).abs() > (b.x - a.x).abs()
 }
 
-/// Writes one normalised CHW patch; pixels beyond the image edge repeat the edge.
-///
-/// With `turn`, the patch is turned a quarter (clockwise) so that the document's long
-/// axis runs across it, as it does in most training windows. A sideways photo then gives
-/// the model the upright patches or the upside-down ones (the outline cannot tell which
-/// way is up); the patch model is not exactly rotation-invariant, so this narrows the
-/// spread of scores over orientations without removing it.
+/// Writes one normalised CHW patch as `placement` says; pixels beyond the image edge
+/// repeat the edge.
 fn fill_patch(
     mut out: ArrayViewMut3<'_, f32>,
     image: &RgbImage,
-    x0: u32,
-    y0: u32,
+    placement: Placement,
     input: &InputSpec,
-    turn: bool,
 ) {
     let (w, h) = (image.width(), image.height());
     let (ph, pw) = (out.shape()[1], out.shape()[2]);
     for y in 0..ph {
         for x in 0..pw {
-            let (sx, sy) = if turn { (y, pw - 1 - x) } else { (x, y) };
-            let px = image.get_pixel((x0 + sx as u32).min(w - 1), (y0 + sy as u32).min(h - 1));
+            let a = if placement.mirror_x { pw - 1 - x } else { x };
+            let b = if placement.mirror_y { ph - 1 - y } else { y };
+            let (sx, sy) = if placement.turn {
+                (b, pw - 1 - a)
+            } else {
+                (a, b)
+            };
+            let px = image.get_pixel(
+                (placement.x + sx as u32).min(w - 1),
+                (placement.y + sy as u32).min(h - 1),
+            );
             for c in 0..3 {
                 out[[c, y, x]] = input.normalise(c, f32::from(px[c]) / 255.0);
             }
@@ -305,10 +357,76 @@ mod tests {
             std: [1.0; 3],
         };
         let mut patch = ndarray::Array3::<f32>::zeros((3, 8, 8));
-        fill_patch(patch.view_mut(), &image, 0, 0, &input, true);
+        let placement = Placement {
+            x: 0,
+            y: 0,
+            turn: true,
+            mirror_x: false,
+            mirror_y: false,
+        };
+        fill_patch(patch.view_mut(), &image, placement, &input);
         for x in 0..8 {
             assert_eq!(patch[[0, 2, x]], 1.0);
             assert_eq!(patch[[0, 3, x]], 0.0);
+        }
+    }
+
+    /// The patches the model would see, as raw values, in a canonical order.
+    fn fed_patches(image: &RgbImage, area: &Quad, input: &InputSpec) -> Vec<Vec<u32>> {
+        let mut patches: Vec<Vec<u32>> =
+            placements(area, image.width(), image.height(), input, 4, 4, 16)
+                .into_iter()
+                .map(|placement| {
+                    let mut patch = ndarray::Array3::<f32>::zeros((3, 16, 16));
+                    fill_patch(patch.view_mut(), image, placement, input);
+                    patch.iter().map(|v| v.to_bits()).collect()
+                })
+                .collect();
+        patches.sort();
+        patches
+    }
+
+    #[test]
+    fn every_orientation_of_a_photo_feeds_the_model_the_same_patches() {
+        // Noise, so that any difference in where or how a patch is cut shows.
+        let mut state = 0x2545_f491_u32;
+        let image = RgbImage::from_fn(301, 207, |_, _| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
+        });
+        // A tilted, slightly perspective card, long axis across.
+        let quad = Quad(
+            [(61.3, 40.7), (243.9, 58.1), (236.2, 171.4), (52.6, 160.9)]
+                .map(|(x, y)| Point::new(x, y)),
+        );
+        let input = InputSpec {
+            name: "input".into(),
+            width: 16,
+            height: 16,
+            mean: [0.0; 3],
+            std: [1.0; 3],
+        };
+        let reference = fed_patches(&image, &quad, &input);
+        for k in 0..8 {
+            // The photo turned k quarters clockwise, then mirrored for k >= 4, with the
+            // outline moved the same way.
+            let (mut photo, mut outline) = (image.clone(), quad);
+            for _ in 0..k % 4 {
+                let h = f64::from(photo.height());
+                photo = image::imageops::rotate90(&photo);
+                outline = Quad(outline.0.map(|p| Point::new(h - p.y, p.x)));
+            }
+            if k >= 4 {
+                let w = f64::from(photo.width());
+                photo = image::imageops::flip_horizontal(&photo);
+                outline = Quad(outline.0.map(|p| Point::new(w - p.x, p.y)));
+            }
+            assert!(
+                fed_patches(&photo, &outline, &input) == reference,
+                "orientation {k} feeds the model other patches"
+            );
         }
     }
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
-import math
 import time
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from .model import MEAN, PATCH, STD, PatchNet
+
+# Weight of the two views' disagreement: the score must not move when the same photo
+# is re-saved, turned or outlined a few pixels differently.
+CONSISTENCY = 1.0
 
 _MEAN = torch.tensor(MEAN).view(1, 3, 1, 1)
 _STD = torch.tensor(STD).view(1, 3, 1, 1)
@@ -21,18 +26,35 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
     return (t - _MEAN) / _STD
 
 
-def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random 96 px crops and the eight orientations an EXIF tag can ask for."""
+def _view(window: np.ndarray, y: int, x: int, rng: np.random.Generator) -> np.ndarray:
+    """One 96 px view of a window: sometimes re-saved as JPEG (as a photo is re-saved
+    on its way to a fraud team; the window's origin lies on the photo's 8 px block
+    grid, so the new blocks line up with the old), then cropped and turned or mirrored
+    as an EXIF tag can ask for."""
+    if rng.random() < 0.5:
+        buffer = io.BytesIO()
+        Image.fromarray(window).save(buffer, format="JPEG", quality=int(rng.integers(75, 101)))
+        window = np.asarray(Image.open(buffer).convert("RGB"))
+    p = window[y : y + PATCH, x : x + PATCH]
+    p = np.rot90(p, rng.integers(4))
+    if rng.random() < 0.5:
+        p = p[:, ::-1]
+    return p
+
+
+def augment(batch: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two views of each window: random 96 px crops a few pixels apart (the outline
+    moves that much between photos of the same document), each with its own re-save
+    and orientation. Training asks both views for the same answer."""
     n, h, w, _ = batch.shape
-    out = np.empty((n, PATCH, PATCH, 3), np.uint8)
+    views = np.empty((2, n, PATCH, PATCH, 3), np.uint8)
     for i in range(n):
         y, x = rng.integers(0, h - PATCH + 1), rng.integers(0, w - PATCH + 1)
-        p = batch[i, y : y + PATCH, x : x + PATCH]
-        p = np.rot90(p, rng.integers(4))
-        if rng.random() < 0.5:
-            p = p[:, ::-1]
-        out[i] = p
-    return out
+        views[0, i] = _view(batch[i], y, x, rng)
+        y2 = int(np.clip(y + rng.integers(-3, 4), 0, h - PATCH))
+        x2 = int(np.clip(x + rng.integers(-3, 4), 0, w - PATCH))
+        views[1, i] = _view(batch[i], y2, x2, rng)
+    return views[0], views[1]
 
 
 def centre(batch: np.ndarray) -> np.ndarray:
@@ -60,6 +82,12 @@ def fit_temperature(logits: torch.Tensor, y: torch.Tensor) -> float:
     return best[1]
 
 
+def consistency(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Symmetric KL divergence between the class distributions of two views."""
+    la, lb = torch.log_softmax(a, 1), torch.log_softmax(b, 1)
+    return 0.5 * ((la.exp() * (la - lb)).sum(1) + (lb.exp() * (lb - la)).sum(1)).mean()
+
+
 def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int = 7, threads: int = 2) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
@@ -73,7 +101,7 @@ def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int 
         {"params": model.features.parameters(), "lr": 1e-3},
         {"params": head_params, "lr": 3e-3},
     ], weight_decay=1e-4)
-    batch = 64
+    batch = 32  # windows per step, two views each
     steps = epochs * (len(x) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[1e-3, 3e-3], total_steps=steps, pct_start=0.1)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.02)
@@ -85,8 +113,10 @@ def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int 
         running = 0.0
         for i in range(0, len(order) - batch + 1, batch):
             idx = np.sort(order[i : i + batch])
-            xb = to_tensor(augment(x[idx], rng))
-            loss = loss_fn(model.logits(xb), y[idx])
+            a, b = augment(x[idx], rng)
+            logits = model.logits(to_tensor(np.concatenate([a, b])))
+            la, lb = logits[:batch], logits[batch:]
+            loss = (loss_fn(la, y[idx]) + loss_fn(lb, y[idx])) / 2 + CONSISTENCY * consistency(la, lb)
             opt.zero_grad()
             loss.backward()
             opt.step()
