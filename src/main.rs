@@ -1,5 +1,7 @@
 //! The `docliveness` binary: parses the command line and runs it.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use docliveness::cli::{self, Cli};
 
@@ -12,6 +14,8 @@ fn main() {
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DOCLIVENESS_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),

@@ -259,6 +259,16 @@ fn bad_input_gets_the_spec_errors() {
         (a.status, a.body["error"].as_str()),
         (400, Some("INVALID_REQUEST"))
     );
+    // An empty field is a missing image too; an empty session id is echoed as it is.
+    let a = post(&server, json!({"sessionId": "", "frontSideImageBase": " "}));
+    assert_eq!(
+        (
+            a.status,
+            a.body["error"].as_str(),
+            a.body["sessionId"].as_str()
+        ),
+        (400, Some("INVALID_REQUEST"), Some(""))
+    );
 
     let a = post(
         &server,
@@ -326,9 +336,18 @@ fn authentication_and_throttling() {
             .starts_with("Basic")
     );
     assert_eq!(a.body["hasError"], true);
+    // Clients that wait for the challenge before sending credentials are no attackers:
+    // asking without credentials never counts towards the limit.
+    for _ in 0..5 {
+        assert_eq!(post_raw(&server, None, body()).status, 401);
+    }
+    let a = post_raw(&server, Some(basic(USER, PASSWORD)), body());
+    assert_eq!(a.status, 200);
     let a = post_raw(&server, Some(basic(USER, "wrong password!")), body());
     assert_eq!(a.status, 401);
     let a = post_raw(&server, Some(basic("mallory", PASSWORD)), body());
+    assert_eq!(a.status, 401);
+    let a = post_raw(&server, Some("Basic not-base64".into()), body());
     assert_eq!(a.status, 401);
     // Three failures in a minute from this address: even the right password now waits.
     let a = post_raw(&server, Some(basic(USER, PASSWORD)), body());

@@ -87,13 +87,16 @@ fn check_table_and_missing_file() {
         .arg(dir.path().join("missing.jpg"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // Every file gets its row, but a typo must not pass for a finished batch.
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file or folder"));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("FILE"));
     assert!(text.contains("ok (no liveness model)"), "{text}");
     assert!(
-        text.lines()
-            .any(|l| l.contains("missing.jpg") && l.contains("IMAGE_INVALID")),
+        text.lines().any(|l| l.contains("missing.jpg")
+            && l.contains("IMAGE_INVALID")
+            && l.contains("cannot read file")),
         "{text}"
     );
 }

@@ -239,7 +239,12 @@ impl Authenticator {
 
     /// Checks a `Basic` header value. CPU-heavy (Argon2): call it off the async threads.
     /// Returns the user name on success.
+    ///
+    /// A request without an `Authorization` header is no login attempt (many HTTP
+    /// clients send one only after the `WWW-Authenticate` challenge), so it is refused
+    /// without counting towards the address's failures.
     pub fn verify(&self, client: IpAddr, header: Option<&str>) -> Option<String> {
+        let header = header?;
         // Count the attempt as a failure before the slow check, so that many attempts in
         // flight at once from one address still meet the limit; a success takes it back.
         let attempt = Instant::now();
@@ -249,7 +254,7 @@ impl Authenticator {
             .entry(client)
             .or_default()
             .push(attempt);
-        let result = header.and_then(parse_basic).and_then(|(user, pass)| {
+        let result = parse_basic(header).and_then(|(user, pass)| {
             let key: [u8; 32] = Sha256::digest(format!("{}\0{}", user, pass).as_bytes()).into();
             {
                 let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
@@ -330,7 +335,10 @@ mod tests {
             auth.verify(ip, Some(&header("mallory", "a brand new password"))),
             None
         );
+        // Asking without credentials is a challenge, not a failed login.
         assert_eq!(auth.verify(ip, None), None);
+        assert!(!auth.is_throttled(ip));
+        assert_eq!(auth.verify(ip, Some("Basic not-base64")), None);
         assert!(auth.is_throttled(ip));
         assert!(!auth.is_throttled("10.1.2.3".parse().unwrap()));
     }

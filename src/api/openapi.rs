@@ -27,6 +27,7 @@ pub fn document() -> Value {
         "MODEL_NOT_INSTALLED",
         "INTERNAL_ERROR",
         "NOT_FOUND",
+        "METHOD_NOT_ALLOWED",
     ];
     let error_response = json!({"$ref": "#/components/schemas/LivenessResponse"});
     json!({

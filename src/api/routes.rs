@@ -131,6 +131,10 @@ async fn liveness(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // No credentials at all: the challenge, at once and without counting as a failure.
+    if authorization.is_none() {
+        return refuse(body, unauthorized()).await;
+    }
     // Recently verified credentials need no Argon2; the rest wait for one of a few
     // permits, so password checks never take more threads than there are cores.
     let user = match state.auth.cached(authorization.as_deref()) {

@@ -146,15 +146,15 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
             );
         }
     };
+    // The spec: the client's session id is echoed unchanged (an empty one too); only an
+    // absent one is made up.
     let session_id = request
         .session_id
         .clone()
-        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let Some(front_field) = request
-        .front_side_image_base
-        .as_deref()
-        .or(request.document_image_base.as_deref())
+    // An empty field is a missing image (400), as for the back side, not a broken one.
+    let Some(front_field) =
+        present(&request.front_side_image_base).or_else(|| present(&request.document_image_base))
     else {
         return reply(
             400,
@@ -166,11 +166,7 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
         );
     };
     let mut sides = vec![(Side::Front, read_side(ctx, Side::Front, front_field))];
-    if let Some(back) = request
-        .back_side_image_base
-        .as_deref()
-        .filter(|b| !b.trim().is_empty())
-    {
+    if let Some(back) = present(&request.back_side_image_base) {
         sides.push((Side::Back, read_side(ctx, Side::Back, back)));
     }
     let results: Vec<SideResult> = sides
@@ -299,4 +295,9 @@ fn file_case(
         },
         &ctx.thresholds,
     )
+}
+
+/// A request field that holds something; an empty or blank one counts as absent.
+fn present(field: &Option<String>) -> Option<&str> {
+    field.as_deref().filter(|f| !f.trim().is_empty())
 }

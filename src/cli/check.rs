@@ -9,7 +9,7 @@ use super::CliError;
 use super::batch::analyse_all;
 use super::progress::Progress;
 use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Region, Side};
-use crate::image_files::expand;
+use crate::image_files::{expand, first_missing};
 
 /// One line of `check --json`.
 #[derive(Debug, Serialize)]
@@ -144,6 +144,14 @@ pub fn run(
                 .display()
         );
     }
+    // Every named file gets its row, but a path that names nothing is most likely a typo,
+    // which a script must not mistake for a finished batch.
+    if let Some(path) = first_missing(paths) {
+        return Err(CliError::Usage(format!(
+            "no such file or folder: {}",
+            path.display()
+        )));
+    }
     Ok(())
 }
 
@@ -180,7 +188,7 @@ fn table_row(path: &Path, a: &Analysis) -> String {
         .as_ref()
         .and_then(|f| f.jpeg_quality)
         .map_or("-".to_string(), |q| q.to_string());
-    format!(
+    let row = format!(
         "{:<40} {:<30} {:>6} {:>5} {:>11} {:>4} {:>7.0}",
         name,
         result,
@@ -189,5 +197,10 @@ fn table_row(path: &Path, a: &Analysis) -> String {
         size,
         quality,
         a.timings_ms.total
-    )
+    );
+    // A refused file says why (empty, truncated, too large…); the code alone cannot.
+    match &a.invalid_reason {
+        Some(reason) if a.error.is_some() => format!("{row}  {reason}"),
+        _ => row,
+    }
 }

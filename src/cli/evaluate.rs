@@ -110,8 +110,20 @@ pub fn render(r: &EvalReport, no_model: bool) -> String {
                 pct(r.apcer.get(&attack).copied())
             ));
         }
+        // A worst case over some attack types only must say so, or an unscored type
+        // reads as a perfect one.
+        let unscored: Vec<&str> = Label::ATTACKS
+            .iter()
+            .filter(|a| r.images.get(a).is_some_and(|&n| n > 0) && !r.apcer.contains_key(a))
+            .map(|a| a.folder())
+            .collect();
+        let caveat = if unscored.is_empty() {
+            String::new()
+        } else {
+            format!(" (without {}: no image scored)", unscored.join(", "))
+        };
         s.push_str(&format!(
-            "  APCER worst    {}\n  BPCER          {}\n",
+            "  APCER worst    {}{caveat}\n  BPCER          {}\n",
             pct(r.apcer_max),
             pct(r.bpcer)
         ));

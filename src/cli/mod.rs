@@ -252,10 +252,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .map_err(|e| CliError::Failure(e.to_string()))?;
                 line.trim_end_matches(['\r', '\n']).to_string()
             } else {
+                // Without a terminal the prompt cannot hide what is typed; say what to do
+                // instead of passing on the system's "no such device".
+                let no_terminal = |e: std::io::Error| {
+                    CliError::Usage(format!(
+                        "cannot ask for a password without a terminal ({e}); \
+                         pipe it in with --password-stdin"
+                    ))
+                };
                 let first = rpassword::prompt_password(format!("password for {name}: "))
-                    .map_err(|e| CliError::Failure(e.to_string()))?;
-                let again = rpassword::prompt_password("again: ")
-                    .map_err(|e| CliError::Failure(e.to_string()))?;
+                    .map_err(no_terminal)?;
+                let again = rpassword::prompt_password("again: ").map_err(no_terminal)?;
                 if first != again {
                     return Err(CliError::Usage("the passwords differ".into()));
                 }

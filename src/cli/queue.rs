@@ -10,7 +10,7 @@ use super::batch::analyse_all;
 use super::progress::Progress;
 use crate::config::Thresholds;
 use crate::engine::{Decision, Engine, Region, Side};
-use crate::image_files::expand;
+use crate::image_files::{expand, first_missing};
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
 
 /// Queue commands.
@@ -95,6 +95,12 @@ pub fn run(
             side,
             region,
         } => {
+            if let Some(path) = first_missing(&paths) {
+                return Err(CliError::Usage(format!(
+                    "no such file or folder: {}",
+                    path.display()
+                )));
+            }
             let files = expand(&paths);
             if files.is_empty() {
                 return Err(CliError::Usage(

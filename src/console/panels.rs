@@ -299,7 +299,7 @@ impl ConsoleApp {
     }
 
     pub(super) fn intake_panel(&mut self, ui: &mut egui::Ui) {
-        ui.label("Photos opened, dropped or pasted here. Review-band results go to the queue; press A to add any other.");
+        ui.label("Photos opened or dropped here. Review-band results go to the queue; press A to add any other.");
         if self.items.is_empty() {
             ui.add_space(20.0);
             ui.label(
