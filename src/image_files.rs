@@ -24,8 +24,8 @@ pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// The first of `paths` that names nothing on disk (a dangling link included): a typo
-/// the user should hear about before a batch runs.
+/// The first of `paths` that names nothing on disk that this user can see (a dangling
+/// link included): most likely a typo, which the user must hear about.
 pub fn first_missing(paths: &[PathBuf]) -> Option<&PathBuf> {
     paths.iter().find(|p| !p.exists())
 }

@@ -148,7 +148,7 @@ pub fn run(
     // which a script must not mistake for a finished batch.
     if let Some(path) = first_missing(paths) {
         return Err(CliError::Usage(format!(
-            "no such file or folder: {}",
+            "no such file or folder (or no permission to see it): {}",
             path.display()
         )));
     }

@@ -97,7 +97,7 @@ pub fn run(
         } => {
             if let Some(path) = first_missing(&paths) {
                 return Err(CliError::Usage(format!(
-                    "no such file or folder: {}",
+                    "no such file or folder (or no permission to see it): {}",
                     path.display()
                 )));
             }

@@ -264,17 +264,18 @@ impl FaceDetector {
     fn search(&self, pass: &Search<'_>, order: [Point; 4]) -> Result<Option<(f64, Quad)>, String> {
         let to_photo = Homography::unit_square_to(&Quad(order));
         let scale = pass.tile_side / f64::from(pass.side);
-        // Half a tile apart, so a face up to half a tile across is whole in some tile.
-        let spread = |room: f64| -> Vec<f64> {
-            let n = ((room / (pass.tile_side / 2.0)).ceil() as usize).max(1);
+        // Half a tile apart, so a face up to half a tile across is whole in some tile;
+        // along the document at least three, so that one tile is centred on it.
+        let spread = |room: f64, at_least: usize| -> Vec<f64> {
+            let n = ((room / (pass.tile_side / 2.0)).ceil() as usize).max(at_least);
             let mut v: Vec<f64> = (0..=n).map(|i| room * i as f64 / n as f64).collect();
             // A square document needs one tile, not several identical ones.
             v.dedup_by(|a, b| (*a - *b).abs() < 1.0);
             v
         };
         let mut best: Option<(f64, Quad)> = None;
-        for oy in spread(pass.rect_h - pass.tile_side) {
-            for ox in spread(pass.rect_w - pass.tile_side) {
+        for oy in spread(pass.rect_h - pass.tile_side, 1) {
+            for ox in spread(pass.rect_w - pass.tile_side, 2) {
                 // Tile pixel -> unit square -> photo.
                 let tile = |p: Point| {
                     to_photo.apply(Point::new(

@@ -204,6 +204,10 @@ struct Placement {
 /// orientation, so the score no longer depends on orientation (up to the pixel grid's
 /// phase and the outline's own jitter), at no extra cost. The patch model is trained on
 /// all eight orientations, so every view is one it knows.
+///
+/// This is exact for a square grid with an even side, as the shipped model's 16 patches
+/// make. With an odd side the middle row and column map onto themselves and keep
+/// whichever view they get; a square region (long axis undecided) is never turned.
 fn placements(
     area: &Quad,
     width: u32,
@@ -423,6 +427,8 @@ mod tests {
                 photo = image::imageops::flip_horizontal(&photo);
                 outline = Quad(outline.0.map(|p| Point::new(w - p.x, p.y)));
             }
+            // The detectors hand over corners in canonical order, as here.
+            let outline = outline.canonical();
             assert!(
                 fed_patches(&photo, &outline, &input) == reference,
                 "orientation {k} feeds the model other patches"
