@@ -3,7 +3,7 @@
     python -m liveness_training            # every step
     python -m liveness_training evaluate   # one step (others reuse work/ files)
 
-Seeds are fixed and disjoint: documents 0-1199 train, 100000-100199 calibrate, and the
+Seeds are fixed and disjoint: documents 0-2399 train, 100000-100199 calibrate, and the
 held-out photos start at 200000. Generated data lives in models/training/work/ and is
 never committed.
 """
@@ -21,7 +21,7 @@ WORK = os.environ.get("LIVENESS_WORK", os.path.join(TRAINING, "work"))
 MODEL_DIR = os.path.join(ROOT, "models", "liveness")
 BINARY = os.path.join(ROOT, "target", "release", "docliveness")
 
-TRAIN_SEEDS = range(0, 1200)
+TRAIN_SEEDS = range(0, 2400)
 VAL_SEEDS = range(100000, 100200)
 EVAL_FIRST_SEED = 200000
 EVAL_PER_CLASS = 60
@@ -29,7 +29,7 @@ WINDOWS_PER_SCENE = 6
 EPOCHS = 4
 PATCHES = 16
 BATCH = 8
-VERSION = "liveness-mnv2b11-p96-2"
+VERSION = "liveness-mnv2b11-p96-3"
 STEPS = ["data", "train", "export", "evalset", "evaluate", "card", "fixtures", "samples"]
 SAMPLE_SEEDS = {"genuine": 400000, "screen": 400001, "print": 400002, "digital": 400003}
 FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
