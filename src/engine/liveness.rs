@@ -353,13 +353,7 @@ mod tests {
         let image = RgbImage::from_fn(8, 8, |x, _| {
             image::Rgb(if x == 2 { [255; 3] } else { [0; 3] })
         });
-        let input = InputSpec {
-            name: "input".into(),
-            width: 8,
-            height: 8,
-            mean: [0.0; 3],
-            std: [1.0; 3],
-        };
+        let input = raw_input(8);
         let mut patch = ndarray::Array3::<f32>::zeros((3, 8, 8));
         let placement = Placement {
             x: 0,
@@ -372,6 +366,17 @@ mod tests {
         for x in 0..8 {
             assert_eq!(patch[[0, 2, x]], 1.0);
             assert_eq!(patch[[0, 3, x]], 0.0);
+        }
+    }
+
+    /// A square input of `side` pixels that passes values through unchanged.
+    fn raw_input(side: u32) -> InputSpec {
+        InputSpec {
+            name: "input".into(),
+            width: side,
+            height: side,
+            mean: [0.0; 3],
+            std: [1.0; 3],
         }
     }
 
@@ -405,13 +410,7 @@ mod tests {
             [(61.3, 40.7), (243.9, 58.1), (236.2, 171.4), (52.6, 160.9)]
                 .map(|(x, y)| Point::new(x, y)),
         );
-        let input = InputSpec {
-            name: "input".into(),
-            width: 16,
-            height: 16,
-            mean: [0.0; 3],
-            std: [1.0; 3],
-        };
+        let input = raw_input(16);
         let reference = fed_patches(&image, &quad, &input);
         for k in 0..8 {
             // The photo turned k quarters clockwise, then mirrored for k >= 4, with the
