@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::CliError;
 use super::batch::analyse_all;
 use super::progress::Progress;
+use super::{CliError, refuse_missing};
 use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Region, Side};
-use crate::image_files::{expand, first_missing};
+use crate::image_files::expand;
 
 /// One line of `check --json`.
 #[derive(Debug, Serialize)]
@@ -144,15 +144,8 @@ pub fn run(
                 .display()
         );
     }
-    // Every named file gets its row, but a path that names nothing is most likely a typo,
-    // which a script must not mistake for a finished batch.
-    if let Some(path) = first_missing(paths) {
-        return Err(CliError::Usage(format!(
-            "no such file or folder (or no permission to see it): {}",
-            path.display()
-        )));
-    }
-    Ok(())
+    // Every named file has its row; a path that names nothing still fails the run.
+    refuse_missing(paths)
 }
 
 fn table_row(path: &Path, a: &Analysis) -> String {

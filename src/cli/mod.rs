@@ -132,6 +132,18 @@ pub enum UsersCommand {
     },
 }
 
+/// A usage error naming the first of `paths` that names nothing on disk: most likely a
+/// typo, which a script must not mistake for a finished batch.
+fn refuse_missing(paths: &[PathBuf]) -> Result<(), CliError> {
+    match crate::image_files::first_missing(paths) {
+        Some(path) => Err(CliError::Usage(format!(
+            "no such file or folder (or no permission to see it): {}",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A failure that ends the command, with the exit status it maps to.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
-use super::CliError;
 use super::batch::analyse_all;
 use super::progress::Progress;
+use super::{CliError, refuse_missing};
 use crate::config::Thresholds;
 use crate::engine::{Decision, Engine, Region, Side};
-use crate::image_files::{expand, first_missing};
+use crate::image_files::expand;
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
 
 /// Queue commands.
@@ -95,12 +95,7 @@ pub fn run(
             side,
             region,
         } => {
-            if let Some(path) = first_missing(&paths) {
-                return Err(CliError::Usage(format!(
-                    "no such file or folder (or no permission to see it): {}",
-                    path.display()
-                )));
-            }
+            refuse_missing(&paths)?;
             let files = expand(&paths);
             if files.is_empty() {
                 return Err(CliError::Usage(

@@ -213,22 +213,18 @@ impl PortraitDetector for FaceDetector {
                 min_height: MIN_FACE_HEIGHT * f64::from(side) / fraction,
                 min_score,
                 // Photo pixels per tile pixel decide how many taps keep the sampling honest.
-                taps: ((short / rect_h) * rect_h * fraction / f64::from(side))
-                    .ceil()
-                    .clamp(1.0, 4.0) as u32,
+                taps: (short * fraction / f64::from(side)).ceil().clamp(1.0, 4.0) as u32,
             };
             // The document's two ways up are searched side by side.
-            let found: Vec<Result<Option<(f64, Quad)>, String>> = std::thread::scope(|scope| {
+            let found = std::thread::scope(|scope| {
                 let turned = [corners[2], corners[3], corners[0], corners[1]];
                 let search = &search;
                 let other = scope.spawn(move || self.search(search, turned));
                 let first = self.search(search, corners);
-                vec![
-                    first,
-                    other
-                        .join()
-                        .unwrap_or_else(|_| Err("the face search panicked".into())),
-                ]
+                let other = other
+                    .join()
+                    .unwrap_or_else(|_| Err("the face search panicked".into()));
+                [first, other]
             });
             for candidate in found {
                 if let Some((p, q)) = candidate?

