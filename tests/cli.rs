@@ -156,6 +156,21 @@ fn eval_refuses_unknown_folders_and_reports_counts() {
 }
 
 #[test]
+fn logs_into_a_file_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scene(dir.path(), "a.jpg", 64);
+    let out = docliveness()
+        .args(["-v", "check"])
+        .arg(dir.path().join("a.jpg"))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("INFO"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log}");
+}
+
+#[test]
 fn bad_config_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");

@@ -137,3 +137,21 @@ fn a_covered_portrait_raises_photo_not_found() {
         "only {checked} scenes reached the portrait check"
     );
 }
+
+#[test]
+fn a_small_portrait_on_a_screen_is_found_by_the_closer_look() {
+    // The bundled screen replay: its face is too small and soft for tiles as tall as the
+    // document (probability 0.54 there), so only the closer pass finds it.
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/screen-replay.jpg"),
+    )
+    .expect("bundled sample");
+    let engine = Engine::new(Config::default()).expect("shipped models");
+    let a = engine.analyze(&bytes, Side::Front, Region::Document);
+    assert!(
+        matches!(a.portrait, PortraitCheck::Found { .. }),
+        "{:?}",
+        a.portrait
+    );
+    assert_ne!(a.error, Some(ErrorCode::DocumentPhotoNotFound));
+}

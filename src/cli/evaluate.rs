@@ -163,3 +163,30 @@ pub fn render(r: &EvalReport, no_model: bool) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worst_case_over_some_attack_types_names_the_unscored_ones() {
+        let sample = |label, score| Sample {
+            label,
+            score,
+            error: None,
+        };
+        let report = evaluate(
+            &[
+                sample(Label::Genuine, Some(0.9)),
+                sample(Label::Print, Some(0.1)),
+                sample(Label::Screen, None),
+            ],
+            0.25,
+        );
+        let text = render(&report, false);
+        assert!(
+            text.contains("APCER worst    0.00% (without screen: no image scored)"),
+            "{text}"
+        );
+    }
+}
