@@ -37,9 +37,30 @@ MARGIN = 10  # output pixels rendered around a window so filters see real neighb
 RESOLUTIONS = [(1920, 1080), (2560, 1440), (3264, 2448), (4000, 3000)]
 
 
+_SRGB_LUT = np.arange(256, dtype=np.float32) / 255.0
+_SRGB_LUT = np.where(_SRGB_LUT <= 0.04045, _SRGB_LUT / 12.92, ((_SRGB_LUT + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    if v.dtype == np.uint8:
+        return _SRGB_LUT[v]
     v = v.astype(np.float32) / 255.0
     return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def document_texture(doc: Document, px_per_mm: float) -> np.ndarray:
+    """The document in linear light, area-averaged down to at most `px_per_mm`.
+
+    Documents are drawn finer than most photos sample them; sampling that texture
+    point-wise at a coarser rate would alias detail a real pixel integrates away, so it
+    is pre-filtered first, in linear light as the sensor adds up photons."""
+    h, w = doc.image.shape[:2]
+    lin = srgb_to_linear(doc.image)
+    tw = int(round(doc.width_mm * px_per_mm))
+    if tw >= w:
+        return lin
+    th = max(int(round(doc.height_mm * px_per_mm)), 1)
+    return np.stack([np.asarray(Image.fromarray(lin[..., c]).resize((max(tw, 1), th), Image.BOX)) for c in range(3)], -1)
 
 
 def linear_to_srgb(v: np.ndarray) -> np.ndarray:
@@ -375,6 +396,7 @@ class Printer:
     method: str  # "laser" | "inkjet" | "grey"
     lpi: float
     dpi: float
+    source_dpi: float  # resolution of the attacker's copy that was printed
     angles: list
     paper: np.ndarray
     gamut: float
@@ -402,7 +424,8 @@ class Printer:
         hp = np.real(np.fft.ifft2(f))
         ranks = hp.ravel().argsort().argsort().reshape(64, 64)
         return Printer(
-            method=str(method), lpi=float(rng.uniform(100, 200)), dpi=float(rng.choice([300, 600, 1200])), angles=angles,
+            method=str(method), lpi=float(rng.uniform(100, 200)), dpi=float(rng.choice([300, 600, 1200])),
+            source_dpi=float(rng.uniform(300, 600)), angles=angles,
             paper=rng.uniform(0.85, 0.97, 1).astype(np.float32) * rng.uniform(0.97, 1.02, 3).astype(np.float32),
             gamut=float(rng.uniform(0.65, 0.95)), toner_noise=float(rng.uniform(0.02, 0.12)), dot_gain=float(rng.uniform(0.0, 0.15)),
             cut_out=bool(rng.random() < 0.65), blue_noise=((ranks + 0.5) / 4096).astype(np.float32),
@@ -457,7 +480,6 @@ class Scene:
     def __init__(self, rng: np.random.Generator, doc: Document, kind: str, resolution: tuple[int, int] | None = None):
         self.kind = kind
         self.doc = doc
-        self.doc_lin = srgb_to_linear(doc.image)
         self.seed = int(rng.integers(2**31))
         self.conditions: dict = {"class": kind}
         if kind == "digital":
@@ -497,6 +519,11 @@ class Scene:
             target = (dw, dh, (0.0, 0.0))
         self.placement = Placement.random(rng, self.frame_w, self.frame_h, self.obj_w, self.obj_h, target[0], target[1], target[2], span, 0.12)
         self.target = target
+        if kind != "screen":  # a screen shows its own resampled copy (Screen.content)
+            density = SUPERSAMPLE / self.placement.mm_per_px  # radiance samples per mm
+            if kind == "print":
+                density = min(density, self.printer.source_dpi / 25.4)
+            self.doc_lin = document_texture(doc, density)
         if kind == "screen":
             # Screen pixels per camera pixel: above 1 the camera cannot resolve the grid.
             self.conditions["screen_px_per_camera_px"] = round(self.placement.mm_per_px / self.screen.pitch_mm, 2)
@@ -596,6 +623,12 @@ class Scene:
         else:
             self.frame_w, self.frame_h = RESOLUTIONS[rng.integers(len(RESOLUTIONS))]
             scale = rng.uniform(0.4, 0.85) * self.frame_w / doc.image.shape[1]
+        # Software resizes with a proper filter; warping the drawing at a reduced scale
+        # point-wise would alias.
+        image = doc.image
+        if scale < 1:
+            image = np.asarray(Image.fromarray(image).resize((max(int(round(image.shape[1] * scale)), 1), max(int(round(image.shape[0] * scale)), 1)), Image.LANCZOS))
+        self.digital_image = image.astype(np.float32) / 255.0
         dw, dh = doc.image.shape[1] * scale, doc.image.shape[0] * scale
         angle = rng.uniform(-0.05, 0.05) if mode != "screenshot" else 0.0
         cx = rng.uniform(dw / 2 + 0.05 * self.frame_w, max(self.frame_w - dw / 2 - 0.05 * self.frame_w, dw / 2 + 0.05 * self.frame_w + 1))
@@ -606,7 +639,8 @@ class Scene:
         if mode == "composite":
             pts = pts + rng.normal(0, 0.03 * dw, (4, 2))
         self.digital_corners = pts
-        src = np.array([[0, 0], [doc.image.shape[1], 0], [doc.image.shape[1], doc.image.shape[0]], [0, doc.image.shape[0]]], np.float64)
+        iw, ih = image.shape[1], image.shape[0]
+        src = np.array([[0, 0], [iw, 0], [iw, ih], [0, ih]], np.float64)
         self.to_doc = np.linalg.inv(homography(src, pts))
         self.ui_colour = rng.uniform(0.0, 1.0, 3).astype(np.float32) if mode == "screenshot" else np.full(3, rng.uniform(0.85, 1.0), np.float32)
         self.background = Background.random(rng, self.frame_w)
@@ -619,13 +653,13 @@ class Scene:
     def _digital_window(self, x0, y0, w, h, rng):
         ys, xs = np.mgrid[y0 : y0 + h, x0 : x0 + w].astype(np.float64) + 0.5
         u, v = apply_h(self.to_doc, xs, ys)
-        hh, ww = self.doc.image.shape[:2]
+        hh, ww = self.digital_image.shape[:2]
         inside = (u >= 0) & (u < ww) & (v >= 0) & (v < hh)
         if self.mode == "composite":
             ground = linear_to_srgb(self.background.albedo(xs, ys))
         else:
             ground = np.broadcast_to(self.ui_colour, xs.shape + (3,))
-        tex = bilinear(self.doc.image.astype(np.float32) / 255.0, u, v)
+        tex = bilinear(self.digital_image, u, v)
         img = np.where(inside[..., None], tex, ground)
         if self.digital_blur > 0.05:
             img = ndimage.gaussian_filter(img, (self.digital_blur, self.digital_blur, 0))
