@@ -54,10 +54,9 @@ def document_texture(doc: Document, px_per_mm: float) -> np.ndarray:
     Documents are drawn finer than most photos sample them; sampling that texture
     point-wise at a coarser rate would alias detail a real pixel integrates away, so it
     is pre-filtered first, in linear light as the sensor adds up photons."""
-    h, w = doc.image.shape[:2]
     lin = srgb_to_linear(doc.image)
     tw = int(round(doc.width_mm * px_per_mm))
-    if tw >= w:
+    if tw >= doc.image.shape[1]:
         return lin
     th = max(int(round(doc.height_mm * px_per_mm)), 1)
     return np.stack([np.asarray(Image.fromarray(lin[..., c]).resize((max(tw, 1), th), Image.BOX)) for c in range(3)], -1)
@@ -519,14 +518,15 @@ class Scene:
             target = (dw, dh, (0.0, 0.0))
         self.placement = Placement.random(rng, self.frame_w, self.frame_h, self.obj_w, self.obj_h, target[0], target[1], target[2], span, 0.12)
         self.target = target
-        if kind != "screen":  # a screen shows its own resampled copy (Screen.content)
+        if kind == "screen":
+            # Screen pixels per camera pixel: above 1 the camera cannot resolve the grid.
+            # (The screen shows its own resampled copy, Screen.content, not the drawing.)
+            self.conditions["screen_px_per_camera_px"] = round(self.placement.mm_per_px / self.screen.pitch_mm, 2)
+        else:
             density = SUPERSAMPLE / self.placement.mm_per_px  # radiance samples per mm
             if kind == "print":
                 density = min(density, self.printer.source_dpi / 25.4)
             self.doc_lin = document_texture(doc, density)
-        if kind == "screen":
-            # Screen pixels per camera pixel: above 1 the camera cannot resolve the grid.
-            self.conditions["screen_px_per_camera_px"] = round(self.placement.mm_per_px / self.screen.pitch_mm, 2)
         corners = self.target_corners()
         centre = corners.mean(0)
         size = float(np.linalg.norm(corners[1] - corners[0]))
