@@ -71,6 +71,55 @@ fn broken_model_folder_is_an_error_not_a_silent_fallback() {
     assert!(err.to_string().contains("manifest"), "{err}");
 }
 
+/// Writes `aggregation` (JSON) into the tiny model's manifest.
+fn set_aggregation(models: &std::path::Path, aggregation: &str) {
+    let path = models.join("liveness/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["aggregation"] = serde_json::from_str(aggregation).unwrap();
+    std::fs::write(&path, manifest.to_string()).unwrap();
+}
+
+#[test]
+fn the_manifests_fitted_aggregation_sets_the_score() {
+    let models = common::models_with_tiny_liveness();
+    let (slope, offset, clamp) = (1.7, -0.4, 1e-3);
+    set_aggregation(
+        models.path(),
+        &format!(r#"{{"rule":"meanLogit","clamp":{clamp},"slope":{slope},"offset":{offset}}}"#),
+    );
+    let engine = engine_with_tiny_model(models.path());
+    let scene = render(&passing_scene(3, 1920, 1080));
+    let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
+    let score = a.score.expect("a score");
+    // Recomputed from the per-patch values the evidence map reports (1 − live).
+    let values = a.evidence.expect("evidence").values;
+    let m = values
+        .iter()
+        .map(|e| {
+            let p = (1.0 - f64::from(*e)).clamp(clamp, 1.0 - clamp);
+            (p / (1.0 - p)).ln()
+        })
+        .sum::<f64>()
+        / values.len() as f64;
+    let expected = 1.0 / (1.0 + (-(slope * m + offset)).exp());
+    assert!((score - expected).abs() < 1e-5, "{score} vs {expected}");
+}
+
+#[test]
+fn an_upside_down_aggregation_is_refused_at_start() {
+    let models = common::models_with_tiny_liveness();
+    set_aggregation(
+        models.path(),
+        r#"{"rule":"meanLogit","clamp":0.001,"slope":-1.0,"offset":0.0}"#,
+    );
+    let mut config = Config::default();
+    config.models.dir = Some(models.path().to_owned());
+    config.models.backend = BackendChoice::Tract;
+    let err = Engine::new(config).expect_err("a negative slope must not load");
+    assert!(err.to_string().contains("slope"), "{err}");
+}
+
 #[test]
 fn without_a_model_no_score_is_invented() {
     let empty = tempfile::tempdir().unwrap();

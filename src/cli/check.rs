@@ -23,6 +23,10 @@ pub struct CheckRecord<'a> {
     score: Option<f64>,
     decision: Option<crate::engine::Decision>,
     attack_scores: Option<crate::engine::analysis::AttackScores>,
+    /// The per-patch attack evidence behind the score, for analysts who want to see
+    /// where on the document it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a crate::engine::analysis::EvidenceMap>,
     documents: Vec<DocumentRecord>,
     image: Option<ImageRecord>,
     portrait: &'a crate::engine::PortraitCheck,
@@ -64,6 +68,7 @@ pub fn record<'a>(path: &Path, a: &'a Analysis) -> CheckRecord<'a> {
         score: a.score,
         decision: a.decision,
         attack_scores: a.attack_scores,
+        evidence: a.evidence.as_ref(),
         documents: a
             .documents
             .iter()

@@ -30,9 +30,11 @@ pub struct LivenessModel {
 /// What the model said about one region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LivenessResult {
-    /// Mean live probability over the patches, 0..1.
+    /// The patches' live probabilities combined by the manifest's aggregation rule, 0..1.
     pub score: f64,
-    /// Mean attack probabilities, when the model has that output.
+    /// Mean attack probabilities over the patches, when the model has that output. They
+    /// say which attack the patches saw; unlike the score they are not fitted on whole
+    /// photos.
     pub attacks: Option<AttackScores>,
     /// Per-patch attack evidence (1 − live probability).
     pub evidence: EvidenceMap,
@@ -131,7 +133,7 @@ impl LivenessModel {
             }
         }
         let n = live.len().max(1) as f64;
-        let score = live.iter().sum::<f64>() / n;
+        let score = manifest.aggregation.unwrap_or_default().combine(&live);
         // A NaN would slip through every threshold comparison; it is a model failure.
         if live.is_empty() || !score.is_finite() || attack_sums.iter().any(|v| !v.is_finite()) {
             return Err(OnnxError::Run(

@@ -2,6 +2,7 @@
 //!
 //! Built once (models loaded once), `Send + Sync`, shared behind an `Arc`.
 
+pub mod aggregate;
 pub mod analysis;
 pub mod decode;
 pub mod detector;

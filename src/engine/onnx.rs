@@ -16,6 +16,7 @@ use ort::value::TensorRef;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::aggregate::Aggregation;
 use crate::config::ModelsConfig;
 
 /// Which inference backend runs the models.
@@ -134,6 +135,10 @@ pub struct Manifest {
     /// Description of the training data.
     #[serde(default)]
     pub training_data: Option<String>,
+    /// How a patch model's per-patch values become the image's score; the plain mean
+    /// when absent.
+    #[serde(default)]
+    pub aggregation: Option<Aggregation>,
     /// Measured error rates, as the model card states them.
     #[serde(default)]
     pub error_rates: Option<serde_json::Value>,
@@ -350,6 +355,9 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, OnnxError> {
     if manifest.input.width == 0 || manifest.input.height == 0 || manifest.input.std.contains(&0.0)
     {
         return Err(err("input width, height and std must be non-zero".into()));
+    }
+    if let Some(problem) = manifest.aggregation.as_ref().and_then(Aggregation::problem) {
+        return Err(err(problem));
     }
     Ok(manifest)
 }

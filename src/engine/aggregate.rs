@@ -1,0 +1,165 @@
+//! How the liveness model's per-patch probabilities become one score for the image.
+//!
+//! A patch's probability is calibrated for a patch; the score must be calibrated for a
+//! whole photo, where 0.25 and 0.5 route it to failure, review or a pass. The manifest
+//! names the rule and, for a fitted rule, the scale it was fitted to on whole photos
+//! that neither training nor the held-out evaluation uses.
+
+use serde::{Deserialize, Serialize};
+
+/// The rule in a liveness manifest's `aggregation` field.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "rule", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Aggregation {
+    /// The mean of the patches' live probabilities, unscaled (what a manifest that
+    /// names no rule gets).
+    #[default]
+    Mean,
+    /// The logistic function of `slope · m + offset`, where `m` is the mean of the
+    /// patches' log-odds. Log-odds let a patch that is sure count for more than one that
+    /// is unsure; each probability is first held inside `[clamp, 1 − clamp]` so that one
+    /// patch cannot outvote the rest on its own.
+    MeanLogit {
+        /// Smallest distance of a patch probability from 0 and 1.
+        clamp: f64,
+        /// Scale of the mean log-odds.
+        slope: f64,
+        /// Shift of the scaled mean log-odds.
+        offset: f64,
+    },
+}
+
+impl Aggregation {
+    /// Why the rule cannot be used, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        match *self {
+            Aggregation::Mean => None,
+            Aggregation::MeanLogit {
+                clamp,
+                slope,
+                offset,
+            } => {
+                if !(clamp > 0.0 && clamp < 0.5) {
+                    Some(format!(
+                        "aggregation clamp must lie in (0, 0.5), not {clamp}"
+                    ))
+                } else if !(slope.is_finite() && slope > 0.0) {
+                    // A negative slope would turn the score upside down.
+                    Some(format!(
+                        "aggregation slope must be a positive number, not {slope}"
+                    ))
+                } else if !offset.is_finite() {
+                    Some(format!("aggregation offset must be a number, not {offset}"))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// The image's score from its patches' live probabilities; NaN when there are none
+    /// (the caller reports that as a model failure).
+    pub fn combine(&self, live: &[f64]) -> f64 {
+        if live.is_empty() {
+            return f64::NAN;
+        }
+        let n = live.len() as f64;
+        match *self {
+            Aggregation::Mean => live.iter().sum::<f64>() / n,
+            Aggregation::MeanLogit {
+                clamp,
+                slope,
+                offset,
+            } => {
+                let m = live
+                    .iter()
+                    .map(|p| {
+                        let p = p.clamp(clamp, 1.0 - clamp);
+                        (p / (1.0 - p)).ln()
+                    })
+                    .sum::<f64>()
+                    / n;
+                1.0 / (1.0 + (-(slope * m + offset)).exp())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logit_rule(slope: f64, offset: f64) -> Aggregation {
+        Aggregation::MeanLogit {
+            clamp: 1e-3,
+            slope,
+            offset,
+        }
+    }
+
+    #[test]
+    fn the_plain_mean_is_the_default() {
+        assert_eq!(Aggregation::default().combine(&[0.2, 0.4, 0.9]), 0.5);
+        let parsed: Aggregation = serde_json::from_str(r#"{"rule":"mean"}"#).unwrap();
+        assert_eq!(parsed, Aggregation::Mean);
+    }
+
+    #[test]
+    fn unit_slope_and_no_offset_give_the_logistic_of_the_mean_log_odds() {
+        // Log-odds of 0.8 and 0.2 cancel.
+        let s = logit_rule(1.0, 0.0).combine(&[0.8, 0.2]);
+        assert!((s - 0.5).abs() < 1e-12);
+        // Agreeing patches keep their probability.
+        let s = logit_rule(1.0, 0.0).combine(&[0.9, 0.9, 0.9]);
+        assert!((s - 0.9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_certain_patch_cannot_outvote_the_rest() {
+        let rule = logit_rule(1.0, 0.0);
+        let mut live = vec![0.95; 15];
+        live.push(0.0);
+        // Clamped at 1e-3 the lone patch counts as log-odds −6.9, not −infinity.
+        let s = rule.combine(&live);
+        assert!(s > 0.9, "score {s}");
+    }
+
+    #[test]
+    fn the_fitted_scale_moves_the_score_monotonically() {
+        let live = [0.7, 0.6, 0.8];
+        let low = logit_rule(1.0, -1.0).combine(&live);
+        let mid = logit_rule(1.0, 0.0).combine(&live);
+        let steep = logit_rule(2.0, 0.0).combine(&live);
+        assert!(low < mid && mid < steep);
+        let a = logit_rule(1.5, -0.5).combine(&[0.3, 0.4]);
+        let b = logit_rule(1.5, -0.5).combine(&[0.35, 0.4]);
+        assert!(a < b);
+    }
+
+    #[test]
+    fn no_patches_is_not_a_number() {
+        assert!(Aggregation::Mean.combine(&[]).is_nan());
+        assert!(logit_rule(1.0, 0.0).combine(&[]).is_nan());
+    }
+
+    #[test]
+    fn the_manifest_form_parses_and_bad_values_are_named() {
+        let parsed: Aggregation =
+            serde_json::from_str(r#"{"rule":"meanLogit","clamp":0.001,"slope":0.8,"offset":-0.3}"#)
+                .unwrap();
+        assert_eq!(parsed, logit_rule(0.8, -0.3));
+        assert_eq!(parsed.problem(), None);
+        assert!(
+            serde_json::from_str::<Aggregation>(r#"{"rule":"median"}"#).is_err(),
+            "an unknown rule must not fall back to something else"
+        );
+        let upside_down = logit_rule(-1.0, 0.0).problem().unwrap();
+        assert!(upside_down.contains("slope"), "{upside_down}");
+        let no_clamp = Aggregation::MeanLogit {
+            clamp: 0.0,
+            slope: 1.0,
+            offset: 0.0,
+        };
+        assert!(no_clamp.problem().unwrap().contains("clamp"));
+    }
+}
