@@ -12,7 +12,30 @@ def pct(v) -> str:
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
 
-def write_card(report: dict, summary: dict, readme: str, manifest_path: str) -> None:
+def calibration_lines(cal: dict) -> list[str]:
+    """The image-level calibration: what was fitted on which photos, and how the two
+    ways of combining patches ranked those photos."""
+    agg = cal["aggregation"]
+    lines = [
+        "",
+        f"Score: the logistic function of {agg['slope']:.3f} × (mean patch log-odds) {agg['offset']:+.3f}, each patch "
+        f"probability held in [{agg['clamp']:g}, {1 - agg['clamp']:g}]; fitted on {cal['scored']} calibration photos "
+        f"(own seeds, {cal['photos']} generated), genuine against {cal['fitted_against']}, the hardest attack type there, "
+        "classes weighted equally.",
+        "",
+        "| attack type (calibration photos) | EER, mean | EER, mean log-odds | BPCER at APCER 5%, mean | BPCER at APCER 5%, mean log-odds |",
+        "|---|---|---|---|---|",
+    ]
+    for k, m in cal["ranking"]["mean"].items():
+        ml = cal["ranking"]["meanLogit"][k]
+        lines.append(f"| {k} | {pct(m['eer'])} | {pct(ml['eer'])} | {pct(m['bpcer_at_apcer5'])} | {pct(ml['bpcer_at_apcer5'])} |")
+    after = cal["after"]
+    lines += ["", "After the fit, on the same photos: " + "; ".join(
+        f"{k} {v['below_025']} of {v['n']} under 0.25, {v['below_05']} under 0.5" for k, v in after.items()) + "."]
+    return lines
+
+
+def write_card(report: dict, summary: dict, readme: str, manifest_path: str, calibration: dict | None = None) -> None:
     at = report["at_threshold"]
     cli = report.get("eval_cli", {})
     iso_eer = (cli.get("eer") or [None])[0]
@@ -44,6 +67,8 @@ def write_card(report: dict, summary: dict, readme: str, manifest_path: str) -> 
     lines += ["| condition | genuine | attacks | BPCER@0.25 | APCER@0.25 | EER | BPCER@APCER5% |", "|---|---|---|---|---|---|---|"]
     for name, b in sorted(report["buckets"].items()):
         lines.append(f"| {name} | {b['genuine']} | {b['attacks']} | {pct(b['bpcer'])} | {pct(b['apcer'])} | {pct(b['eer'])} | {pct(b['bpcer_at_apcer5'])} |")
+    if calibration:
+        lines += calibration_lines(calibration)
     if summary:
         lines += ["", f"Training: {summary.get('samples')} windows, {summary.get('epochs')} epochs, {summary.get('seconds')} s on this machine's CPU; calibration temperature {summary.get('temperature', 1):.3f}."]
     lines += ["", END]

@@ -1,11 +1,12 @@
-"""Rebuilds the shipped liveness model: data -> train -> export -> evaluate -> card.
+"""Rebuilds the shipped liveness model: data -> train -> export -> held-out and
+calibration photos -> image-level calibration -> evaluate -> card -> fixtures -> samples.
 
     python -m liveness_training            # every step
     python -m liveness_training evaluate   # one step (others reuse work/ files)
 
-Seeds are fixed and disjoint: documents 0-2399 train, 100000-100199 calibrate, and the
-held-out photos start at 200000. Generated data lives in models/training/work/ and is
-never committed.
+Seeds are fixed and disjoint: documents 0-2399 train, 100000-100199 validate and set the
+patch temperature, the held-out photos start at 200000 and the calibration photos at
+250000. Generated data lives in models/training/work/ and is never committed.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ BINARY = os.path.join(ROOT, "target", "release", "docliveness")
 TRAIN_SEEDS = range(0, 2400)
 VAL_SEEDS = range(100000, 100200)
 EVAL_FIRST_SEED = 200000
+CALIB_FIRST_SEED = 250000
 EVAL_PER_CLASS = 60
 WINDOWS_PER_SCENE = 6
 EPOCHS = 4
 PATCHES = 16
 BATCH = 8
-VERSION = "liveness-mnv2b11-p96-4"
-STEPS = ["data", "train", "export", "evalset", "evaluate", "card", "fixtures", "samples"]
+VERSION = "liveness-mnv2b11-p96-4-cal"
+STEPS = ["data", "train", "export", "evalset", "calibset", "calibrate", "evaluate", "card", "fixtures", "samples"]
 SAMPLE_SEEDS = {"genuine": 400000, "screen": 400001, "print": 400002, "digital": 400003}
 FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
 
@@ -66,8 +68,25 @@ def step_evalset(workers: int) -> None:
     make_eval_set(os.path.join(WORK, "eval"), EVAL_FIRST_SEED, EVAL_PER_CLASS, workers)
 
 
+def step_calibset(workers: int) -> None:
+    """Whole photos for the image-level calibration, from their own seeds: choosing how
+    patches are combined and fitting the score's scale on the held-out photos would
+    make the held-out figures flatter."""
+    from .evaluate import make_eval_set
+
+    make_eval_set(os.path.join(WORK, "calib"), CALIB_FIRST_SEED, EVAL_PER_CLASS, workers)
+
+
 def build_binary() -> None:
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+
+
+def step_calibrate(workers: int) -> None:
+    from .calibrate import calibrate
+
+    build_binary()
+    report = calibrate(BINARY, os.path.join(WORK, "calib"), os.path.join(MODEL_DIR, "manifest.json"), os.path.join(WORK, "calibration.json"))
+    print(json.dumps(report, indent=2))
 
 
 def step_evaluate(workers: int) -> None:
@@ -94,7 +113,9 @@ def step_card(workers: int) -> None:
         report = json.load(f)
     summary_path = os.path.join(WORK, "liveness.pt.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
-    write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"))
+    calibration_path = os.path.join(WORK, "calibration.json")
+    calibration = json.load(open(calibration_path)) if os.path.exists(calibration_path) else None
+    write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"), calibration)
 
 
 def framed_scene(kind: str, seed: int, accept=lambda scene: True, front_photo: bool = False, whole_object: bool = True):
