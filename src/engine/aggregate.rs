@@ -85,6 +85,18 @@ impl Aggregation {
     }
 }
 
+/// Shares `1 − score` among the attack types in proportion to their mean patch
+/// probabilities, so that the score and the attack scores a reviewer sees add up to 1
+/// whatever the rule; with the plain mean and a model whose outputs add up to 1 the
+/// shares are the means themselves.
+pub fn share_attacks(means: [f64; 3], score: f64) -> [f64; 3] {
+    let total: f64 = means.iter().sum();
+    if total <= 0.0 {
+        return [(1.0 - score) / 3.0; 3];
+    }
+    means.map(|m| m / total * (1.0 - score))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +173,17 @@ mod tests {
             offset: 0.0,
         };
         assert!(no_clamp.problem().unwrap().contains("clamp"));
+    }
+
+    #[test]
+    fn attack_shares_add_up_with_the_score() {
+        let shares = share_attacks([0.3, 0.1, 0.0], 0.8);
+        assert!((shares.iter().sum::<f64>() - 0.2).abs() < 1e-12);
+        assert!((shares[0] - 0.15).abs() < 1e-12);
+        // The mean of a four-way softmax already adds up with the score: unchanged.
+        assert_eq!(share_attacks([0.25, 0.25, 0.0], 0.5), [0.25, 0.25, 0.0]);
+        // Nothing to share by: split evenly.
+        let even = share_attacks([0.0; 3], 0.4);
+        assert!(even.iter().all(|v| (v - 0.2).abs() < 1e-12));
     }
 }

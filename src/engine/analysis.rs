@@ -156,7 +156,9 @@ pub fn route(score: f64, thresholds: &Thresholds) -> Decision {
     }
 }
 
-/// Per-attack scores (each 0..1, higher = more likely that attack), when the model gives them.
+/// Per-attack scores when the model gives them: what the liveness score leaves (`1 − score`),
+/// shared among the attacks in proportion to what the patches saw, so that they add up to 1
+/// with the score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AttackScores {
     /// Photo of a screen.

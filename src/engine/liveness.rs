@@ -11,6 +11,7 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::{Array4, ArrayViewMut3, Axis};
 
+use super::aggregate::share_attacks;
 use super::analysis::{AttackScores, EvidenceMap};
 use super::geometry::{Homography, Point, Quad};
 use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
@@ -32,9 +33,9 @@ pub struct LivenessModel {
 pub struct LivenessResult {
     /// The patches' live probabilities combined by the manifest's aggregation rule, 0..1.
     pub score: f64,
-    /// Mean attack probabilities over the patches, when the model has that output. They
-    /// say which attack the patches saw; unlike the score they are not fitted on whole
-    /// photos.
+    /// `1 − score` shared among the attack types in proportion to their mean patch
+    /// probabilities, when the model has that output: which attack the patches saw, on
+    /// the same scale as the score.
     pub attacks: Option<AttackScores>,
     /// Per-patch attack evidence (1 − live probability).
     pub evidence: EvidenceMap,
@@ -143,10 +144,13 @@ impl LivenessModel {
         let region = area.clamped_bounds(image.width(), image.height());
         Ok(LivenessResult {
             score,
-            attacks: has_attacks.then(|| AttackScores {
-                screen: attack_sums[0] / n,
-                print: attack_sums[1] / n,
-                digital: attack_sums[2] / n,
+            attacks: has_attacks.then(|| {
+                let [screen, print, digital] = share_attacks(attack_sums.map(|s| s / n), score);
+                AttackScores {
+                    screen,
+                    print,
+                    digital,
+                }
             }),
             evidence: EvidenceMap {
                 columns,
