@@ -60,6 +60,8 @@ fn check_json_reports_every_file_and_goes_on_after_a_bad_one() {
     assert_eq!(good["score"], serde_json::Value::Null);
     assert_eq!(good["decision"], serde_json::Value::Null);
     assert_eq!(good["liveness"]["status"], "noModel");
+    // No model, no evidence: the field is left out rather than invented.
+    assert!(good.get("evidence").is_none());
     assert_eq!(good["image"]["width"], 1920);
     assert_eq!(good["image"]["orientation"], 1);
     assert!(good["image"]["jpegQuality"].as_u64().unwrap() >= 70);
@@ -322,4 +324,35 @@ fn eval_with_the_shipped_model_separates_the_fixture_captures() {
     }
     assert_eq!(report["bpcer"], 0.0, "{report}");
     assert_eq!(report["apcerMax"], 0.0, "{report}");
+}
+
+#[test]
+fn check_json_carries_the_evidence_behind_the_score() {
+    // The per-patch values are what the calibration fit reads and what an analyst maps;
+    // the score is the manifest's rule applied to them.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/screen.jpg");
+    let out = Command::new(env!("CARGO_BIN_EXE_docliveness"))
+        .args(["check", "--json", "--side", "back"])
+        .arg(&fixture)
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let evidence = &line["evidence"];
+    assert_eq!(
+        (evidence["columns"].as_u64(), evidence["rows"].as_u64()),
+        (Some(4), Some(4))
+    );
+    let values = evidence["values"].as_array().unwrap();
+    assert_eq!(values.len(), 16);
+    assert!(
+        values
+            .iter()
+            .all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap()))
+    );
+    assert_eq!(evidence["corners"].as_array().unwrap().len(), 4);
+    // A screen: the patches' attack evidence is high.
+    let mean = values.iter().map(|v| v.as_f64().unwrap()).sum::<f64>() / 16.0;
+    assert!(mean > 0.5, "{evidence}");
 }

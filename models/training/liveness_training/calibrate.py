@@ -78,7 +78,6 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str)
     report = {
         "photos": len(results),
         "scored": len(photos),
-        "per_class": {c: len(v) for c, v in by_class.items()},
         "ranking": ranking,
         "fitted_against": hardest,
         "aggregation": {"rule": "meanLogit", "clamp": CLAMP, "slope": slope, "offset": offset},
