@@ -1,7 +1,8 @@
 //! Inference time of the shipped models on a 12 MP and a 1080p photo, through tract (and
 //! ONNX Runtime when `ORT_DYLIB_PATH` names its library): the document detector (the
 //! photo downscaled to its input, the network, then outlines fitted and snapped), the
-//! liveness patches cut from inside a fixed document outline, and the portrait search.
+//! liveness patches cut from inside a fixed document outline (with the whole view, when
+//! its model is installed, run beside them), and the portrait search.
 //! Prints its figures; `cargo bench --bench liveness`.
 //!
 //! Targets: a 12 MP photo scored in at most 60 ms of liveness inference, and document
@@ -16,6 +17,7 @@ use docliveness::engine::detector::DocumentModel;
 use docliveness::engine::face::FaceDetector;
 use docliveness::engine::geometry::{Point, Quad};
 use docliveness::engine::liveness::LivenessModel;
+use docliveness::engine::view::{ViewModel, render};
 use image::RgbImage;
 
 mod common;
@@ -39,6 +41,10 @@ fn measure(backend: BackendChoice) {
         &config.models,
     )
     .expect("shipped document detector");
+    let view_dir = dir.join("view");
+    let view = view_dir
+        .exists()
+        .then(|| ViewModel::load(&view_dir, &config.models).expect("shipped whole-view model"));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for (name, w, h) in [
         ("12 MP 4032x3024", 4032u32, 3024u32),
@@ -75,6 +81,30 @@ fn measure(backend: BackendChoice) {
             model.backend().label(),
             model.manifest().patches.unwrap_or(9),
         );
+        if let Some(view) = &view {
+            let input = &view.manifest().input;
+            let spec = view.manifest().view.expect("a view section");
+            let (median, worst) = time_ms(21, || {
+                render(
+                    &image,
+                    &quad,
+                    input.width as usize,
+                    input.height as usize,
+                    &spec,
+                );
+            });
+            println!(
+                "{:<12} {name:<18} whole view: cut      median {median:>6.1} ms  max {worst:>6.1} ms  (within the liveness figure)",
+                view.backend().label(),
+            );
+            let (median, worst) = time_ms(21, || {
+                view.log_odds(&image, &quad).expect("scores");
+            });
+            println!(
+                "{:<12} {name:<18} whole view: cut + 4  median {median:>6.1} ms  max {worst:>6.1} ms  (within the liveness figure)",
+                view.backend().label(),
+            );
+        }
         let (median, worst) = time_ms(11, || {
             faces.find(&image, &quad).expect("runs");
         });

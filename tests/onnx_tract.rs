@@ -95,17 +95,65 @@ fn the_manifests_fitted_aggregation_sets_the_score() {
     let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
     let score = a.score.expect("a score");
     // Recomputed from the per-patch values the evidence map reports (1 − live).
-    let values = a.evidence.expect("evidence").values;
-    let m = values
+    let m = mean_patch_log_odds(&a.evidence.expect("evidence").values, clamp);
+    let expected = 1.0 / (1.0 + (-(slope * m + offset)).exp());
+    assert!((score - expected).abs() < 1e-5, "{score} vs {expected}");
+}
+
+/// Mean clamped log-odds of the patches' live probabilities, from the evidence map.
+fn mean_patch_log_odds(values: &[f32], clamp: f64) -> f64 {
+    values
         .iter()
         .map(|e| {
             let p = (1.0 - f64::from(*e)).clamp(clamp, 1.0 - clamp);
             (p / (1.0 - p)).ln()
         })
         .sum::<f64>()
-        / values.len() as f64;
-    let expected = 1.0 / (1.0 + (-(slope * m + offset)).exp());
+        / values.len() as f64
+}
+
+#[test]
+fn the_whole_view_joins_the_score_with_the_manifests_weight() {
+    let models = common::models_with_tiny_liveness();
+    let view = models.path().join("liveness/view");
+    std::fs::create_dir_all(&view).unwrap();
+    for f in ["tiny_view.onnx", "manifest.json"] {
+        std::fs::copy(common::tiny_model_dir().join("view").join(f), view.join(f)).unwrap();
+    }
+    let (slope, view_slope, offset, clamp) = (1.2, 0.8, -0.3, 1e-3);
+    set_aggregation(
+        models.path(),
+        &format!(
+            r#"{{"rule":"meanLogit","clamp":{clamp},"slope":{slope},"offset":{offset},"viewSlope":{view_slope}}}"#
+        ),
+    );
+    let engine = engine_with_tiny_model(models.path());
+    let scene = render(&passing_scene(3, 1920, 1080));
+    let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
+    let score = a.score.expect("a score");
+    let evidence = a.evidence.expect("evidence");
+    let v = evidence.view.expect("the whole view's probability");
+    assert!(v > 0.0 && v < 1.0, "{v}");
+    let m = mean_patch_log_odds(&evidence.values, clamp);
+    let expected = 1.0 / (1.0 + (-(slope * m + view_slope * (v / (1.0 - v)).ln() + offset)).exp());
     assert!((score - expected).abs() < 1e-5, "{score} vs {expected}");
+    // Attack scores still share what the score leaves.
+    let at = a.attack_scores.expect("attack scores");
+    assert!((score + at.screen + at.print + at.digital - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn a_rule_that_weighs_the_whole_view_needs_its_model() {
+    let models = common::models_with_tiny_liveness();
+    set_aggregation(
+        models.path(),
+        r#"{"rule":"meanLogit","clamp":0.001,"slope":1.0,"offset":0.0,"viewSlope":0.5}"#,
+    );
+    let mut config = Config::default();
+    config.models.dir = Some(models.path().to_owned());
+    config.models.backend = BackendChoice::Tract;
+    let err = Engine::new(config).expect_err("a rule without its view model must not load");
+    assert!(err.to_string().contains("whole-view"), "{err}");
 }
 
 #[test]

@@ -68,21 +68,25 @@ def main(out_dir: Path) -> None:
         numpy_helper.from_array(att_w, "att_w"),
         numpy_helper.from_array(att_b, "att_b"),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "tiny",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
-        [
-            helper.make_tensor_value_info("liveness", TensorProto.FLOAT, [1, 1]),
-            helper.make_tensor_value_info("attacks", TensorProto.FLOAT, [1, 3]),
-        ],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="docliveness")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
+
+    def graph_for(batch: int):
+        graph = helper.make_graph(
+            nodes,
+            "tiny",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, SIZE, SIZE])],
+            [
+                helper.make_tensor_value_info("liveness", TensorProto.FLOAT, [batch, 1]),
+                helper.make_tensor_value_info("attacks", TensorProto.FLOAT, [batch, 3]),
+            ],
+            inits,
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="docliveness")
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        return model
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, out_dir / "tiny.onnx")
+    onnx.save(graph_for(1), out_dir / "tiny.onnx")
 
     live, attacks = reference(fixed_input(), conv_w, conv_b, live_w, live_b, att_w, att_b)
     (out_dir / "expected.json").write_text(
@@ -101,7 +105,15 @@ def main(out_dir: Path) -> None:
         "trainingData": "none: fixed random weights for inference tests only",
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"wrote {out_dir}/tiny.onnx, manifest.json, expected.json")
+    # The same network as a whole-view model: the engine runs a view's four symmetric
+    # forms as one batch.
+    view_dir = out_dir / "view"
+    view_dir.mkdir(exist_ok=True)
+    onnx.save(graph_for(4), view_dir / "tiny_view.onnx")
+    view = {**manifest, "name": "tiny-view-test", "file": "tiny_view.onnx", "batch": 4, "view": {"expand": 2.0, "samples": 2, "fill": [128, 128, 128]}}
+    del view["patches"]
+    (view_dir / "manifest.json").write_text(json.dumps(view, indent=2) + "\n")
+    print(f"wrote {out_dir}/tiny.onnx, manifest.json, expected.json, view/")
 
 
 if __name__ == "__main__":

@@ -541,6 +541,13 @@ impl ConsoleApp {
                         PortraitCheck::NotChecked { reason } => format!("not checked ({reason})"),
                     });
                     ui.end_row();
+                    if let Some(view) = a.evidence.as_ref().and_then(|e| e.view) {
+                        // The patches' verdict is on the heat-map; this is the one
+                        // judgement made from the document's surroundings.
+                        ui.label("surroundings");
+                        ui.label(format!("live {view:.2} (the whole-view model)"));
+                        ui.end_row();
+                    }
                     ui.label("detector");
                     ui.label(a.detector.as_deref().unwrap_or("not run"));
                     ui.end_row();

@@ -26,7 +26,15 @@ pub enum Aggregation {
         slope: f64,
         /// Shift of the scaled mean log-odds.
         offset: f64,
+        /// Weight of the whole view's log-odds (`view/` beside the patch model), added
+        /// to the scaled patch log-odds; 0, the default, leaves the whole view out.
+        #[serde(default, rename = "viewSlope", skip_serializing_if = "is_zero")]
+        view_slope: f64,
     },
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Aggregation {
@@ -38,6 +46,7 @@ impl Aggregation {
                 clamp,
                 slope,
                 offset,
+                view_slope,
             } => {
                 if !(clamp > 0.0 && clamp < 0.5) {
                     Some(format!(
@@ -50,6 +59,11 @@ impl Aggregation {
                     ))
                 } else if !offset.is_finite() {
                     Some(format!("aggregation offset must be a number, not {offset}"))
+                } else if !(view_slope.is_finite() && view_slope >= 0.0) {
+                    // A whole view that looks live must never lower the score.
+                    Some(format!(
+                        "aggregation viewSlope must be zero or a positive number, not {view_slope}"
+                    ))
                 } else {
                     None
                 }
@@ -57,9 +71,15 @@ impl Aggregation {
         }
     }
 
-    /// The image's score from its patches' live probabilities; NaN when there are none
-    /// (the caller reports that as a model failure).
-    pub fn combine(&self, live: &[f64]) -> f64 {
+    /// Whether the rule weighs the whole view, so that the view model must be installed.
+    pub fn uses_view(&self) -> bool {
+        matches!(*self, Aggregation::MeanLogit { view_slope, .. } if view_slope != 0.0)
+    }
+
+    /// The image's score from its patches' live probabilities and, for a rule that
+    /// uses it, the whole view's log-odds; NaN when there are no patches or the rule
+    /// needs a view it was not given (the caller reports that as a model failure).
+    pub fn combine(&self, live: &[f64], view: Option<f64>) -> f64 {
         if live.is_empty() {
             return f64::NAN;
         }
@@ -70,7 +90,13 @@ impl Aggregation {
                 clamp,
                 slope,
                 offset,
+                view_slope,
             } => {
+                let v = if view_slope == 0.0 {
+                    0.0
+                } else {
+                    view.map_or(f64::NAN, |v| view_slope * v)
+                };
                 let m = live
                     .iter()
                     .map(|p| {
@@ -79,7 +105,7 @@ impl Aggregation {
                     })
                     .sum::<f64>()
                     / n;
-                1.0 / (1.0 + (-(slope * m + offset)).exp())
+                1.0 / (1.0 + (-(slope * m + v + offset)).exp())
             }
         }
     }
@@ -106,12 +132,13 @@ mod tests {
             clamp: 1e-3,
             slope,
             offset,
+            view_slope: 0.0,
         }
     }
 
     #[test]
     fn the_plain_mean_is_the_default() {
-        assert_eq!(Aggregation::default().combine(&[0.2, 0.4, 0.9]), 0.5);
+        assert_eq!(Aggregation::default().combine(&[0.2, 0.4, 0.9], None), 0.5);
         let parsed: Aggregation = serde_json::from_str(r#"{"rule":"mean"}"#).unwrap();
         assert_eq!(parsed, Aggregation::Mean);
     }
@@ -119,10 +146,10 @@ mod tests {
     #[test]
     fn unit_slope_and_no_offset_give_the_logistic_of_the_mean_log_odds() {
         // Log-odds of 0.8 and 0.2 cancel.
-        let s = logit_rule(1.0, 0.0).combine(&[0.8, 0.2]);
+        let s = logit_rule(1.0, 0.0).combine(&[0.8, 0.2], None);
         assert!((s - 0.5).abs() < 1e-12);
         // Agreeing patches keep their probability.
-        let s = logit_rule(1.0, 0.0).combine(&[0.9, 0.9, 0.9]);
+        let s = logit_rule(1.0, 0.0).combine(&[0.9, 0.9, 0.9], None);
         assert!((s - 0.9).abs() < 1e-12);
     }
 
@@ -132,26 +159,26 @@ mod tests {
         let mut live = vec![0.95; 15];
         live.push(0.0);
         // Clamped at 1e-3 the lone patch counts as log-odds −6.9, not −infinity.
-        let s = rule.combine(&live);
+        let s = rule.combine(&live, None);
         assert!(s > 0.9, "score {s}");
     }
 
     #[test]
     fn the_fitted_scale_moves_the_score_monotonically() {
         let live = [0.7, 0.6, 0.8];
-        let low = logit_rule(1.0, -1.0).combine(&live);
-        let mid = logit_rule(1.0, 0.0).combine(&live);
-        let steep = logit_rule(2.0, 0.0).combine(&live);
+        let low = logit_rule(1.0, -1.0).combine(&live, None);
+        let mid = logit_rule(1.0, 0.0).combine(&live, None);
+        let steep = logit_rule(2.0, 0.0).combine(&live, None);
         assert!(low < mid && mid < steep);
-        let a = logit_rule(1.5, -0.5).combine(&[0.3, 0.4]);
-        let b = logit_rule(1.5, -0.5).combine(&[0.35, 0.4]);
+        let a = logit_rule(1.5, -0.5).combine(&[0.3, 0.4], None);
+        let b = logit_rule(1.5, -0.5).combine(&[0.35, 0.4], None);
         assert!(a < b);
     }
 
     #[test]
     fn no_patches_is_not_a_number() {
-        assert!(Aggregation::Mean.combine(&[]).is_nan());
-        assert!(logit_rule(1.0, 0.0).combine(&[]).is_nan());
+        assert!(Aggregation::Mean.combine(&[], None).is_nan());
+        assert!(logit_rule(1.0, 0.0).combine(&[], None).is_nan());
     }
 
     #[test]
@@ -171,8 +198,38 @@ mod tests {
             clamp: 0.0,
             slope: 1.0,
             offset: 0.0,
+            view_slope: 0.0,
         };
         assert!(no_clamp.problem().unwrap().contains("clamp"));
+    }
+
+    #[test]
+    fn the_whole_view_adds_its_weighted_log_odds() {
+        let rule: Aggregation = serde_json::from_str(
+            r#"{"rule":"meanLogit","clamp":0.001,"slope":1.0,"offset":0.0,"viewSlope":0.5}"#,
+        )
+        .unwrap();
+        assert!(rule.uses_view() && rule.problem().is_none());
+        // Patches at log-odds 0 and a view at log-odds 2: the logistic of 1.
+        let s = rule.combine(&[0.5, 0.5], Some(2.0));
+        assert!((s - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-12, "{s}");
+        // A rule that needs the view cannot be answered without it.
+        assert!(rule.combine(&[0.5], None).is_nan());
+        // Without the weight the view changes nothing, and is not written back.
+        let plain = logit_rule(1.0, 0.0);
+        assert!(!plain.uses_view());
+        assert_eq!(
+            plain.combine(&[0.7], Some(5.0)),
+            plain.combine(&[0.7], None)
+        );
+        assert!(!serde_json::to_string(&plain).unwrap().contains("viewSlope"));
+        let against = Aggregation::MeanLogit {
+            clamp: 0.001,
+            slope: 1.0,
+            offset: 0.0,
+            view_slope: -1.0,
+        };
+        assert!(against.problem().unwrap().contains("viewSlope"));
     }
 
     #[test]

@@ -184,6 +184,10 @@ pub struct EvidenceMap {
     /// this outline (columns along its first side) rather than the bounding `region`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corners: Option<[[f64; 2]; 4]>,
+    /// The whole view's live probability (the document and its surroundings, through
+    /// the whole-view model), when one is installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<f64>,
 }
 
 /// Whether and how the liveness score was produced.

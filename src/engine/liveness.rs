@@ -15,6 +15,7 @@ use super::aggregate::share_attacks;
 use super::analysis::{AttackScores, EvidenceMap};
 use super::geometry::{Homography, Point, Quad};
 use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
+use super::view::ViewModel;
 use crate::config::ModelsConfig;
 
 /// Output meaning of the per-patch live probability.
@@ -22,10 +23,12 @@ pub const OUTPUT_LIVENESS: &str = "liveness";
 /// Output meaning of the per-patch attack probabilities, in this order.
 pub const OUTPUT_ATTACKS: &str = "attacks:screen,print,digital";
 
-/// The installed liveness model.
+/// The installed liveness model, with its whole-view companion when one is installed
+/// in its `view/` folder.
 #[derive(Debug)]
 pub struct LivenessModel {
     model: OnnxModel,
+    view: Option<ViewModel>,
 }
 
 /// What the model said about one region.
@@ -37,28 +40,48 @@ pub struct LivenessResult {
     /// probabilities, when the model has that output: which attack the patches saw, on
     /// the same scale as the score.
     pub attacks: Option<AttackScores>,
-    /// Per-patch attack evidence (1 − live probability).
+    /// Per-patch attack evidence (1 − live probability), and the whole view's live
+    /// probability when a whole-view model is installed.
     pub evidence: EvidenceMap,
 }
 
 impl LivenessModel {
-    /// Loads the model in `dir` and checks that it has a liveness output.
+    /// Loads the model in `dir` (and the whole-view model in `dir/view/`, when there is
+    /// one) and checks that it has a liveness output and everything its rule needs.
     pub fn load(dir: &Path, cfg: &ModelsConfig) -> Result<LivenessModel, OnnxError> {
         let model = OnnxModel::load(dir, cfg)?;
+        let manifest_error = |message: String| OnnxError::Manifest {
+            path: dir.join("manifest.json"),
+            message,
+        };
         if !model
             .manifest()
             .outputs
             .iter()
             .any(|o| o.meaning == OUTPUT_LIVENESS)
         {
-            return Err(OnnxError::Manifest {
-                path: dir.join("manifest.json"),
-                message: format!(
-                    "a liveness model needs an output with meaning \"{OUTPUT_LIVENESS}\""
-                ),
-            });
+            return Err(manifest_error(format!(
+                "a liveness model needs an output with meaning \"{OUTPUT_LIVENESS}\""
+            )));
         }
-        Ok(LivenessModel { model })
+        let view_dir = dir.join("view");
+        let view = if view_dir.join("manifest.json").exists() {
+            Some(ViewModel::load(&view_dir, cfg)?)
+        } else {
+            None
+        };
+        if view.is_none() && model.manifest().aggregation.unwrap_or_default().uses_view() {
+            return Err(manifest_error(format!(
+                "the aggregation weighs the whole view, but {} holds no whole-view model",
+                view_dir.display()
+            )));
+        }
+        Ok(LivenessModel { model, view })
+    }
+
+    /// Version of the installed whole-view model, if any.
+    pub fn view_version(&self) -> Option<&str> {
+        self.view.as_ref().map(|v| v.manifest().version.as_str())
     }
 
     /// The model's manifest.
@@ -94,20 +117,30 @@ impl LivenessModel {
         );
         let batch = manifest.batch.unwrap_or(1).max(1) as usize;
         let chunks: Vec<&[Placement]> = placements.chunks(batch).collect();
-        let outputs: Vec<Result<Outputs, OnnxError>> = std::thread::scope(|scope| {
+        let panicked = || OnnxError::Run("a model run panicked".into());
+        let (outputs, view) = std::thread::scope(|scope| {
+            let view = self
+                .view
+                .as_ref()
+                .map(|v| scope.spawn(move || v.log_odds(image, area)));
             let handles: Vec<_> = chunks
                 .iter()
                 .skip(1)
                 .map(|chunk| scope.spawn(move || self.run_batch(image, chunk, batch)))
                 .collect();
             let first = self.run_batch(image, chunks[0], batch);
-            std::iter::once(first)
-                .chain(handles.into_iter().map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(OnnxError::Run("a model run panicked".into())))
-                }))
-                .collect()
+            let outputs: Vec<Result<Outputs, OnnxError>> = std::iter::once(first)
+                .chain(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|_| Err(panicked()))),
+                )
+                .collect();
+            let view: Option<Result<f64, OnnxError>> =
+                view.map(|h| h.join().unwrap_or_else(|_| Err(panicked())));
+            (outputs, view)
         });
+        let view = view.transpose()?;
         let mut live = Vec::with_capacity(placements.len());
         let mut attack_sums = [0f64; 3];
         let mut has_attacks = false;
@@ -134,7 +167,10 @@ impl LivenessModel {
             }
         }
         let n = live.len().max(1) as f64;
-        let score = manifest.aggregation.unwrap_or_default().combine(&live);
+        let score = manifest
+            .aggregation
+            .unwrap_or_default()
+            .combine(&live, view);
         // A NaN would slip through every threshold comparison; it is a model failure.
         if live.is_empty() || !score.is_finite() || attack_sums.iter().any(|v| !v.is_finite()) {
             return Err(OnnxError::Run(
@@ -160,6 +196,7 @@ impl LivenessModel {
                     .collect(),
                 region,
                 corners: Some(area.0.map(|p| [p.x, p.y])),
+                view: view.map(|m| 1.0 / (1.0 + (-m).exp())),
             },
         })
     }

@@ -18,6 +18,7 @@ pub mod portrait;
 pub mod quality;
 pub mod raster;
 pub mod snap;
+pub mod view;
 
 use std::time::Instant;
 

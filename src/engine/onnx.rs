@@ -112,6 +112,19 @@ pub struct OutputSpec {
     pub meaning: String,
 }
 
+/// How the whole view is cut from the photo (`src/engine/view.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ViewSpec {
+    /// How many times wider and taller than the document's outline the view is, about
+    /// its centre.
+    pub expand: f64,
+    /// Samples per view pixel along each axis, averaged in linear light.
+    pub samples: u32,
+    /// sRGB colour of view pixels that lie wholly outside the photo.
+    pub fill: [u8; 3],
+}
+
 /// `manifest.json`: everything the engine needs to use a model without code changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -139,6 +152,9 @@ pub struct Manifest {
     /// when absent.
     #[serde(default)]
     pub aggregation: Option<Aggregation>,
+    /// How a whole-view model's input is made from the photo (whole-view models only).
+    #[serde(default)]
+    pub view: Option<ViewSpec>,
     /// Measured error rates, as the model card states them.
     #[serde(default)]
     pub error_rates: Option<serde_json::Value>,
@@ -358,6 +374,14 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, OnnxError> {
     }
     if let Some(problem) = manifest.aggregation.as_ref().and_then(Aggregation::problem) {
         return Err(err(problem));
+    }
+    if let Some(view) = manifest.view
+        && !(view.expand.is_finite() && view.expand >= 1.0 && (1..=16).contains(&view.samples))
+    {
+        return Err(err(format!(
+            "view expand must be at least 1 and samples 1 to 16, not {} and {}",
+            view.expand, view.samples
+        )));
     }
     Ok(manifest)
 }

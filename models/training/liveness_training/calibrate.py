@@ -4,9 +4,10 @@ and 0.5 mean what the spec says.
 The patches' softmax is temperature-calibrated per patch, but the score routes a whole
 photo. This step scores the calibration photos (their own seeds, used for nothing else)
 through the release binary, reads each photo's per-patch live probabilities from its
-evidence map, and fits the score's scale on them: a logistic function of the mean patch
-log-odds, fitted to genuine photos against the hardest attack type with both classes
-weighted equally. A score of 0.5 then means that a genuine photo and that attack are
+evidence map (and, with a whole-view model installed, the whole view's probability),
+and fits the score's scale on them: a logistic function of the mean patch log-odds (plus
+the whole view's log-odds, each with its own weight), fitted to genuine photos against
+the hardest attack type with both classes weighted equally. A score of 0.5 then means that a genuine photo and that attack are
 equally likely; below 0.25 the attack is three times as likely. Fitting against all
 attacks pooled would let the easy ones (prints, digital images) set the scale and wave
 the hard ones through.
@@ -25,16 +26,23 @@ from .evaluate import ATTACKS, check, operating_points
 CLAMP = 1e-3  # a patch's probability is held in [CLAMP, 1 - CLAMP] (as the engine does)
 
 
-def patch_probabilities(results: list[dict], folder: str) -> list[tuple[str, np.ndarray]]:
-    """(class, live probability per patch) for every scored photo. The evidence map holds
-    1 - p as 32-bit floats: exact enough inside the clamp."""
+def patch_probabilities(results: list[dict], folder: str) -> list[tuple[str, np.ndarray, float | None]]:
+    """(class, live probability per patch, whole-view log-odds or None) for every scored
+    photo. The evidence map holds 1 - p as 32-bit floats: exact enough inside the clamp;
+    the whole view's probability is a 64-bit float."""
     out = []
     for r in results:
         if r.get("score") is None or not r.get("evidence"):
             continue
         label = os.path.relpath(r["path"], folder).split(os.sep)[0]
-        out.append((label, 1.0 - np.asarray(r["evidence"]["values"], dtype=np.float64)))
+        view = r["evidence"].get("view")
+        out.append((label, 1.0 - np.asarray(r["evidence"]["values"], dtype=np.float64), None if view is None else logit(view)))
     return out
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return float(np.log(p / (1 - p)))
 
 
 def mean_logit(live: np.ndarray) -> float:
@@ -42,55 +50,73 @@ def mean_logit(live: np.ndarray) -> float:
     return float(np.log(p / (1 - p)).mean())
 
 
-def fit_logistic(x: np.ndarray, live: np.ndarray) -> tuple[float, float]:
-    """Slope and offset of a logistic regression of `live` (1/0) on `x`, each class
-    weighted to half the total, by Newton's method (two parameters, no prior)."""
+def fit_logistic(x: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weights and offset of a logistic regression of `live` (1/0) on the columns of
+    `x`, each class weighted to half the total, by Newton's method (no prior)."""
+    x = x.reshape(len(x), -1)
     w = np.where(live == 1, 0.5 / max((live == 1).sum(), 1), 0.5 / max((live == 0).sum(), 1))
-    a, b = 1.0, 0.0
+    design = np.concatenate([x, np.ones((len(x), 1))], 1)
+    theta = np.zeros(design.shape[1])
+    theta[0] = 1.0
     for _ in range(100):
-        p = 1 / (1 + np.exp(-(a * x + b)))
-        g = w * (p - live)
-        h = w * p * (1 - p)
-        hess = np.array([[(h * x * x).sum(), (h * x).sum()], [(h * x).sum(), h.sum()]]) + 1e-9 * np.eye(2)
-        step = np.linalg.solve(hess, [(g * x).sum(), g.sum()])
-        a, b = a - step[0], b - step[1]
+        p = 1 / (1 + np.exp(-(design @ theta)))
+        g = design.T @ (w * (p - live))
+        hess = (design * (w * p * (1 - p))[:, None]).T @ design + 1e-9 * np.eye(len(theta))
+        step = np.linalg.solve(hess, g)
+        theta = theta - step
         if np.abs(step).max() < 1e-10:
             break
-    return float(a), float(b)
+    return theta[:-1], float(theta[-1])
 
 
 def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str) -> dict:
-    """Fits the aggregation on the calibration photos and writes it into the manifest."""
+    """Fits the aggregation on the calibration photos and writes it into the manifest.
+    With a whole-view model installed the fit has two inputs, the mean patch log-odds
+    and the whole view's log-odds; a view weight the fit makes negative is dropped (a
+    view that looks live must never lower the score) and the patches are fitted alone."""
     results = check(binary, [os.path.join(calib_dir, c) for c in CLASSES])
     photos = patch_probabilities(results, calib_dir)
-    by_class = {c: [live for label, live in photos if label == c] for c in CLASSES}
-    rules = {"mean": lambda live: float(live.mean()), "meanLogit": mean_logit}
-    # Both rules' ranking on these photos, per attack type (EER is scale-free, so it is
+    with_view = bool(photos) and all(v is not None for _, _, v in photos)
+    by_class = {c: [(live, view) for label, live, view in photos if label == c] for c in CLASSES}
+    rules = {"mean": lambda live, view: float(live.mean()), "meanLogit": lambda live, view: mean_logit(live)}
+    if with_view:
+        rules["view"] = lambda live, view: view
+    # The rules' ranking on these photos, per attack type (EER is scale-free, so it is
     # the same before and after the fit): the record of why the rule is the one it is.
     ranking = {
-        name: {k: operating_points([f(v) for v in by_class["genuine"]], [f(v) for v in by_class[k]]) for k in ATTACKS if by_class[k]}
+        name: {k: operating_points([f(*v) for v in by_class["genuine"]], [f(*v) for v in by_class[k]]) for k in ATTACKS if by_class[k]}
         for name, f in rules.items()
     }
     hardest = max(ranking["meanLogit"], key=lambda k: ranking["meanLogit"][k]["eer"])
-    genuine = np.array([mean_logit(v) for v in by_class["genuine"]])
-    attack = np.array([mean_logit(v) for v in by_class[hardest]])
-    slope, offset = fit_logistic(np.concatenate([genuine, attack]), np.concatenate([np.ones(len(genuine)), np.zeros(len(attack))]))
+    chosen = by_class["genuine"] + by_class[hardest]
+    live = np.concatenate([np.ones(len(by_class["genuine"])), np.zeros(len(by_class[hardest]))])
+    features = lambda vs, view: np.array([[mean_logit(l)] + ([v] if view else []) for l, v in vs])  # noqa: E731
+    weights, offset = fit_logistic(features(chosen, with_view), live)
+    if with_view and weights[1] <= 0:
+        weights, offset = fit_logistic(features(chosen, False), live)
+    view_slope = float(weights[1]) if len(weights) > 1 else 0.0
+    aggregation = {"rule": "meanLogit", "clamp": CLAMP, "slope": float(weights[0]), "offset": offset}
+    if view_slope:
+        aggregation["viewSlope"] = view_slope
+    score = lambda l, v: 1 / (1 + np.exp(-(aggregation["slope"] * mean_logit(l) + view_slope * (v or 0.0) + offset)))  # noqa: E731
+    if view_slope:
+        ranking["fitted"] = {k: operating_points([score(*v) for v in by_class["genuine"]], [score(*v) for v in by_class[k]]) for k in ATTACKS if by_class[k]}
     report = {
         "photos": len(results),
         "scored": len(photos),
         "ranking": ranking,
         "fitted_against": hardest,
-        "aggregation": {"rule": "meanLogit", "clamp": CLAMP, "slope": slope, "offset": offset},
+        "aggregation": aggregation,
     }
-    score = lambda v: 1 / (1 + np.exp(-(slope * mean_logit(v) + offset)))  # noqa: E731
     report["after"] = {
-        c: {"below_025": int(sum(score(v) < 0.25 for v in vs)), "below_05": int(sum(score(v) < 0.5 for v in vs)), "n": len(vs)}
+        c: {"below_025": int(sum(score(*v) < 0.25 for v in vs)), "below_05": int(sum(score(*v) < 0.5 for v in vs)), "n": len(vs)}
         for c, vs in by_class.items()
     }
     manifest = json.load(open(manifest_path))
-    manifest["aggregation"] = report["aggregation"]
+    manifest["aggregation"] = aggregation
+    inputs = "the mean patch log-odds and the whole view's log-odds" if view_slope else "the mean patch log-odds"
     manifest["aggregationFit"] = (
-        f"logistic regression of the mean patch log-odds, genuine against {hardest} (classes weighted equally), "
+        f"logistic regression of {inputs}, genuine against {hardest} (classes weighted equally), "
         f"on {len(photos)} calibration photos generated with their own seeds; see models/README.md"
     )
     with open(manifest_path, "w") as f:

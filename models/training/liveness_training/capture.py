@@ -444,6 +444,14 @@ class Printer:
         cmy = (1 - srgb - k[..., None]) / np.maximum(1 - k[..., None], 1e-3)
         return np.concatenate([cmy, k[..., None]], -1)
 
+    def mean_reflectance(self, rgb_lin):
+        """Paper reflectance averaged over many dots: each ink layer covers its share."""
+        cov = np.clip(self.coverage(rgb_lin) * (1 + self.dot_gain), 0, 1)
+        out = np.broadcast_to(self.paper, rgb_lin.shape).copy()
+        for ink in range(4):
+            out = out * (1 - cov[..., ink : ink + 1] * (1 - self.INKS[ink]))
+        return out
+
     def reflectance(self, u, v, rgb_lin, rng_noise):
         """Paper reflectance under the dots, at paper coordinates in mm."""
         cov = np.clip(self.coverage(rgb_lin) * (1 + self.dot_gain), 0, 1)
@@ -561,8 +569,10 @@ class Scene:
 
     # -- radiance -------------------------------------------------------------------
 
-    def radiance(self, x: np.ndarray, y: np.ndarray, rng, s: int = SUPERSAMPLE) -> np.ndarray:
-        """Linear radiance reaching the camera at camera coordinates."""
+    def radiance(self, x: np.ndarray, y: np.ndarray, rng, s: float = SUPERSAMPLE, coarse: bool = False) -> np.ndarray:
+        """Linear radiance reaching the camera at camera coordinates. `coarse` samples
+        cover many ink dots each (the whole view), so a print is its mean reflectance
+        there rather than one dot's."""
         fw, fh = self.frame_w, self.frame_h
         u, v = apply_h(self.placement.to_object, x, y)
         illum = self.light.illum(x, y, fw, fh)
@@ -592,7 +602,7 @@ class Scene:
             in_doc = (u >= ox) & (u < ox + self.doc.width_mm) & (v >= oy) & (v < oy + self.doc.height_mm)
             tex = np.where(in_doc[..., None], tex, 1.0)
             noise = np.sin(u * 37.7 + v * 11.1) * np.sin(v * 41.3 - u * 5.9)
-            refl = pr.reflectance(u, v, tex, noise)
+            refl = pr.mean_reflectance(tex) if coarse else pr.reflectance(u, v, tex, noise)
             surface = refl * illum + self.light.glare_at(x, y) * illum
         out = np.where(inside[..., None], surface, out)
         if self.fingers.capsules:

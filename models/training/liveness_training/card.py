@@ -13,29 +13,35 @@ def pct(v) -> str:
 
 
 def calibration_lines(cal: dict) -> list[str]:
-    """The image-level calibration: what was fitted on which photos, and how the two
-    ways of combining patches ranked those photos."""
+    """The image-level calibration: what was fitted on which photos, and how the ways
+    of combining the evidence ranked those photos."""
     agg = cal["aggregation"]
+    view = f" + {agg['viewSlope']:.3f} × (whole-view log-odds)" if agg.get("viewSlope") else ""
     lines = [
         "",
-        f"Score: the logistic function of {agg['slope']:.3f} × (mean patch log-odds) {agg['offset']:+.3f}, each patch "
+        f"Score: the logistic function of {agg['slope']:.3f} × (mean patch log-odds){view} {agg['offset']:+.3f}, each patch "
         f"probability held in [{agg['clamp']:g}, {1 - agg['clamp']:g}]; fitted on {cal['scored']} calibration photos "
-        f"(own seeds, {cal['photos']} generated), genuine against {cal['fitted_against']}, the hardest attack type there, "
-        "classes weighted equally.",
+        f"(own seeds, {cal['photos']} generated), genuine against {cal['fitted_against']}, the hardest attack type for the "
+        "patches there, classes weighted equally.",
         "",
-        "| attack type (calibration photos) | EER, mean | EER, mean log-odds | BPCER at APCER 5%, mean | BPCER at APCER 5%, mean log-odds |",
-        "|---|---|---|---|---|",
     ]
-    for k, m in cal["ranking"]["mean"].items():
-        ml = cal["ranking"]["meanLogit"][k]
-        lines.append(f"| {k} | {pct(m['eer'])} | {pct(ml['eer'])} | {pct(m['bpcer_at_apcer5'])} | {pct(ml['bpcer_at_apcer5'])} |")
+    names = {"mean": "patches, mean", "meanLogit": "patches, mean log-odds", "view": "whole view alone", "fitted": "fitted score"}
+    shown = [n for n in names if n in cal["ranking"]]
+    lines += [
+        "| attack type (calibration photos) | " + " | ".join(f"EER, {names[n]}" for n in shown) + " | "
+        + " | ".join(f"BPCER at APCER 5%, {names[n]}" for n in shown) + " |",
+        "|---|" + "---|" * (2 * len(shown)),
+    ]
+    for k in cal["ranking"]["mean"]:
+        row = [cal["ranking"][n][k] for n in shown]
+        lines.append(f"| {k} | " + " | ".join(pct(r["eer"]) for r in row) + " | " + " | ".join(pct(r["bpcer_at_apcer5"]) for r in row) + " |")
     after = cal["after"]
     lines += ["", "After the fit, on the same photos: " + "; ".join(
         f"{k} {v['below_025']} of {v['n']} under 0.25, {v['below_05']} under 0.5" for k, v in after.items()) + "."]
     return lines
 
 
-def write_card(report: dict, summary: dict, readme: str, manifest_path: str, calibration: dict | None = None) -> None:
+def write_card(report: dict, summary: dict, readme: str, manifest_path: str, calibration: dict | None = None, view_summary: dict | None = None) -> None:
     at = report["at_threshold"]
     cli = report.get("eval_cli", {})
     iso_eer = (cli.get("eer") or [None])[0]
@@ -71,6 +77,8 @@ def write_card(report: dict, summary: dict, readme: str, manifest_path: str, cal
         lines += calibration_lines(calibration)
     if summary:
         lines += ["", f"Training: {summary.get('samples')} windows, {summary.get('epochs')} epochs, {summary.get('seconds')} s on this machine's CPU; calibration temperature {summary.get('temperature', 1):.3f}."]
+    if view_summary:
+        lines += ["", f"Whole view: {view_summary.get('samples')} views, {view_summary.get('epochs')} epochs, {view_summary.get('seconds')} s; calibration temperature {view_summary.get('temperature', 1):.3f}."]
     lines += ["", END]
     block = "\n".join(lines)
     text = open(readme).read()

@@ -238,16 +238,20 @@ def hologram(im: Image.Image, rng: np.random.Generator, box: tuple[int, int, int
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def draw_document(rng: np.random.Generator, faces: list[np.ndarray], force_front_photo: bool = False) -> Document:
+def draw_document(rng: np.random.Generator, faces: list[np.ndarray], force_front_photo: bool = False, dpi: float | None = None) -> Document:
     """Draws one random document side (with `force_front_photo`, a front whose
-    portrait is the face photo, as the bundled samples need)."""
+    portrait is the face photo, as the bundled samples need). `dpi` overrides the
+    drawing resolution for views that never resolve the print (the whole-view model
+    sees a document a few dozen pixels across), where drawing at 700 dpi would be
+    wasted time."""
     passport = rng.random() < 0.3
     front = rng.random() < 0.6 or force_front_photo
     if passport:
         wmm, hmm = 125.0, 88.0
     else:
         wmm, hmm = 85.6, 53.98
-    dpi = rng.uniform(*DPI_RANGE)
+    drawn_dpi = rng.uniform(*DPI_RANGE)  # drawn either way: the layout draws that follow stay the same
+    dpi = drawn_dpi if dpi is None else dpi
     k = dpi / LAYOUT_DPI
     w, h = int(wmm / 25.4 * dpi), int(hmm / 25.4 * dpi)
     pal = palette(rng)

@@ -1,4 +1,4 @@
-"""ONNX export with a fixed patch batch, checked against PyTorch."""
+"""ONNX export with a fixed batch, checked against PyTorch."""
 
 from __future__ import annotations
 
@@ -11,16 +11,21 @@ import torch
 from .model import MEAN, PATCH, STD, PatchNet
 
 OPSET = 13  # tract and ONNX Runtime both run it
+OUTPUTS = [
+    {"name": "liveness", "meaning": "liveness"},
+    {"name": "attacks", "meaning": "attacks:screen,print,digital"},
+]
 
 
-def export(weights: str, out_dir: str, patches: int, batch: int, version: str, training_data: str) -> str:
+def _to_onnx(weights: str, path: str, batch: int, height: int, width: int) -> None:
+    """Exports the trained network for NCHW batches of `batch` and checks ONNX Runtime
+    agrees with PyTorch."""
     model = PatchNet(pretrained=False)
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     model.eval()
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "liveness.onnx")
-    dummy = torch.randn(batch, 3, PATCH, PATCH)
-    torch.onnx.export(model, (dummy,), path, input_names=["input"], output_names=["liveness", "attacks"], opset_version=OPSET, dynamo=False)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    dummy = torch.randn(batch, 3, height, width)
+    torch.onnx.export(model, (dummy,), path, input_names=["input"], output_names=[o["name"] for o in OUTPUTS], opset_version=OPSET, dynamo=False)
     import onnxruntime as ort
 
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
@@ -29,20 +34,45 @@ def export(weights: str, out_dir: str, patches: int, batch: int, version: str, t
         want = model(dummy)
     for g, w in zip(got, want):
         assert np.allclose(g, w.numpy(), atol=1e-4), "ONNX export differs from PyTorch"
-    manifest = {
+
+
+def _write_manifest(out_dir: str, manifest: dict) -> None:
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+
+
+def export(weights: str, out_dir: str, patches: int, batch: int, version: str, training_data: str) -> str:
+    path = os.path.join(out_dir, "liveness.onnx")
+    _to_onnx(weights, path, batch, PATCH, PATCH)
+    _write_manifest(out_dir, {
         "name": "liveness",
         "version": version,
         "file": "liveness.onnx",
         "input": {"name": "input", "width": PATCH, "height": PATCH, "mean": MEAN, "std": STD},
-        "outputs": [
-            {"name": "liveness", "meaning": "liveness"},
-            {"name": "attacks", "meaning": "attacks:screen,print,digital"},
-        ],
+        "outputs": OUTPUTS,
         "patches": patches,
         "batch": batch,
         "trainingData": training_data,
-    }
-    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    })
+    return path
+
+
+def export_view(weights: str, out_dir: str, version: str, training_data: str) -> str:
+    """The whole-view model, in its own folder inside the liveness model's, with the
+    four symmetric views of one document as one batch."""
+    from . import whole_view as wv
+
+    path = os.path.join(out_dir, "view.onnx")
+    _to_onnx(weights, path, 4, wv.HEIGHT, wv.WIDTH)
+    _write_manifest(out_dir, {
+        "name": "liveness-view",
+        "version": version,
+        "file": "view.onnx",
+        "input": {"name": "input", "width": wv.WIDTH, "height": wv.HEIGHT, "mean": MEAN, "std": STD},
+        "outputs": OUTPUTS,
+        "batch": 4,
+        "view": {"expand": wv.EXPAND, "samples": wv.SAMPLES, "fill": list(wv.FILL)},
+        "trainingData": training_data,
+    })
     return path

@@ -41,7 +41,11 @@ def mobilenet_v2_imagenet(pretrained: bool = True) -> nn.Module:
 
 
 class PatchNet(nn.Module):
-    """Patch -> logits over (genuine, screen, print, digital)."""
+    """Patch -> logits over (genuine, screen, print, digital).
+
+    The whole-view model (`whole_view.py`) is the same network on a shrunk view of the
+    document and its surroundings: there the early blocks see edges, corners and flat
+    areas, which is what tells a panel and its bezel from a table."""
 
     def __init__(self, pretrained: bool = True):
         super().__init__()
@@ -59,3 +63,4 @@ class PatchNet(nn.Module):
         """Export form: calibrated live probability (N, 1) and attack probabilities (N, 3)."""
         p = torch.softmax(self.logits(x) / self.temperature, 1)
         return p[:, :1], p[:, 1:]
+

@@ -32,9 +32,11 @@ EPOCHS = 4
 PATCHES = 16
 BATCH = 8
 VERSION = "liveness-mnv2b11-p96-4-cal"
-STEPS = ["data", "train", "export", "evalset", "calibset", "calibrate", "evaluate", "card", "fixtures", "samples"]
+VIEW_EPOCHS = 8
+VIEW_VERSION = "view-mnv2b11-128x80-1"
+STEPS = ["data", "train", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "card", "fixtures", "samples"]
 SAMPLE_SEEDS = {"genuine": 400000, "screen": 400001, "print": 400002, "digital": 400003}
-FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
+FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002, "screen-far": 300003}
 
 
 def step_data(workers: int) -> None:
@@ -60,6 +62,33 @@ def step_export(workers: int) -> None:
         "built by models/training (python -m liveness_training)"
     )
     export(os.path.join(WORK, "liveness.pt"), MODEL_DIR, PATCHES, BATCH, VERSION, training)
+
+
+def step_viewdata(workers: int) -> None:
+    """Whole views of the same document seeds as the patches (drawn from their own
+    random streams, at the low resolution a view needs)."""
+    from .whole_view import generate
+
+    generate(os.path.join(WORK, "view_val.npz"), VAL_SEEDS, workers)
+    generate(os.path.join(WORK, "view_train.npz"), TRAIN_SEEDS, workers)
+
+
+def step_viewtrain(workers: int) -> None:
+    from .view_train import train
+
+    summary = train(os.path.join(WORK, "view_train.npz"), os.path.join(WORK, "view_val.npz"), os.path.join(WORK, "view.pt"), VIEW_EPOCHS, threads=workers)
+    print(json.dumps(summary, indent=2))
+
+
+def step_viewexport(workers: int) -> None:
+    from .export import export_view
+    from .whole_view import VIEWS_PER_SCENE
+
+    training = (
+        f"whole views of simulated captures: {len(TRAIN_SEEDS)} documents x 4 classes x {VIEWS_PER_SCENE} views "
+        "(the outline widened twice about its centre, rectified, averaged in linear light); built by models/training"
+    )
+    export_view(os.path.join(WORK, "view.pt"), os.path.join(MODEL_DIR, "view"), VIEW_VERSION, training)
 
 
 def step_evalset(workers: int) -> None:
@@ -115,7 +144,9 @@ def step_card(workers: int) -> None:
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     calibration_path = os.path.join(WORK, "calibration.json")
     calibration = json.load(open(calibration_path)) if os.path.exists(calibration_path) else None
-    write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"), calibration)
+    view_path = os.path.join(WORK, "view.pt.json")
+    view_summary = json.load(open(view_path)) if os.path.exists(view_path) else None
+    write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"), calibration, view_summary)
 
 
 def framed_scene(kind: str, seed: int, accept=lambda scene: True, front_photo: bool = False, whole_object: bool = True):
@@ -143,19 +174,24 @@ def step_fixtures(workers: int) -> None:
 
     out = os.path.join(ROOT, "tests", "fixtures", "captures")
     os.makedirs(out, exist_ok=True)
-    for kind, seed in FIXTURE_SEEDS.items():
-        if kind == "screen":
+    for name, seed in FIXTURE_SEEDS.items():
+        kind = name.split("-")[0]
+        if name == "screen":
             # A phone held close, filling the frame, so the camera resolves its pixel
             # grid (under 0.5 screen pixels per camera pixel): what the patch model can
-            # see. In a 1080p photo of a whole phone the grid is always finer than that
-            # (its known blind spot, measured in the model card, not a test's business).
+            # see.
             scene = framed_scene(kind, seed, accept=lambda s: s.conditions["screen_px_per_camera_px"] < 0.5, whole_object=False)
+        elif name == "screen-far":
+            # A whole phone in a 1080p photo: its grid is finer than the camera resolves
+            # (over one screen pixel per camera pixel), so the patches see a clean
+            # picture and only the whole view (panel, bezel, device) can tell.
+            scene = framed_scene(kind, seed, accept=lambda s: s.conditions["screen_px_per_camera_px"] > 1 and s.screen.device == "phone")
         else:
             scene = framed_scene(kind, seed)
         scene.camera.jpeg_quality = 85  # keeps the committed files small
         # No fingers: these photos test liveness, not the document detector.
         scene.fingers = Fingers([])
-        with open(os.path.join(out, f"{kind}.jpg"), "wb") as f:
+        with open(os.path.join(out, f"{name}.jpg"), "wb") as f:
             f.write(scene.encode(scene.render_full()))
 
 

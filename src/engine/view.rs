@@ -1,0 +1,444 @@
+//! The whole view: the document and its surroundings, rectified and shrunk, through the
+//! liveness model's whole-view companion (`models/liveness/view/`).
+//!
+//! A native-resolution patch cannot tell a screen whose pixel grid the camera does not
+//! resolve from a card: the lens erased the grid before the sensor sampled it. What the
+//! photo still shows is what surrounds the document on a display: the panel's own
+//! background, its edge, the bezel, the device. The view is the document's outline
+//! widened `expand` times about its centre, rectified with the long side across, each
+//! view pixel the mean of `samples²` points in linear light (the photo is box-filtered
+//! first, so that fine print and resolved screen grids average as light does instead of
+//! aliasing). Its four symmetric forms (as is, mirrored either way, half-turned) run as
+//! one batch and their log-odds are averaged, so neither the photo's orientation nor the
+//! corner the outline starts at can change the answer.
+
+use std::path::Path;
+
+use image::RgbImage;
+use ndarray::Array4;
+
+use super::geometry::{Homography, Point, Quad};
+use super::liveness::OUTPUT_LIVENESS;
+use super::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
+use crate::config::ModelsConfig;
+
+/// The view's four symmetric forms, one batch.
+const FORMS: usize = 4;
+/// Smallest distance of a form's live probability from 0 and 1 before its log-odds are
+/// taken, so that one sure form cannot outvote the other three on its own.
+const CLAMP: f64 = 1e-3;
+
+/// The installed whole-view model.
+#[derive(Debug)]
+pub struct ViewModel {
+    model: OnnxModel,
+    spec: ViewSpec,
+}
+
+impl ViewModel {
+    /// Loads the model in `dir`, which must describe its view and have a liveness
+    /// output and a batch of four.
+    pub fn load(dir: &Path, cfg: &ModelsConfig) -> Result<ViewModel, OnnxError> {
+        let model = OnnxModel::load(dir, cfg)?;
+        let manifest = model.manifest();
+        let problem = if manifest.view.is_none() {
+            Some("a whole-view model needs a \"view\" section".to_string())
+        } else if manifest.batch != Some(FORMS as u32) {
+            Some(format!("a whole-view model runs a batch of {FORMS}"))
+        } else if !manifest
+            .outputs
+            .iter()
+            .any(|o| o.meaning == OUTPUT_LIVENESS)
+        {
+            Some(format!(
+                "a whole-view model needs an output with meaning \"{OUTPUT_LIVENESS}\""
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            return Err(OnnxError::Manifest {
+                path: dir.join("manifest.json"),
+                message,
+            });
+        }
+        let spec = manifest.view.expect("checked above");
+        Ok(ViewModel { model, spec })
+    }
+
+    /// The model's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        self.model.manifest()
+    }
+
+    /// The backend running the model.
+    pub fn backend(&self) -> &Backend {
+        self.model.backend()
+    }
+
+    /// Mean log-odds of "live" over the view's four forms, for the document in `area`.
+    pub fn log_odds(&self, image: &RgbImage, area: &Quad) -> Result<f64, OnnxError> {
+        let input = &self.model.manifest().input;
+        let (w, h) = (input.width as usize, input.height as usize);
+        let view = render(image, area, w, h, &self.spec);
+        let mut tensor = Array4::<f32>::zeros((FORMS, 3, h, w));
+        for form in 0..FORMS {
+            let (mirror_x, mirror_y) = (form & 1 == 1, form & 2 == 2);
+            for y in 0..h {
+                for x in 0..w {
+                    let sx = if mirror_x { w - 1 - x } else { x };
+                    let sy = if mirror_y { h - 1 - y } else { y };
+                    let px = view[sy * w + sx];
+                    for c in 0..3 {
+                        tensor[[form, c, y, x]] = input.normalise(c, f32::from(px[c]) / 255.0);
+                    }
+                }
+            }
+        }
+        let outputs = self.model.run(tensor.view())?;
+        let live = outputs
+            .iter()
+            .zip(&self.model.manifest().outputs)
+            .find(|(_, spec)| spec.meaning == OUTPUT_LIVENESS)
+            .map(|((_, _, values), _)| values)
+            .filter(|values| values.len() >= FORMS)
+            .ok_or_else(|| OnnxError::Run("the whole-view model gave no liveness values".into()))?;
+        let m = live[..FORMS]
+            .iter()
+            .map(|&p| {
+                let p = f64::from(p).clamp(CLAMP, 1.0 - CLAMP);
+                (p / (1.0 - p)).ln()
+            })
+            .sum::<f64>()
+            / FORMS as f64;
+        if !m.is_finite() {
+            return Err(OnnxError::Run(
+                "the whole-view model gave a value that is not a number".into(),
+            ));
+        }
+        Ok(m)
+    }
+}
+
+/// sRGB (0..255) to linear light, scaled to 0..65535.
+fn linear_table() -> [u16; 256] {
+    std::array::from_fn(|i| {
+        let v = i as f64 / 255.0;
+        let l = if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        };
+        (l * 65535.0).round() as u16
+    })
+}
+
+/// Linear light (0..1) to sRGB, rounded to 0..255 as the training views are stored.
+fn to_srgb_byte(l: f64) -> u8 {
+    let l = l.clamp(0.0, 1.0);
+    let v = if l <= 0.003_130_8 {
+        l * 12.92
+    } else {
+        1.055 * l.powf(1.0 / 2.4) - 0.055
+    };
+    (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8
+}
+
+/// The photo in linear light, box-filtered by `factor` over the pixels
+/// `[x0, x1) × [y0, y1)`: cell `(i, j)` is the mean of the photo pixels it covers.
+struct Reduced {
+    factor: u32,
+    x0: u32,
+    y0: u32,
+    width: usize,
+    height: usize,
+    /// Row-major linear RGB, 0..1.
+    cells: Vec<[f32; 3]>,
+}
+
+impl Reduced {
+    fn new(image: &RgbImage, factor: u32, [x0, y0, x1, y1]: [u32; 4]) -> Reduced {
+        let table = linear_table();
+        let width = (x1 - x0).div_ceil(factor) as usize;
+        let height = (y1 - y0).div_ceil(factor) as usize;
+        let mut sums = vec![[0u32; 3]; width];
+        let mut counts = vec![0u32; width];
+        let mut cells = Vec::with_capacity(width * height);
+        let raw = image.as_raw();
+        let stride = image.width() as usize * 3;
+        for j in 0..height {
+            sums.iter_mut().for_each(|s| *s = [0; 3]);
+            counts.iter_mut().for_each(|c| *c = 0);
+            let top = y0 + j as u32 * factor;
+            for y in top..(top + factor).min(y1) {
+                let row = &raw[y as usize * stride..][x0 as usize * 3..x1 as usize * 3];
+                for (k, px) in row.chunks_exact(3).enumerate() {
+                    let i = k / factor as usize;
+                    let s = &mut sums[i];
+                    s[0] += u32::from(table[px[0] as usize]);
+                    s[1] += u32::from(table[px[1] as usize]);
+                    s[2] += u32::from(table[px[2] as usize]);
+                    counts[i] += 1;
+                }
+            }
+            cells.extend(sums.iter().zip(&counts).map(|(s, &n)| {
+                let d = 65535.0 * n.max(1) as f32;
+                [s[0] as f32 / d, s[1] as f32 / d, s[2] as f32 / d]
+            }));
+        }
+        Reduced {
+            factor,
+            x0,
+            y0,
+            width,
+            height,
+            cells,
+        }
+    }
+
+    /// Bilinear value at photo coordinates (pixel centres at `i + 0.5`), the edge
+    /// repeated beyond the reduced area.
+    fn at(&self, p: Point) -> [f32; 3] {
+        let f = f64::from(self.factor);
+        let u = ((p.x - f64::from(self.x0)) / f - 0.5).clamp(0.0, (self.width - 1) as f64);
+        let v = ((p.y - f64::from(self.y0)) / f - 0.5).clamp(0.0, (self.height - 1) as f64);
+        let (i, j) = (u as usize, v as usize);
+        let (fu, fv) = ((u - i as f64) as f32, (v - j as f64) as f32);
+        let (i1, j1) = ((i + 1).min(self.width - 1), (j + 1).min(self.height - 1));
+        let c = |i: usize, j: usize| self.cells[j * self.width + i];
+        let (a, b, cc, d) = (c(i, j), c(i1, j), c(i, j1), c(i1, j1));
+        std::array::from_fn(|k| {
+            let top = a[k] + (b[k] - a[k]) * fu;
+            let bottom = cc[k] + (d[k] - cc[k]) * fu;
+            top + (bottom - top) * fv
+        })
+    }
+}
+
+/// The whole view of the document outlined by `area`: `width × height` sRGB pixels,
+/// row-major, long side across. Pure: the same photo and outline give the same view.
+pub fn render(
+    image: &RgbImage,
+    area: &Quad,
+    width: usize,
+    height: usize,
+    spec: &ViewSpec,
+) -> Vec<[u8; 3]> {
+    let (corners, _, _) = area.canonical().long_side_first();
+    let map = Homography::unit_square_to(&corners);
+    let [c0, c1, c2, c3] = corners.0;
+    let side = (c0.distance(c1) + c3.distance(c2)) / 2.0;
+    let n = spec.samples.max(1) as usize;
+    let spacing = side * spec.expand / (width * n) as f64;
+    // Sample points of the view, in photo coordinates, row by row.
+    let point = |x: usize, y: usize, a: usize, b: usize| {
+        let s = (x as f64 + (a as f64 + 0.5) / n as f64) / width as f64;
+        let t = (y as f64 + (b as f64 + 0.5) / n as f64) / height as f64;
+        map.apply(Point::new(
+            (s - 0.5) * spec.expand + 0.5,
+            (t - 0.5) * spec.expand + 0.5,
+        ))
+    };
+    let (iw, ih) = (f64::from(image.width()), f64::from(image.height()));
+    // The photo area the samples reach (the view's corners bound it: a homography maps
+    // the view's rectangle to a convex quadrilateral).
+    let ends = [
+        point(0, 0, 0, 0),
+        point(width - 1, 0, n - 1, 0),
+        point(width - 1, height - 1, n - 1, n - 1),
+        point(0, height - 1, 0, n - 1),
+    ];
+    let clamp_x = |v: f64| v.clamp(0.0, iw) as u32;
+    let clamp_y = |v: f64| v.clamp(0.0, ih) as u32;
+    let x0 = clamp_x(
+        ends.iter()
+            .map(|p| p.x)
+            .fold(f64::INFINITY, f64::min)
+            .floor()
+            - 1.0,
+    );
+    let y0 = clamp_y(
+        ends.iter()
+            .map(|p| p.y)
+            .fold(f64::INFINITY, f64::min)
+            .floor()
+            - 1.0,
+    );
+    let x1 = clamp_x(
+        ends.iter()
+            .map(|p| p.x)
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil()
+            + 1.0,
+    );
+    let y1 = clamp_y(
+        ends.iter()
+            .map(|p| p.y)
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil()
+            + 1.0,
+    );
+    if x1 <= x0 || y1 <= y0 {
+        return vec![spec.fill; width * height];
+    }
+    let factor = (spacing.floor() as u32).max(1);
+    let reduced = Reduced::new(image, factor, [x0, y0, x1, y1]);
+    let mut out = Vec::with_capacity(width * height);
+    for y in 0..height {
+        for x in 0..width {
+            let mut sum = [0f64; 3];
+            let mut count = 0u32;
+            for b in 0..n {
+                for a in 0..n {
+                    let p = point(x, y, a, b);
+                    if p.x >= 0.0 && p.x < iw && p.y >= 0.0 && p.y < ih {
+                        let v = reduced.at(p);
+                        for k in 0..3 {
+                            sum[k] += f64::from(v[k]);
+                        }
+                        count += 1;
+                    }
+                }
+            }
+            out.push(if count == 0 {
+                spec.fill
+            } else {
+                sum.map(|s| to_srgb_byte(s / f64::from(count)))
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: ViewSpec = ViewSpec {
+        expand: 2.0,
+        samples: 3,
+        fill: [124, 116, 104],
+    };
+
+    fn quad(c: [(f64, f64); 4]) -> Quad {
+        Quad(c.map(|(x, y)| Point::new(x, y)))
+    }
+
+    /// The four symmetric forms of a view, as the model is fed them.
+    fn forms(view: &[[u8; 3]], w: usize, h: usize) -> Vec<Vec<[u8; 3]>> {
+        (0..4)
+            .map(|form| {
+                let mut out = Vec::with_capacity(w * h);
+                for y in 0..h {
+                    for x in 0..w {
+                        let sx = if form & 1 == 1 { w - 1 - x } else { x };
+                        let sy = if form & 2 == 2 { h - 1 - y } else { y };
+                        out.push(view[sy * w + sx]);
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_document_fills_the_middle_and_the_rest_is_its_surroundings() {
+        // A white card on a black table, upright, well inside the photo.
+        let card = quad([
+            (100.0, 100.0),
+            (260.0, 100.0),
+            (260.0, 200.0),
+            (100.0, 200.0),
+        ]);
+        let image = RgbImage::from_fn(400, 300, |x, y| {
+            image::Rgb(
+                if card.contains(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5)) {
+                    [255; 3]
+                } else {
+                    [0; 3]
+                },
+            )
+        });
+        let (w, h) = (32, 20);
+        let view = render(&image, &card, w, h, &SPEC);
+        assert_eq!(view[10 * w + 16], [255; 3], "the centre is the card");
+        assert_eq!(view[h / 2 * w + 1], [0; 3], "left of the card is the table");
+        assert_eq!(view[w + w / 2], [0; 3], "above the card is the table");
+    }
+
+    #[test]
+    fn view_pixels_beyond_the_photo_hold_the_fill_colour() {
+        // A card at the photo's top-left corner: the view reaches outside.
+        let card = quad([(0.0, 0.0), (160.0, 0.0), (160.0, 100.0), (0.0, 100.0)]);
+        let image = RgbImage::from_pixel(400, 300, image::Rgb([200, 10, 10]));
+        let view = render(&image, &card, 32, 20, &SPEC);
+        assert_eq!(view[0], SPEC.fill);
+        assert_eq!(view[19 * 32 + 31], [200, 10, 10]);
+    }
+
+    #[test]
+    fn fine_patterns_average_as_light_does() {
+        // One-pixel black and white stripes average to half the light: sRGB 188, not
+        // the 128 that averaging the stored values would give.
+        let image = RgbImage::from_fn(600, 400, |x, _| {
+            image::Rgb([if x % 2 == 0 { 255 } else { 0 }; 3])
+        });
+        let card = quad([
+            (200.0, 150.0),
+            (400.0, 150.0),
+            (400.0, 275.0),
+            (200.0, 275.0),
+        ]);
+        let view = render(&image, &card, 32, 20, &SPEC);
+        for px in &view {
+            assert!((i32::from(px[0]) - 188).abs() <= 2, "{px:?}");
+        }
+    }
+
+    #[test]
+    fn every_orientation_of_the_photo_gives_the_same_four_forms() {
+        // Smooth content: the box filter's cells fall on other pixels once the photo is
+        // turned, which moves a view pixel by a level or two, never more.
+        let image = RgbImage::from_fn(301, 207, |x, y| {
+            let (x, y) = (f64::from(x), f64::from(y));
+            let wave = |a: f64| (127.5 + 120.0 * a.sin()) as u8;
+            image::Rgb([wave(x / 9.0), wave(y / 7.0 + 1.0), wave((x + y) / 13.0)])
+        });
+        let card = quad([(91.3, 60.7), (213.9, 68.1), (206.2, 141.4), (82.6, 130.9)]);
+        let (w, h) = (24, 16);
+        let reference = forms(&render(&image, &card, w, h, &SPEC), w, h);
+        for k in 0..8 {
+            let (mut photo, mut outline) = (image.clone(), card);
+            for _ in 0..k % 4 {
+                let ph = f64::from(photo.height());
+                photo = image::imageops::rotate90(&photo);
+                outline = Quad(outline.0.map(|p| Point::new(ph - p.y, p.x)));
+            }
+            if k >= 4 {
+                let pw = f64::from(photo.width());
+                photo = image::imageops::flip_horizontal(&photo);
+                outline = Quad(outline.0.map(|p| Point::new(pw - p.x, p.y)));
+            }
+            let got = forms(&render(&photo, &outline.canonical(), w, h, &SPEC), w, h);
+            for form in &got {
+                let nearest = reference
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .zip(form)
+                            .flat_map(|(a, b)| {
+                                (0..3).map(move |c| (i32::from(a[c]) - i32::from(b[c])).abs())
+                            })
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .min()
+                    .unwrap_or(i32::MAX);
+                assert!(
+                    nearest <= 6,
+                    "orientation {k}: a form differs by {nearest} levels"
+                );
+            }
+        }
+    }
+}
