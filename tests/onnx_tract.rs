@@ -113,18 +113,20 @@ fn mean_patch_log_odds(values: &[f32], clamp: f64) -> f64 {
 }
 
 #[test]
-fn the_whole_view_joins_the_score_with_the_manifests_weight() {
+fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
     let models = common::models_with_tiny_liveness();
     let view = models.path().join("liveness/view");
     std::fs::create_dir_all(&view).unwrap();
     for f in ["tiny_view.onnx", "manifest.json"] {
         std::fs::copy(common::tiny_model_dir().join("view").join(f), view.join(f)).unwrap();
     }
-    let (slope, view_slope, offset, clamp) = (1.2, 0.8, -0.3, 1e-3);
+    let (slope, offset, clamp) = (1.2, -0.3, 1e-3);
+    // The view's scale is set so that it, not the patches, gives the lower score here.
+    let (view_slope, view_offset) = (0.8, -4.0);
     set_aggregation(
         models.path(),
         &format!(
-            r#"{{"rule":"meanLogit","clamp":{clamp},"slope":{slope},"offset":{offset},"viewSlope":{view_slope}}}"#
+            r#"{{"rule":"meanLogit","clamp":{clamp},"slope":{slope},"offset":{offset},"viewSlope":{view_slope},"viewOffset":{view_offset}}}"#
         ),
     );
     let engine = engine_with_tiny_model(models.path());
@@ -134,9 +136,14 @@ fn the_whole_view_joins_the_score_with_the_manifests_weight() {
     let evidence = a.evidence.expect("evidence");
     let v = evidence.view.expect("the whole view's probability");
     assert!(v > 0.0 && v < 1.0, "{v}");
-    let m = mean_patch_log_odds(&evidence.values, clamp);
-    let expected = 1.0 / (1.0 + (-(slope * m + view_slope * (v / (1.0 - v)).ln() + offset)).exp());
-    assert!((score - expected).abs() < 1e-5, "{score} vs {expected}");
+    let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let patches = logistic(slope * mean_patch_log_odds(&evidence.values, clamp) + offset);
+    let whole = logistic(view_slope * (v / (1.0 - v)).ln() + view_offset);
+    assert!(
+        whole < patches,
+        "the test should exercise the view: {whole} vs {patches}"
+    );
+    assert!((score - whole).abs() < 1e-5, "{score} vs {whole}");
     // Attack scores still share what the score leaves.
     let at = a.attack_scores.expect("attack scores");
     assert!((score + at.screen + at.print + at.digital - 1.0).abs() < 1e-6);

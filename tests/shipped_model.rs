@@ -3,7 +3,8 @@
 //! (`models/training`, step `fixtures`; no fingers, the document well inside the frame).
 //! The screen capture is a phone held close, filling the frame, so that the camera
 //! resolves its pixel grid: the case the patch model is built to catch. (A 1080p photo
-//! of a whole phone never resolves the grid; the model card measures that blind spot.)
+//! of a whole phone never resolves the grid; the whole view is there for that case, and
+//! the model card measures it.)
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};

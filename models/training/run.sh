@@ -2,11 +2,12 @@
 # Rebuilds the shipped models from nothing, in a pinned Python environment:
 #   run.sh                      both: the document detector, then the liveness model
 #   run.sh detector [steps…]    data -> train -> export (about 40 minutes on 2 cores)
-#   run.sh liveness [steps…]    data -> train -> export -> held-out and calibration
-#                               photos -> calibrate -> evaluate -> model card ->
-#                               test fixtures -> samples (about 100 minutes on 2 cores:
-#                               data 31, held-out and calibration photos 22 each,
-#                               training 19)
+#   run.sh liveness [steps…]    data -> train -> export -> whole-view data -> train ->
+#                               export -> held-out and calibration photos -> calibrate
+#                               -> evaluate -> model card -> test fixtures -> samples
+#                               (about 115 minutes on 2 cores: data 31, training 19,
+#                               whole-view data 13 and training 12, held-out photos 22,
+#                               calibration photos 11)
 # The liveness evaluation runs the release binary, which uses the detector, so the
 # detector comes first.
 set -euo pipefail

@@ -26,15 +26,25 @@ pub enum Aggregation {
         slope: f64,
         /// Shift of the scaled mean log-odds.
         offset: f64,
-        /// Weight of the whole view's log-odds (`view/` beside the patch model), added
-        /// to the scaled patch log-odds; 0, the default, leaves the whole view out.
+        /// Scale of the whole view's log-odds (`view/` beside the patch model). With a
+        /// positive scale the score is the lower of the patches' and the view's, each
+        /// through its own logistic function: evidence of an attack in either counts,
+        /// and a view that looks live can never lift what the patches say. 0, the
+        /// default, leaves the whole view out.
         #[serde(default, rename = "viewSlope", skip_serializing_if = "is_zero")]
         view_slope: f64,
+        /// Shift of the scaled whole-view log-odds.
+        #[serde(default, rename = "viewOffset", skip_serializing_if = "is_zero")]
+        view_offset: f64,
     },
 }
 
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
+}
+
+fn logistic(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
 }
 
 impl Aggregation {
@@ -47,6 +57,7 @@ impl Aggregation {
                 slope,
                 offset,
                 view_slope,
+                view_offset,
             } => {
                 if !(clamp > 0.0 && clamp < 0.5) {
                     Some(format!(
@@ -60,9 +71,13 @@ impl Aggregation {
                 } else if !offset.is_finite() {
                     Some(format!("aggregation offset must be a number, not {offset}"))
                 } else if !(view_slope.is_finite() && view_slope >= 0.0) {
-                    // A whole view that looks live must never lower the score.
+                    // A negative scale would read a live-looking view as an attack.
                     Some(format!(
                         "aggregation viewSlope must be zero or a positive number, not {view_slope}"
+                    ))
+                } else if !view_offset.is_finite() {
+                    Some(format!(
+                        "aggregation viewOffset must be a number, not {view_offset}"
                     ))
                 } else {
                     None
@@ -91,12 +106,8 @@ impl Aggregation {
                 slope,
                 offset,
                 view_slope,
+                view_offset,
             } => {
-                let v = if view_slope == 0.0 {
-                    0.0
-                } else {
-                    view.map_or(f64::NAN, |v| view_slope * v)
-                };
                 let m = live
                     .iter()
                     .map(|p| {
@@ -105,7 +116,13 @@ impl Aggregation {
                     })
                     .sum::<f64>()
                     / n;
-                1.0 / (1.0 + (-(slope * m + v + offset)).exp())
+                let patches = logistic(slope * m + offset);
+                if view_slope == 0.0 {
+                    return patches;
+                }
+                view.map_or(f64::NAN, |v| {
+                    patches.min(logistic(view_slope * v + view_offset))
+                })
             }
         }
     }
@@ -133,6 +150,7 @@ mod tests {
             slope,
             offset,
             view_slope: 0.0,
+            view_offset: 0.0,
         }
     }
 
@@ -199,20 +217,23 @@ mod tests {
             slope: 1.0,
             offset: 0.0,
             view_slope: 0.0,
+            view_offset: 0.0,
         };
         assert!(no_clamp.problem().unwrap().contains("clamp"));
     }
 
     #[test]
-    fn the_whole_view_adds_its_weighted_log_odds() {
+    fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
         let rule: Aggregation = serde_json::from_str(
-            r#"{"rule":"meanLogit","clamp":0.001,"slope":1.0,"offset":0.0,"viewSlope":0.5}"#,
+            r#"{"rule":"meanLogit","clamp":0.001,"slope":1.0,"offset":0.0,"viewSlope":0.5,"viewOffset":1.0}"#,
         )
         .unwrap();
         assert!(rule.uses_view() && rule.problem().is_none());
-        // Patches at log-odds 0 and a view at log-odds 2: the logistic of 1.
-        let s = rule.combine(&[0.5, 0.5], Some(2.0));
-        assert!((s - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-12, "{s}");
+        // Patches at log-odds 0 (0.5); a view at log-odds −6 gives the logistic of −2.
+        let s = rule.combine(&[0.5, 0.5], Some(-6.0));
+        assert!((s - logistic(-2.0)).abs() < 1e-12, "{s}");
+        // A view that looks live cannot lift what the patches say.
+        assert_eq!(rule.combine(&[0.5, 0.5], Some(8.0)), 0.5);
         // A rule that needs the view cannot be answered without it.
         assert!(rule.combine(&[0.5], None).is_nan());
         // Without the weight the view changes nothing, and is not written back.
@@ -228,6 +249,7 @@ mod tests {
             slope: 1.0,
             offset: 0.0,
             view_slope: -1.0,
+            view_offset: 0.0,
         };
         assert!(against.problem().unwrap().contains("viewSlope"));
     }

@@ -5,8 +5,8 @@ The patches' softmax is temperature-calibrated per patch, but the score routes a
 photo. This step scores the calibration photos (their own seeds, used for nothing else)
 through the release binary, reads each photo's per-patch live probabilities from its
 evidence map (and, with a whole-view model installed, the whole view's probability),
-and fits the score's scale on them: a logistic function of the mean patch log-odds (plus
-the whole view's log-odds, each with its own weight), fitted to genuine photos against
+and fits the score's scale on them: a logistic function of the mean patch log-odds (and, for
+the whole view, one of its log-odds, the score being the lower of the two), fitted to genuine photos against
 the hardest attack type with both classes weighted equally. A score of 0.5 then means that a genuine photo and that attack are
 equally likely; below 0.25 the attack is three times as likely. Fitting against all
 attacks pooled would let the easy ones (prints, digital images) set the scale and wave
@@ -50,18 +50,29 @@ def mean_logit(live: np.ndarray) -> float:
     return float(np.log(p / (1 - p)).mean())
 
 
-def fit_logistic(x: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, float]:
+# Prior standard deviation of each weight (not the offset), in log-odds of the score per
+# log-odds of the evidence. Where the calibration photos are separated perfectly (as the
+# whole view separates genuine photos from screens) the unpenalised fit has no solution:
+# its weights grow without bound and the score becomes a step that any re-save could
+# flip. The prior says what 120 photos cannot: that no input is certain.
+PRIOR_SD = 2.0
+
+
+def fit_logistic(x: np.ndarray, live: np.ndarray, prior_sd: float = PRIOR_SD) -> tuple[np.ndarray, float]:
     """Weights and offset of a logistic regression of `live` (1/0) on the columns of
-    `x`, each class weighted to half the total, by Newton's method (no prior)."""
+    `x`, each class weighted to half the total, with a Gaussian prior of `prior_sd` on
+    each weight (as if over `len(x)` photos), by Newton's method."""
     x = x.reshape(len(x), -1)
     w = np.where(live == 1, 0.5 / max((live == 1).sum(), 1), 0.5 / max((live == 0).sum(), 1))
     design = np.concatenate([x, np.ones((len(x), 1))], 1)
+    ridge = np.full(design.shape[1], 1.0 / (prior_sd**2 * len(x)))
+    ridge[-1] = 0.0
     theta = np.zeros(design.shape[1])
     theta[0] = 1.0
     for _ in range(100):
         p = 1 / (1 + np.exp(-(design @ theta)))
-        g = design.T @ (w * (p - live))
-        hess = (design * (w * p * (1 - p))[:, None]).T @ design + 1e-9 * np.eye(len(theta))
+        g = design.T @ (w * (p - live)) + ridge * theta
+        hess = (design * (w * p * (1 - p))[:, None]).T @ design + np.diag(ridge) + 1e-9 * np.eye(len(theta))
         step = np.linalg.solve(hess, g)
         theta = theta - step
         if np.abs(step).max() < 1e-10:
@@ -71,9 +82,11 @@ def fit_logistic(x: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, float]:
 
 def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str) -> dict:
     """Fits the aggregation on the calibration photos and writes it into the manifest.
-    With a whole-view model installed the fit has two inputs, the mean patch log-odds
-    and the whole view's log-odds; a view weight the fit makes negative is dropped (a
-    view that looks live must never lower the score) and the patches are fitted alone."""
+    With a whole-view model installed the view gets a logistic function of its own,
+    fitted the same way, and the score is the lower of the two: evidence of an attack in
+    either counts, and a view that looks live cannot lift what the patches say (the view
+    knows the simulator's surroundings, the patches the physics of surfaces). A view
+    scale the fit makes negative is dropped."""
     results = check(binary, [os.path.join(calib_dir, c) for c in CLASSES])
     photos = patch_probabilities(results, calib_dir)
     with_view = bool(photos) and all(v is not None for _, _, v in photos)
@@ -90,15 +103,18 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str)
     hardest = max(ranking["meanLogit"], key=lambda k: ranking["meanLogit"][k]["eer"])
     chosen = by_class["genuine"] + by_class[hardest]
     live = np.concatenate([np.ones(len(by_class["genuine"])), np.zeros(len(by_class[hardest]))])
-    features = lambda vs, view: np.array([[mean_logit(l)] + ([v] if view else []) for l, v in vs])  # noqa: E731
-    weights, offset = fit_logistic(features(chosen, with_view), live)
-    if with_view and weights[1] <= 0:
-        weights, offset = fit_logistic(features(chosen, False), live)
-    view_slope = float(weights[1]) if len(weights) > 1 else 0.0
+    weights, offset = fit_logistic(np.array([mean_logit(l) for l, _ in chosen]), live)
     aggregation = {"rule": "meanLogit", "clamp": CLAMP, "slope": float(weights[0]), "offset": offset}
-    if view_slope:
-        aggregation["viewSlope"] = view_slope
-    score = lambda l, v: 1 / (1 + np.exp(-(aggregation["slope"] * mean_logit(l) + view_slope * (v or 0.0) + offset)))  # noqa: E731
+    if with_view:
+        view_weights, view_offset = fit_logistic(np.array([v for _, v in chosen]), live)
+        if view_weights[0] > 0:
+            aggregation.update(viewSlope=float(view_weights[0]), viewOffset=view_offset)
+    view_slope = aggregation.get("viewSlope", 0.0)
+
+    def score(l, v):
+        patches = 1 / (1 + np.exp(-(aggregation["slope"] * mean_logit(l) + offset)))
+        return min(patches, 1 / (1 + np.exp(-(view_slope * v + aggregation["viewOffset"])))) if view_slope else patches
+
     if view_slope:
         ranking["fitted"] = {k: operating_points([score(*v) for v in by_class["genuine"]], [score(*v) for v in by_class[k]]) for k in ATTACKS if by_class[k]}
     report = {
@@ -114,9 +130,9 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str)
     }
     manifest = json.load(open(manifest_path))
     manifest["aggregation"] = aggregation
-    inputs = "the mean patch log-odds and the whole view's log-odds" if view_slope else "the mean patch log-odds"
+    inputs = "the mean patch log-odds, and one of the whole view's log-odds (the score is the lower of the two)" if view_slope else "the mean patch log-odds"
     manifest["aggregationFit"] = (
-        f"logistic regression of {inputs}, genuine against {hardest} (classes weighted equally), "
+        f"logistic regression of {inputs}, genuine against {hardest} (classes weighted equally, prior sd {PRIOR_SD} on each slope), "
         f"on {len(photos)} calibration photos generated with their own seeds; see models/README.md"
     )
     with open(manifest_path, "w") as f:

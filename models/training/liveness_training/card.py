@@ -16,13 +16,16 @@ def calibration_lines(cal: dict) -> list[str]:
     """The image-level calibration: what was fitted on which photos, and how the ways
     of combining the evidence ranked those photos."""
     agg = cal["aggregation"]
-    view = f" + {agg['viewSlope']:.3f} × (whole-view log-odds)" if agg.get("viewSlope") else ""
+    view = (
+        f", or, when lower, the logistic function of {agg['viewSlope']:.3f} × (whole-view log-odds) {agg['viewOffset']:+.3f}"
+        if agg.get("viewSlope") else ""
+    )
     lines = [
         "",
-        f"Score: the logistic function of {agg['slope']:.3f} × (mean patch log-odds){view} {agg['offset']:+.3f}, each patch "
+        f"Score: the logistic function of {agg['slope']:.3f} × (mean patch log-odds) {agg['offset']:+.3f}{view}; each patch "
         f"probability held in [{agg['clamp']:g}, {1 - agg['clamp']:g}]; fitted on {cal['scored']} calibration photos "
         f"(own seeds, {cal['photos']} generated), genuine against {cal['fitted_against']}, the hardest attack type for the "
-        "patches there, classes weighted equally.",
+        "patches there, classes weighted equally, each slope with a Gaussian prior (sd 2).",
         "",
     ]
     names = {"mean": "patches, mean", "meanLogit": "patches, mean log-odds", "view": "whole view alone", "fitted": "fitted score"}
