@@ -356,6 +356,8 @@ fn check_json_carries_the_evidence_behind_the_score() {
     let mean = values.iter().map(|v| v.as_f64().unwrap()).sum::<f64>() / 16.0;
     assert!(mean > 0.5, "{evidence}");
     // The whole view's live probability rides along, for the fit and for analysts.
-    let view = evidence["view"].as_f64().expect("the whole view's probability");
+    let view = evidence["view"]
+        .as_f64()
+        .expect("the whole view's probability");
     assert!(view < 0.5, "{evidence}");
 }
