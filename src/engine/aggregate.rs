@@ -43,6 +43,19 @@ fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
 
+/// The mean of the values' log-odds, each probability first held inside
+/// `[clamp, 1 − clamp]` so that one sure value cannot outvote the rest on its own.
+pub fn mean_log_odds(values: impl ExactSizeIterator<Item = f64>, clamp: f64) -> f64 {
+    let n = values.len() as f64;
+    values
+        .map(|p| {
+            let p = p.clamp(clamp, 1.0 - clamp);
+            (p / (1.0 - p)).ln()
+        })
+        .sum::<f64>()
+        / n
+}
+
 fn logistic(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
@@ -108,14 +121,7 @@ impl Aggregation {
                 view_slope,
                 view_offset,
             } => {
-                let m = live
-                    .iter()
-                    .map(|p| {
-                        let p = p.clamp(clamp, 1.0 - clamp);
-                        (p / (1.0 - p)).ln()
-                    })
-                    .sum::<f64>()
-                    / n;
+                let m = mean_log_odds(live.iter().copied(), clamp);
                 let patches = logistic(slope * m + offset);
                 if view_slope == 0.0 {
                     return patches;

@@ -17,6 +17,7 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::Array4;
 
+use super::aggregate::mean_log_odds;
 use super::geometry::{Homography, Point, Quad};
 use super::liveness::OUTPUT_LIVENESS;
 use super::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
@@ -103,14 +104,7 @@ impl ViewModel {
             .map(|((_, _, values), _)| values)
             .filter(|values| values.len() >= FORMS)
             .ok_or_else(|| OnnxError::Run("the whole-view model gave no liveness values".into()))?;
-        let m = live[..FORMS]
-            .iter()
-            .map(|&p| {
-                let p = f64::from(p).clamp(CLAMP, 1.0 - CLAMP);
-                (p / (1.0 - p)).ln()
-            })
-            .sum::<f64>()
-            / FORMS as f64;
+        let m = mean_log_odds(live[..FORMS].iter().map(|&p| f64::from(p)), CLAMP);
         if !m.is_finite() {
             return Err(OnnxError::Run(
                 "the whole-view model gave a value that is not a number".into(),
@@ -242,42 +236,17 @@ pub fn render(
     let (iw, ih) = (f64::from(image.width()), f64::from(image.height()));
     // The photo area the samples reach (the view's corners bound it: a homography maps
     // the view's rectangle to a convex quadrilateral).
-    let ends = [
+    let (min_x, min_y, max_x, max_y) = Quad([
         point(0, 0, 0, 0),
         point(width - 1, 0, n - 1, 0),
         point(width - 1, height - 1, n - 1, n - 1),
         point(0, height - 1, 0, n - 1),
-    ];
-    let clamp_x = |v: f64| v.clamp(0.0, iw) as u32;
-    let clamp_y = |v: f64| v.clamp(0.0, ih) as u32;
-    let x0 = clamp_x(
-        ends.iter()
-            .map(|p| p.x)
-            .fold(f64::INFINITY, f64::min)
-            .floor()
-            - 1.0,
-    );
-    let y0 = clamp_y(
-        ends.iter()
-            .map(|p| p.y)
-            .fold(f64::INFINITY, f64::min)
-            .floor()
-            - 1.0,
-    );
-    let x1 = clamp_x(
-        ends.iter()
-            .map(|p| p.x)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil()
-            + 1.0,
-    );
-    let y1 = clamp_y(
-        ends.iter()
-            .map(|p| p.y)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil()
-            + 1.0,
-    );
+    ])
+    .bounds();
+    let x0 = (min_x.floor() - 1.0).clamp(0.0, iw) as u32;
+    let y0 = (min_y.floor() - 1.0).clamp(0.0, ih) as u32;
+    let x1 = (max_x.ceil() + 1.0).clamp(0.0, iw) as u32;
+    let y1 = (max_y.ceil() + 1.0).clamp(0.0, ih) as u32;
     if x1 <= x0 || y1 <= y0 {
         return vec![spec.fill; width * height];
     }
