@@ -155,29 +155,38 @@ impl Reduced {
         let table = linear_table();
         let width = (x1 - x0).div_ceil(factor) as usize;
         let height = (y1 - y0).div_ceil(factor) as usize;
-        let mut sums = vec![[0u32; 3]; width];
-        let mut counts = vec![0u32; width];
+        let f = factor as usize;
+        // Per cell of a row band: sums of linear light. One cell row fits u32 (under
+        // 65 537 pixels); a whole cell of a panorama's huge cells may not.
+        let mut sums = vec![[0u64; 3]; width];
         let mut cells = Vec::with_capacity(width * height);
         let raw = image.as_raw();
         let stride = image.width() as usize * 3;
+        let band_width = (x1 - x0) as usize;
         for j in 0..height {
             sums.iter_mut().for_each(|s| *s = [0; 3]);
-            counts.iter_mut().for_each(|c| *c = 0);
             let top = y0 + j as u32 * factor;
-            for y in top..(top + factor).min(y1) {
+            let bottom = (top + factor).min(y1);
+            for y in top..bottom {
                 let row = &raw[y as usize * stride..][x0 as usize * 3..x1 as usize * 3];
-                for (k, px) in row.chunks_exact(3).enumerate() {
-                    let i = k / factor as usize;
-                    let s = &mut sums[i];
-                    s[0] += u32::from(table[px[0] as usize]);
-                    s[1] += u32::from(table[px[1] as usize]);
-                    s[2] += u32::from(table[px[2] as usize]);
-                    counts[i] += 1;
+                // Whole cells first, then the last, partial one: no division per pixel.
+                for (s, cell) in sums.iter_mut().zip(row.chunks(3 * f)) {
+                    let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+                    for px in cell.chunks_exact(3) {
+                        r += u32::from(table[px[0] as usize]);
+                        g += u32::from(table[px[1] as usize]);
+                        b += u32::from(table[px[2] as usize]);
+                    }
+                    s[0] += u64::from(r);
+                    s[1] += u64::from(g);
+                    s[2] += u64::from(b);
                 }
             }
-            cells.extend(sums.iter().zip(&counts).map(|(s, &n)| {
-                let d = 65535.0 * n.max(1) as f32;
-                [s[0] as f32 / d, s[1] as f32 / d, s[2] as f32 / d]
+            let rows = bottom - top;
+            cells.extend(sums.iter().enumerate().map(|(i, s)| {
+                let columns = (band_width - i * f).min(f) as u64;
+                let d = 65535.0 * (u64::from(rows) * columns).max(1) as f64;
+                s.map(|v| (v as f64 / d) as f32)
             }));
         }
         Reduced {
@@ -407,6 +416,42 @@ mod tests {
                     nearest <= 6,
                     "orientation {k}: a form differs by {nearest} levels"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn each_reduced_cell_is_the_mean_light_of_the_pixels_it_covers() {
+        // An area whose sides are no multiple of the factor: the last column and row of
+        // cells are partial and must average only the pixels they hold.
+        let image = RgbImage::from_fn(50, 40, |x, y| {
+            image::Rgb([(x * 37 + y * 11) as u8, (x * y) as u8, (255 - x * 5) as u8])
+        });
+        let table = linear_table();
+        let (factor, area) = (4, [3, 5, 48, 39]);
+        let reduced = Reduced::new(&image, factor, area);
+        assert_eq!((reduced.width, reduced.height), (12, 9));
+        for j in 0..reduced.height as u32 {
+            for i in 0..reduced.width as u32 {
+                let (xs, ys) = (area[0] + i * factor, area[1] + j * factor);
+                let mut sum = [0f64; 3];
+                let mut n = 0.0;
+                for y in ys..(ys + factor).min(area[3]) {
+                    for x in xs..(xs + factor).min(area[2]) {
+                        let px = image.get_pixel(x, y).0;
+                        for c in 0..3 {
+                            sum[c] += f64::from(table[px[c] as usize]) / 65535.0;
+                        }
+                        n += 1.0;
+                    }
+                }
+                let cell = reduced.cells[j as usize * reduced.width + i as usize];
+                for c in 0..3 {
+                    assert!(
+                        (f64::from(cell[c]) - sum[c] / n).abs() < 1e-5,
+                        "cell ({i}, {j}) channel {c}"
+                    );
+                }
             }
         }
     }
