@@ -54,14 +54,63 @@ impl DocumentModel {
     }
 
     /// The document logits over the photo: a square grid, row-major, and its side.
+    ///
+    /// The network sees the photo in four forms (as it is, mirrored either way, turned
+    /// half round; a portrait photo transposed first), and the logits are the mean of
+    /// the four mapped back. A photo taken any of the eight ways then gives the same
+    /// grid, so its outline (and every patch cut inside it) does not depend on how the
+    /// camera was held.
     pub fn logits(&self, rgb: &RgbImage) -> Result<(Vec<f32>, usize), OnnxError> {
         let spec = &self.manifest().input;
         let side = spec.width as usize;
         let work = WorkImage::stretched(rgb, side, side);
+        let transpose = rgb.height() > rgb.width();
+        let forms = Form::ALL.map(|(mirror_x, mirror_y)| Form {
+            transpose,
+            mirror_x,
+            mirror_y,
+        });
+        let runs: Vec<Result<(Vec<f32>, usize), OnnxError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = forms[1..]
+                .iter()
+                .map(|form| scope.spawn(|| self.logits_of(&work, *form)))
+                .collect();
+            let first = self.logits_of(&work, forms[0]);
+            std::iter::once(first)
+                .chain(handles.into_iter().map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(OnnxError::Run("a model run panicked".into())))
+                }))
+                .collect()
+        });
+        let mut mean: Option<(Vec<f32>, usize)> = None;
+        for (form, run) in forms.iter().zip(runs) {
+            let (values, grid) = run?;
+            let (sum, size) = mean.get_or_insert_with(|| (vec![0.0; grid * grid], grid));
+            if *size != grid {
+                return Err(OnnxError::Run(
+                    "document detector output changed its shape between runs".into(),
+                ));
+            }
+            for y in 0..grid {
+                for x in 0..grid {
+                    let (u, v) = form.map(x, y, grid);
+                    sum[y * grid + x] += values[v * grid + u] / forms.len() as f32;
+                }
+            }
+        }
+        Ok(mean.expect("four forms ran"))
+    }
+
+    /// The logits of one form of the working image, in that form's own grid.
+    fn logits_of(&self, work: &WorkImage, form: Form) -> Result<(Vec<f32>, usize), OnnxError> {
+        let spec = &self.manifest().input;
+        let side = work.width;
         let mut input = Array4::<f32>::zeros((1, 3, side, side));
         for (c, plane) in work.planes.iter().enumerate() {
             for (i, v) in plane.iter().enumerate() {
-                input[[0, c, i / side, i % side]] = spec.normalise(c, v / 255.0);
+                let (u, w) = form.map(i % side, i / side, side);
+                input[[0, c, w, u]] = spec.normalise(c, v / 255.0);
             }
         }
         let outputs = self.model.run(input.view())?;
@@ -126,6 +175,30 @@ impl DocumentModel {
     }
 }
 
+/// One of the forms the detector sees the square working image in: transposed or not,
+/// then mirrored left to right and top to bottom or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Form {
+    transpose: bool,
+    mirror_x: bool,
+    mirror_y: bool,
+}
+
+impl Form {
+    /// The mirrorings that, with one choice of transposition, make up the forms: as is,
+    /// mirrored either way, turned half round.
+    const ALL: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
+
+    /// Where cell `(x, y)` of an `n × n` grid lies in this form.
+    fn map(self, x: usize, y: usize, n: usize) -> (usize, usize) {
+        let (x, y) = if self.transpose { (y, x) } else { (x, y) };
+        (
+            if self.mirror_x { n - 1 - x } else { x },
+            if self.mirror_y { n - 1 - y } else { y },
+        )
+    }
+}
+
 /// The documents of `outlines` (from [`DocumentModel::outlines`], with its cell size),
 /// each side snapped onto the photo's own edge.
 pub fn snapped(rgb: &RgbImage, outlines: &[Outline], cell: f64) -> Vec<DetectedDocument> {
@@ -134,10 +207,15 @@ pub fn snapped(rgb: &RgbImage, outlines: &[Outline], cell: f64) -> Vec<DetectedD
         .map(|o| {
             // A document ending right at the frame's edge: trust the outline near the
             // frame only when the photo shows an edge on every one of its sides.
-            let near = o.near_frame.map(|q| snap_sides(rgb, &q, cell));
+            let near = o
+                .near_frame
+                .iter()
+                .flatten()
+                .map(|q| snap_sides(rgb, q, cell))
+                .find(|(_, sides)| *sides == 4);
             let quad = match near {
-                Some((q, 4)) => q,
-                _ => snap_quad(rgb, &o.quad, cell),
+                Some((q, _)) => q,
+                None => snap_quad(rgb, &o.quad, cell),
             };
             DetectedDocument {
                 quad,

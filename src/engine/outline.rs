@@ -38,10 +38,12 @@ pub struct Outline {
     /// Number of sides seen in the photo (4, or fewer when the document is cut off).
     pub sides_seen: usize,
     /// With exactly one side unseen: the outline with that side at the last boundary
-    /// seen instead of where the format puts it. A document ending within a
-    /// cell of the frame's edge looks cut off on the grid; if the photo shows an edge
-    /// there for every side of this outline, it is the right one.
-    pub near_frame: Option<Quad>,
+    /// seen instead of where the format puts it, first parallel to the side opposite,
+    /// then parallel to the frame's nearest edge (under perspective the two differ by
+    /// more than snapping turns a side). A document ending within a cell of the
+    /// frame's edge looks cut off on the grid; if the photo shows an edge there for
+    /// every side of one of these outlines, it is the right one.
+    pub near_frame: [Option<Quad>; 2],
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -161,7 +163,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
             None => (
                 boxed_region(grid, &cells, dominant_direction(&crossings)).canonical(),
                 0,
-                None,
+                [None; 2],
             ),
         };
         out.push(Outline {
@@ -332,8 +334,19 @@ fn robust_line(points: &[Point], reach: f64) -> Option<Line> {
     Some(line)
 }
 
-/// A fitted outline: corners, sides seen, and the near-frame alternative.
-type Fit = (Quad, usize, Option<Quad>);
+/// A fitted outline: corners, sides seen, and the near-frame alternatives.
+type Fit = (Quad, usize, [Option<Quad>; 2]);
+
+/// Where an unseen side is put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hidden {
+    /// Where the document's format puts it.
+    Format,
+    /// Through the farthest boundary seen, parallel to the side opposite.
+    NearFrame,
+    /// Through the farthest boundary seen, parallel to the frame's nearest edge.
+    NearFrameAligned,
+}
 
 fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Option<Fit> {
     let directions = side_directions(crossings);
@@ -357,19 +370,20 @@ fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Op
             lines[k] = robust_line(&groups[k], reach);
         }
     }
-    let mut quad = close(grid, &lines, &groups, false);
+    let mut quad = close(grid, &lines, &groups, Hidden::Format);
     if quad.is_none() && lines.iter().all(Option::is_some) {
         // Four lines that make no document: the side with least support is taken for
         // a stray and inferred from the other three instead.
         let weakest = (0..4).min_by_key(|&k| groups[k].len())?;
         lines[weakest] = None;
-        quad = close(grid, &lines, &groups, false);
+        quad = close(grid, &lines, &groups, Hidden::Format);
     }
     let seen = lines.iter().filter(|l| l.is_some()).count();
     let near_frame = if seen == 3 {
-        close(grid, &lines, &groups, true).map(|q| q.canonical())
+        [Hidden::NearFrame, Hidden::NearFrameAligned]
+            .map(|mode| close(grid, &lines, &groups, mode).map(|q| q.canonical()))
     } else {
-        None
+        [None; 2]
     };
     let quad = match quad {
         Some(q) => q,
@@ -399,12 +413,12 @@ fn close(
     grid: &LogitGrid<'_>,
     lines: &[Option<Line>; 4],
     groups: &[Vec<Point>; 4],
-    near_frame: bool,
+    hidden: Hidden,
 ) -> Option<Quad> {
     let mut lines = *lines;
     if lines.iter().filter(|l| l.is_some()).count() == 3 {
         let missing = (0..4).find(|&k| lines[k].is_none())?;
-        lines[missing] = infer_hidden_side(&lines, groups, missing, near_frame);
+        lines[missing] = infer_hidden_side(&lines, groups, missing, hidden);
     }
     let [Some(a), Some(b), Some(c), Some(d)] = lines else {
         return None;
@@ -426,12 +440,12 @@ fn close(
 
 /// The side opposite `missing`'s known side, moved out to where the document's format
 /// puts it: the smallest format-consistent distance that still reaches past every
-/// crossing of the two neighbouring sides (or, `near_frame`, just to the farthest one).
+/// crossing of the two neighbouring sides (or, near the frame, just to the farthest one).
 fn infer_hidden_side(
     lines: &[Option<Line>; 4],
     groups: &[Vec<Point>; 4],
     missing: usize,
-    near_frame: bool,
+    hidden: Hidden,
 ) -> Option<Line> {
     let opposite = lines[(missing + 2) % 4]?;
     let (a, b) = (lines[(missing + 1) % 4]?, lines[(missing + 3) % 4]?);
@@ -441,21 +455,36 @@ fn infer_hidden_side(
         .chain(&groups[(missing + 3) % 4])
         .copied()
         .collect();
-    let reach = beside
-        .iter()
-        .map(|p| opposite.signed_distance(*p))
-        .max_by(|x, y| x.abs().total_cmp(&y.abs()))?;
+    let farthest = *beside.iter().max_by(|p, q| {
+        opposite
+            .signed_distance(**p)
+            .abs()
+            .total_cmp(&opposite.signed_distance(**q).abs())
+    })?;
+    let reach = opposite.signed_distance(farthest);
     let side = reach.signum();
     // If the hidden dimension can be the short one, it is; ID-1 is preferred to the
     // passport page when both fit, being the commoner document.
     let reach = reach.abs();
-    if near_frame {
+    match hidden {
         // Through the farthest boundary seen, which lies inside the photo, so that
         // snapping can search the last cell for the real edge.
-        return Some(Line {
-            theta: opposite.theta,
-            rho: opposite.rho + reach * side,
-        });
+        Hidden::NearFrame => {
+            return Some(Line {
+                theta: opposite.theta,
+                rho: opposite.rho + reach * side,
+            });
+        }
+        Hidden::NearFrameAligned => {
+            let quarter = std::f64::consts::FRAC_PI_2;
+            let theta = ((opposite.theta / quarter).round() * quarter) % std::f64::consts::PI;
+            let (c, s) = (theta.cos(), theta.sin());
+            return Some(Line {
+                theta,
+                rho: farthest.x * c + farthest.y * s,
+            });
+        }
+        Hidden::Format => {}
     }
     let distance = [
         known / ID1_ASPECT,
