@@ -60,10 +60,12 @@ fn measure(backend: BackendChoice) {
                 .map(|(x, y)| Point::new(x * fw, y * fh)),
         );
         let (median, worst) = time_ms(21, || {
-            detector.logits(&image).expect("runs");
+            detector
+                .logits(&image, config.detection.symmetric_forms)
+                .expect("runs");
         });
         println!(
-            "{:<12} {name:<18} document detector    median {median:>6.1} ms  max {worst:>6.1} ms  (downscale + network)",
+            "{:<12} {name:<18} document detector    median {median:>6.1} ms  max {worst:>6.1} ms  (downscale + network, four forms)",
             detector.backend().label(),
         );
         let (median, worst) = time_ms(11, || {

@@ -70,13 +70,13 @@ fn every_orientation_gives_the_same_grid_and_outline() {
     let (width, height) = (768u32, 512u32);
     for seed in [3u64, 8] {
         let photo = render_rgb(&passing_scene(seed, width, height));
-        let (base, n) = model.logits(&photo).expect("runs");
+        let (base, n) = model.logits(&photo, true).expect("runs");
         let base_doc = model.detect(&photo, &config.detection).expect("runs");
         assert_eq!(base_doc.len(), 1, "seed {seed}: one document expected");
         let base_corners = base_doc[0].quad.canonical().0;
         for k in 1..8 {
             let turned = held(&photo, k);
-            let (logits, m) = model.logits(&turned).expect("runs");
+            let (logits, m) = model.logits(&turned, true).expect("runs");
             assert_eq!(m, n);
             let mut worst = 0f32;
             for y in 0..n {

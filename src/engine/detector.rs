@@ -55,21 +55,22 @@ impl DocumentModel {
 
     /// The document logits over the photo: a square grid, row-major, and its side.
     ///
-    /// The network sees the photo in four forms (as it is, mirrored either way, turned
+    /// With `symmetric`, the network sees the photo in four forms (as it is, mirrored either way, turned
     /// half round; a portrait photo transposed first), and the logits are the mean of
     /// the four mapped back. A photo taken any of the eight ways then gives the same
     /// grid, so its outline (and every patch cut inside it) does not depend on how the
     /// camera was held.
-    pub fn logits(&self, rgb: &RgbImage) -> Result<(Vec<f32>, usize), OnnxError> {
+    pub fn logits(&self, rgb: &RgbImage, symmetric: bool) -> Result<(Vec<f32>, usize), OnnxError> {
         let spec = &self.manifest().input;
         let side = spec.width as usize;
         let work = WorkImage::stretched(rgb, side, side);
-        let transpose = rgb.height() > rgb.width();
-        let forms = Form::ALL.map(|(mirror_x, mirror_y)| Form {
+        let transpose = symmetric && rgb.height() > rgb.width();
+        let all = Form::ALL.map(|(mirror_x, mirror_y)| Form {
             transpose,
             mirror_x,
             mirror_y,
         });
+        let forms = if symmetric { &all[..] } else { &all[..1] };
         let runs: Vec<Result<(Vec<f32>, usize), OnnxError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = forms[1..]
                 .iter()
@@ -99,7 +100,7 @@ impl DocumentModel {
                 }
             }
         }
-        Ok(mean.expect("four forms ran"))
+        Ok(mean.expect("at least one form ran"))
     }
 
     /// The logits of one form of the working image, in that form's own grid.
@@ -146,7 +147,7 @@ impl DocumentModel {
         rgb: &RgbImage,
         cfg: &DetectionConfig,
     ) -> Result<(Vec<Outline>, f64), OnnxError> {
-        let (logits, size) = self.logits(rgb)?;
+        let (logits, size) = self.logits(rgb, cfg.symmetric_forms)?;
         let grid = LogitGrid {
             logits: &logits,
             size,
