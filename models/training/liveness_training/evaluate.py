@@ -65,16 +65,41 @@ def _one_photo(args):
 
 
 def make_eval_set(out_dir: str, first_seed: int, per_class: int, workers: int) -> None:
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    for c in CLASSES:
-        os.makedirs(os.path.join(out_dir, c))
+    """Renders `per_class` photos of each class into `out_dir`. A photo is a pure
+    function of its seed, so photos already there from an earlier run with the same
+    first seed are kept (growing a set renders only the new ones); anything else in
+    the folder is removed."""
     jobs = [(first_seed + i * len(CLASSES) + k, c, out_dir) for i in range(per_class) for k, c in enumerate(CLASSES)]
+    wanted = {f"{c}/{seed}" for seed, c, _ in jobs}
+    kept = []
+    if os.path.exists(conditions_path(out_dir)) and os.path.isdir(out_dir):
+        with open(conditions_path(out_dir)) as f:
+            for line in f:
+                rec = json.loads(line)
+                if rec["file"].rsplit(".", 1)[0] in wanted and os.path.exists(os.path.join(out_dir, rec["file"])):
+                    kept.append(rec)
+    keep_files = {r["file"] for r in kept}
+    for c in CLASSES:
+        os.makedirs(os.path.join(out_dir, c), exist_ok=True)
+        for name in os.listdir(os.path.join(out_dir, c)):
+            if f"{c}/{name}" not in keep_files:
+                os.remove(os.path.join(out_dir, c, name))
+    for name in os.listdir(out_dir):
+        if name not in CLASSES:
+            path = os.path.join(out_dir, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    done = {r["file"].rsplit(".", 1)[0] for r in kept}
+    todo = [j for j in jobs if f"{j[1]}/{j[0]}" not in done]
+    print(f"  {out_dir}: {len(kept)} photos kept, {len(todo)} to render", flush=True)
     with Pool(workers) as pool, open(conditions_path(out_dir), "w") as f:
-        for i, rec in enumerate(pool.imap_unordered(_one_photo, jobs)):
+        for rec in kept:
             f.write(json.dumps(rec) + "\n")
+        f.flush()
+        for i, rec in enumerate(pool.imap_unordered(_one_photo, todo)):
+            f.write(json.dumps(rec) + "\n")
+            f.flush()
             if i % 40 == 0:
-                print(f"  eval set: {i}/{len(jobs)} photos", flush=True)
+                print(f"  eval set: {i}/{len(todo)} photos", flush=True)
 
 
 def check(binary: str, paths: list[str], region: str = "document") -> list[dict]:
