@@ -39,7 +39,9 @@ fn cell_in(k: usize, (mut x, mut y): (usize, usize), n: usize) -> (usize, usize)
 
 /// A point of the `k`-th photo back in the upright `width × height` photo.
 fn upright(k: usize, p: Point, width: f64, height: f64) -> Point {
-    // Undo the quarter turns one by one; before each turn the photo was `w × h`.
+    // Undo the quarter turns one by one. A clockwise turn takes (x, y) of a photo
+    // `h` tall to (h − y, x); undoing it from the turned photo, `w` wide (that `h`),
+    // gives (y, w − x), and the photo before the turn was as wide as this one is tall.
     let turns = k % 4;
     let (mut w, mut h) = if turns.is_multiple_of(2) {
         (width, height)
@@ -48,15 +50,12 @@ fn upright(k: usize, p: Point, width: f64, height: f64) -> Point {
     };
     let (mut x, mut y) = (p.x, p.y);
     for _ in 0..turns {
-        // A clockwise turn took (x, y) of a w × h photo to (h − y, x); the turned photo
-        // is h × w, so undoing it from a photo of size (w, h) gives (y, w − x).
         (x, y) = (y, w - x);
         (w, h) = (h, w);
     }
     if k >= 4 {
         x = w - x;
     }
-    let _ = h;
     Point::new(x, y)
 }
 
@@ -107,4 +106,37 @@ fn every_orientation_gives_the_same_grid_and_outline() {
             );
         }
     }
+}
+
+#[test]
+fn the_single_pass_setting_runs_the_network_once() {
+    // `symmetric_forms = false` is the single pass the detector had before: its grid
+    // differs from the four forms' mean and moves when the photo is turned.
+    let config = Config::default();
+    let dir = config.models.resolved_dir().join("detector");
+    let model = DocumentModel::load(&dir, &config.models).expect("the shipped detector loads");
+    let photo = render_rgb(&passing_scene(3, 768, 512));
+    let (single, n) = model.logits(&photo, false).expect("runs");
+    let (mean, _) = model.logits(&photo, true).expect("runs");
+    let apart = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max)
+    };
+    assert!(
+        apart(&single, &mean) > 0.1,
+        "the single pass gave the four forms' mean"
+    );
+    let (turned, _) = model.logits(&held(&photo, 2), false).expect("runs");
+    let back: Vec<f32> = (0..n * n)
+        .map(|i| {
+            let (u, v) = cell_in(2, (i % n, i / n), n);
+            turned[v * n + u]
+        })
+        .collect();
+    assert!(
+        apart(&single, &back) > 0.1,
+        "a single pass did not move when the photo was turned"
+    );
 }

@@ -24,7 +24,7 @@ def perturb(xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """What a view cut from a real photo adds to the rendered one: half the views a
     little softer (the lens and the outline's scale vary more than the renderer's
     one blur per scene, up to 0.6 view pixels more), and sensor and JPEG residue of
-        up to 2 levels. Each view pixel averages hundreds of camera pixels, and renderer
+    up to 2 levels. Each view pixel averages hundreds of camera pixels, and renderer
     and engine still differ by a level or two there: differences that small must not
     decide."""
     out = xb.astype(np.float32)

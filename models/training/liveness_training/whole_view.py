@@ -99,8 +99,8 @@ def photo_blur(scene: Scene, spacing: float) -> float:
     return float(np.sqrt((lens / spacing) ** 2 + 0.25))
 
 
-def _blurred(lin: np.ndarray, valid: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """`lin` and `valid` (HEIGHT, WIDTH, S²[, 3]) blurred on the sample grid; samples
+def _blurred(lin: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
+    """`lin` (HEIGHT, WIDTH, S², 3) blurred on the sample grid; samples
     outside the photo neither give nor receive light (normalised convolution), as the
     engine repeats the photo's edge and skips samples beyond it."""
 
@@ -114,7 +114,7 @@ def _blurred(lin: np.ndarray, valid: np.ndarray, sigma: float) -> tuple[np.ndarr
     light = ndimage.gaussian_filter(grid(lin) * w, (sigma, sigma, 0), mode="nearest")
     weight = ndimage.gaussian_filter(w, (sigma, sigma, 0), mode="nearest")
     light = np.where(weight > 1e-6, light / np.maximum(weight, 1e-6), 0.0)
-    return blocks(light), valid
+    return blocks(light)
 
 
 def render_view(scene: Scene, corners: np.ndarray, rng) -> np.ndarray:
@@ -122,7 +122,7 @@ def render_view(scene: Scene, corners: np.ndarray, rng) -> np.ndarray:
     x, y, spacing = sample_points(corners)
     lin = _linear_light(scene, x, y, spacing, rng)
     valid = ((x >= 0) & (x < scene.frame_w) & (y >= 0) & (y < scene.frame_h))[..., None]
-    lin, valid = _blurred(lin, valid, photo_blur(scene, spacing))
+    lin = _blurred(lin, valid, photo_blur(scene, spacing))
     count = valid.sum(2)
     mean = (lin * valid).sum(2) / np.maximum(count, 1)
     out = np.clip(linear_to_srgb(mean) * 255 + 0.5, 0, 255).astype(np.uint8)
