@@ -202,6 +202,43 @@ fn a_dropped_photo_is_analysed() {
 }
 
 #[test]
+fn a_dropped_folder_is_searched_for_photos() {
+    let (dir, db, _ids) = seeded_db();
+    let folder = dir.path().join("batch");
+    std::fs::create_dir_all(folder.join("inner")).unwrap();
+    let jpeg = docliveness::synth::render(&docliveness::synth::passing_scene(81, 1920, 1080)).jpeg;
+    std::fs::write(folder.join("a.jpg"), &jpeg).unwrap();
+    std::fs::write(folder.join("inner").join("b.jpg"), &jpeg).unwrap();
+    std::fs::write(folder.join("notes.txt"), b"not a photo").unwrap();
+    let mut h = harness(&db, "alice");
+    h.step();
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(folder.clone())));
+    pump(&mut h, "both photos in the folder are analysed", |a| {
+        a.intake_items().len() == 2
+    });
+    // The folder itself is no row of its own, and the text file is left alone.
+    let mut paths: Vec<_> = h
+        .state()
+        .intake_items()
+        .iter()
+        .map(|i| i.result.path.clone())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        vec![folder.join("a.jpg"), folder.join("inner").join("b.jpg")]
+    );
+    assert!(
+        h.state()
+            .intake_items()
+            .iter()
+            .all(|i| i.result.analysis.documents.len() == 1)
+    );
+}
+
+#[test]
 fn every_view_and_the_help_overlay_draw() {
     let (_dir, db, ids) = seeded_db();
     {

@@ -335,10 +335,12 @@ impl Intake {
         let cancelled = Arc::new(AtomicBool::new(false));
         let repaint = Arc::new(repaint);
         for i in 0..workers.max(1) {
-            let (queue, wakes, result_tx, done, engine, repaint) = (
+            let (queue, wakes, wake, result_tx, total, done, engine, repaint) = (
                 Arc::clone(&queue),
                 Arc::clone(&wakes),
+                wake.clone(),
                 result_tx.clone(),
+                Arc::clone(&total),
                 Arc::clone(&done),
                 Arc::clone(&engine),
                 Arc::clone(&repaint),
@@ -360,6 +362,25 @@ impl Intake {
                             }
                             continue;
                         };
+                        if path.is_dir() {
+                            // Walked here, not on the UI thread: a folder can hold a
+                            // whole tree. Its photos go first, in order, and stand in
+                            // for the folder in the batch's count.
+                            let photos = crate::image_files::expand(&[path]);
+                            total.fetch_add(photos.len(), Ordering::Relaxed);
+                            {
+                                let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                                for photo in photos.iter().rev() {
+                                    q.push_front(photo.clone());
+                                }
+                            }
+                            for _ in &photos {
+                                let _ = wake.send(());
+                            }
+                            done.fetch_add(1, Ordering::Relaxed);
+                            repaint();
+                            continue;
+                        }
                         let result = analyse(&engine, path);
                         done.fetch_add(1, Ordering::Relaxed);
                         if result_tx.send(result).is_err() {
@@ -380,7 +401,8 @@ impl Intake {
         }
     }
 
-    /// Queues photos for analysis.
+    /// Queues photos for analysis; a folder is searched recursively for photos by the
+    /// analysis threads.
     pub fn add(&self, paths: Vec<PathBuf>) {
         if self.idle() {
             self.total.store(0, Ordering::Relaxed);

@@ -244,9 +244,9 @@ struct Placement {
 /// right of the centre is mirrored left to right, one below it top to bottom. Turning or
 /// mirroring the photo then moves each patch to the opposite cell *and* mirrors its
 /// content, and the two cancel: the model sees the same patches in the same
-/// orientation, so the score no longer depends on orientation (up to the pixel grid's
-/// phase and the outline's own jitter), at no extra cost. The patch model is trained on
-/// all eight orientations, so every view is one it knows.
+/// orientation, so the score no longer depends on orientation (up to the outline's own
+/// jitter, which cutting on the block grid mostly absorbs), at no extra cost. The patch
+/// model is trained on all eight orientations, so every view is one it knows.
 ///
 /// This is exact for a square grid with an even side, as the shipped model's 16 patches
 /// make. With an odd side the middle row and column map onto themselves and keep
@@ -286,10 +286,20 @@ fn placements(
         .collect()
 }
 
+/// Side of a JPEG block: patch corners sit on the photo's block grid.
+///
+/// A patch's view of the compression blocks then never depends on where the outline
+/// fell to the pixel: an outline a pixel or two off (as between two photos of the same
+/// document, or the same photo turned and re-saved, whose new blocks line up with the
+/// old ones) cuts the same pixels, or the same kind of patch eight pixels on, instead
+/// of a patch whose blocks the model sees at another phase.
+const JPEG_BLOCK: u32 = 8;
+
 /// Top-left corners of a `columns × rows` grid of `pw × ph` patches inside `area`.
 ///
 /// Each patch is centred on its cell of the outline, pulled inwards by half a patch so
-/// that it does not straddle the document's edge, then kept inside the image.
+/// that it does not straddle the document's edge, moved to the nearest corner of the
+/// photo's 8 px block grid, then kept inside the image.
 fn patch_origins(
     area: &Quad,
     width: u32,
@@ -304,8 +314,8 @@ fn patch_origins(
     let shortest = sides.iter().copied().fold(f64::INFINITY, f64::min).max(1.0);
     let inset = (f64::from(pw.max(ph)) / 2.0 / shortest).min(0.45);
     let place = |centre: f64, size: u32, limit: u32| {
-        (centre - f64::from(size) / 2.0)
-            .round()
+        let block = f64::from(JPEG_BLOCK);
+        (((centre - f64::from(size) / 2.0) / block).round() * block)
             .clamp(0.0, f64::from(limit.saturating_sub(size))) as u32
     };
     (0..rows)
@@ -440,9 +450,10 @@ mod tests {
 
     #[test]
     fn every_orientation_of_a_photo_feeds_the_model_the_same_patches() {
-        // Noise, so that any difference in where or how a patch is cut shows.
+        // Noise, so that any difference in where or how a patch is cut shows. Sides are
+        // whole blocks, as cameras' are, so the block grid maps onto itself.
         let mut state = 0x2545_f491_u32;
-        let image = RgbImage::from_fn(301, 207, |_, _| {
+        let image = RgbImage::from_fn(304, 208, |_, _| {
             state ^= state << 13;
             state ^= state >> 17;
             state ^= state << 5;
@@ -476,6 +487,26 @@ mod tests {
                 "orientation {k} feeds the model other patches"
             );
         }
+    }
+
+    #[test]
+    fn patch_corners_sit_on_the_block_grid() {
+        let quad = Quad(
+            [
+                (103.7, 61.2),
+                (1290.4, 95.9),
+                (1271.3, 840.6),
+                (88.1, 799.3),
+            ]
+            .map(|(x, y)| Point::new(x, y)),
+        );
+        let origins = patch_origins(&quad, 1920, 1080, 96, 96, 4, 4);
+        assert!(origins.iter().all(|(x, y)| x % 8 == 0 && y % 8 == 0));
+        // An outline two pixels off cuts the same patches.
+        let moved = Quad(quad.0.map(|p| Point::new(p.x + 2.0, p.y - 2.0)));
+        let shifted = patch_origins(&moved, 1920, 1080, 96, 96, 4, 4);
+        let same = origins.iter().zip(&shifted).filter(|(a, b)| a == b).count();
+        assert!(same >= 8, "only {same} of 16 patches stayed put");
     }
 
     #[test]

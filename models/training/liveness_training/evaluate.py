@@ -214,9 +214,22 @@ def evaluate(binary: str, eval_dir: str, threshold: float = 0.25) -> dict:
     return report
 
 
+def _spread(groups: dict, results: dict, names: list[str]) -> list[float]:
+    """Largest minus smallest score of each group over `names`, for the groups scored
+    under every name."""
+    out = []
+    for g in groups.values():
+        scores = [results.get(g[n]) for n in names]
+        if all(s is not None for s in scores):
+            out.append(max(scores) - min(scores))
+    return out
+
+
 def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
-    """Largest score change over the 8 orientations (pixels transformed, as a camera
-    held another way would record them) and between JPEG 90 and 100 re-encodes."""
+    """Largest score change over the 8 EXIF orientations (the same JPEG data, saved once
+    at quality 95, tagged each of the 8 ways), over the 8 ways of turning the pixels
+    and re-saving (as a camera held another way, then a JPEG encoder, would record them:
+    the blocks change with the orientation), and between JPEG 90 and 100 re-encodes."""
     if os.path.isdir(work):
         shutil.rmtree(work)
     os.makedirs(work)
@@ -225,27 +238,33 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
         im = Image.open(os.path.join(eval_dir, rel)).convert("RGB")
         variants = {}
         for k in range(8):
+            tag = Image.Exif()
+            tag[0x0112] = k + 1  # EXIF Orientation
+            variants[f"exif{k}"] = (im, 95, tag.tobytes())
             v = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if k >= 4 else im
-            v = v.rotate(90 * (k % 4), expand=True)
-            variants[f"o{k}"] = (v, 95)
-        variants["q90"], variants["q100"] = (im, 90), (im, 100)
-        for name, (v, q) in variants.items():
+            variants[f"turn{k}"] = (v.rotate(90 * (k % 4), expand=True), 95, b"")
+        variants["q90"], variants["q100"] = (im, 90, b""), (im, 100, b"")
+        for name, (v, q, exif) in variants.items():
             path = os.path.join(work, f"{i}_{name}.jpg")
-            v.save(path, quality=q)
+            v.save(path, quality=q, exif=exif)
             groups.setdefault(i, {})[name] = path
     results = {r["path"]: r.get("score") for r in check(binary, [work])}
-    orient, jpeg = [], []
-    for i, g in groups.items():
-        o = [results.get(g[f"o{k}"]) for k in range(8)]
-        if all(s is not None for s in o):
-            orient.append(max(o) - min(o))
-        a, b = results.get(g["q90"]), results.get(g["q100"])
-        if a is not None and b is not None:
-            jpeg.append(abs(a - b))
+    exif = _spread(groups, results, [f"exif{k}" for k in range(8)])
+    turned = _spread(groups, results, [f"turn{k}" for k in range(8)])
+    jpeg = _spread(groups, results, ["q90", "q100"])
+
+    def largest(v):
+        return float(max(v)) if v else None
+
+    def mean(v):
+        return float(np.mean(v)) if v else None
+
     return {
         "images": len(files),
-        "orientation_max_delta": float(max(orient)) if orient else None,
-        "orientation_mean_delta": float(np.mean(orient)) if orient else None,
-        "jpeg_max_delta": float(max(jpeg)) if jpeg else None,
-        "jpeg_mean_delta": float(np.mean(jpeg)) if jpeg else None,
+        "orientation_max_delta": largest(exif),
+        "orientation_mean_delta": mean(exif),
+        "turned_resaved_max_delta": largest(turned),
+        "turned_resaved_mean_delta": mean(turned),
+        "jpeg_max_delta": largest(jpeg),
+        "jpeg_mean_delta": mean(jpeg),
     }
