@@ -367,14 +367,15 @@ impl Intake {
                             // whole tree. Its photos go first, in order, and stand in
                             // for the folder in the batch's count.
                             let photos = crate::image_files::expand(&[path]);
-                            total.fetch_add(photos.len(), Ordering::Relaxed);
+                            let n = photos.len();
+                            total.fetch_add(n, Ordering::Relaxed);
                             {
                                 let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
-                                for photo in photos.iter().rev() {
-                                    q.push_front(photo.clone());
+                                for photo in photos.into_iter().rev() {
+                                    q.push_front(photo);
                                 }
                             }
-                            for _ in &photos {
+                            for _ in 0..n {
                                 let _ = wake.send(());
                             }
                             done.fetch_add(1, Ordering::Relaxed);

@@ -57,9 +57,9 @@ impl DocumentModel {
     ///
     /// With `symmetric`, the network sees the photo in four forms (as it is, mirrored
     /// either way, turned half round; a portrait photo transposed first), and the
-    /// logits are the mean of the four mapped back. A photo taken any of the eight ways then gives the same
-    /// grid, so its outline (and every patch cut inside it) does not depend on how the
-    /// camera was held.
+    /// logits are the mean of the four mapped back. A photo taken any of the eight ways
+    /// then gives the same grid, so its outline (and every patch cut inside it) does not
+    /// depend on how the camera was held.
     pub fn logits(&self, rgb: &RgbImage, symmetric: bool) -> Result<(Vec<f32>, usize), OnnxError> {
         let spec = &self.manifest().input;
         let side = spec.width as usize;
