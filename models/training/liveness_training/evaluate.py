@@ -225,11 +225,18 @@ def _spread(groups: dict, results: dict, names: list[str]) -> list[float]:
     return out
 
 
+def _jpeg_round_trip(im: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    im.save(buffer, format="JPEG", quality=quality)
+    return Image.open(buffer).convert("RGB")
+
+
 def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
     """Largest score change over the 8 EXIF orientations (the same JPEG data, saved once
     at quality 95, tagged each of the 8 ways), over the 8 ways of turning the pixels
     and re-saving (as a camera held another way, then a JPEG encoder, would record them:
-    the blocks change with the orientation), and between JPEG 90 and 100 re-encodes."""
+    the blocks change with the orientation), between JPEG 90 and 100 re-encodes, and
+    between those two each re-saved again at 85."""
     if os.path.isdir(work):
         shutil.rmtree(work)
     os.makedirs(work)
@@ -244,6 +251,10 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
             v = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if k >= 4 else im
             variants[f"turn{k}"] = (v.rotate(90 * (k % 4), expand=True), 95, b"")
         variants["q90"], variants["q100"] = (im, 90, b""), (im, 100, b"")
+        # Each of those re-saved once more at 85, as a messaging app might: a quality
+        # close to an earlier save leaves double-quantisation traces.
+        for q in (90, 100):
+            variants[f"q{q}_85"] = (_jpeg_round_trip(im, q), 85, b"")
         for name, (v, q, exif) in variants.items():
             path = os.path.join(work, f"{i}_{name}.jpg")
             v.save(path, quality=q, exif=exif)
@@ -252,6 +263,7 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
     exif = _spread(groups, results, [f"exif{k}" for k in range(8)])
     turned = _spread(groups, results, [f"turn{k}" for k in range(8)])
     jpeg = _spread(groups, results, ["q90", "q100"])
+    again = _spread(groups, results, ["q90_85", "q100_85"])
 
     def largest(v):
         return float(max(v)) if v else None
@@ -267,4 +279,6 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
         "turned_resaved_mean_delta": mean(turned),
         "jpeg_max_delta": largest(jpeg),
         "jpeg_mean_delta": mean(jpeg),
+        "jpeg_again_max_delta": largest(again),
+        "jpeg_again_mean_delta": mean(again),
     }

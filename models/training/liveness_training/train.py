@@ -21,6 +21,12 @@ CONSISTENCY = 2.0
 # The engine cuts patches on the photo's 8 px block grid, so training crops do too.
 BLOCK = 8
 RESAVE_CHANCE = 0.7
+# Share of view pairs that differ only in the last JPEG save.
+QUALITY_PAIRS = 0.5
+# Weight of the squared difference between the two views' live log-odds: the engine
+# averages those, and near the decision they move the score while the class
+# distributions (which the KL term compares) barely change.
+LOG_ODDS_CONSISTENCY = 0.5
 
 _MEAN = torch.tensor(MEAN).view(1, 3, 1, 1)
 _STD = torch.tensor(STD).view(1, 3, 1, 1)
@@ -31,31 +37,47 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
     return (t - _MEAN) / _STD
 
 
-def _resaved(window: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The window re-saved as JPEG as it would be after the photo was turned or
-    mirrored (as a phone or an EXIF-aware editor does) and turned back, as the engine's
-    patch cut turns it back. The window's origin and side lie on the photo's 8 px block
-    grid, so the new blocks line up with the old in every orientation."""
-    turns, mirror = int(rng.integers(4)), rng.random() < 0.5
+def _resaved(window: np.ndarray, quality: int, turns: int, mirror: bool) -> np.ndarray:
+    """The window re-saved as JPEG at `quality` as it would be after the photo was
+    turned or mirrored (as a phone or an EXIF-aware editor does) and turned back, as the
+    engine's patch cut turns it back. The window's origin and side lie on the photo's
+    8 px block grid, so the new blocks line up with the old in every orientation."""
     w = np.rot90(window, turns)
     w = w[:, ::-1] if mirror else w
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(w)).save(buffer, format="JPEG", quality=int(rng.integers(70, 101)))
+    Image.fromarray(np.ascontiguousarray(w)).save(buffer, format="JPEG", quality=quality)
     w = np.asarray(Image.open(buffer).convert("RGB"))
     w = w[:, ::-1] if mirror else w
     return np.rot90(w, -turns)
 
 
+def _random_resave(window: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return _resaved(window, int(rng.integers(70, 101)), int(rng.integers(4)), rng.random() < 0.5)
+
+
+def _crop(window: np.ndarray, y: int, x: int, turns: int, mirror: bool) -> np.ndarray:
+    """A 96 px crop, turned or mirrored as the engine's patch cut can ask for."""
+    p = np.rot90(window[y : y + PATCH, x : x + PATCH], turns)
+    return p[:, ::-1] if mirror else p
+
+
 def _view(window: np.ndarray, y: int, x: int, rng: np.random.Generator) -> np.ndarray:
-    """One 96 px view of a window: often re-saved, then cropped and turned or mirrored
-    as the engine's patch cut can ask for."""
+    """One 96 px view of a window: often re-saved, then cropped and turned or mirrored."""
     if rng.random() < RESAVE_CHANCE:
-        window = _resaved(window, rng)
-    p = window[y : y + PATCH, x : x + PATCH]
-    p = np.rot90(p, rng.integers(4))
-    if rng.random() < 0.5:
-        p = p[:, ::-1]
-    return p
+        window = _random_resave(window, rng)
+    return _crop(window, y, x, int(rng.integers(4)), rng.random() < 0.5)
+
+
+def _quality_pair(window: np.ndarray, y: int, x: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two views that differ only in how the photo was last saved: kept as it was, or
+    re-saved at one JPEG quality, against re-saved at another. A re-save at a quality
+    close to the camera's own leaves double-quantisation traces that carry no evidence
+    of the capture, and the held-out check found the score moving with them."""
+    qa, qb = rng.choice(np.arange(70, 102), 2, replace=False)
+    # 101 stands for "not re-saved".
+    a, b = (window if q == 101 else _resaved(window, int(q), int(rng.integers(4)), rng.random() < 0.5) for q in (qa, qb))
+    orient = int(rng.integers(4)), rng.random() < 0.5
+    return _crop(a, y, x, *orient), _crop(b, y, x, *orient)
 
 
 def _block_offset(limit: int, rng: np.random.Generator) -> int:
@@ -63,14 +85,18 @@ def _block_offset(limit: int, rng: np.random.Generator) -> int:
 
 
 def augment(batch: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two views of each window: crops on the block grid, the second one block from the
-    first or at the same place (the outline moves a few pixels between photos of the
-    same document, which can move a patch by a block), each with its own re-save and
-    orientation. Training asks both views for the same answer."""
+    """Two views of each window, crops on the block grid. Half the pairs differ only in
+    the photo's last JPEG save (`_quality_pair`); the rest sit at the same place or one
+    block apart (the outline moves a few pixels between photos of the same document,
+    which can move a patch by a block), each with its own re-save and orientation.
+    Training asks both views for the same answer."""
     n, h, w, _ = batch.shape
     views = np.empty((2, n, PATCH, PATCH, 3), np.uint8)
     for i in range(n):
         y, x = _block_offset(h - PATCH, rng), _block_offset(w - PATCH, rng)
+        if rng.random() < QUALITY_PAIRS:
+            views[0, i], views[1, i] = _quality_pair(batch[i], y, x, rng)
+            continue
         views[0, i] = _view(batch[i], y, x, rng)
         y2 = int(np.clip(y + BLOCK * rng.integers(-1, 2), 0, (h - PATCH) // BLOCK * BLOCK))
         x2 = int(np.clip(x + BLOCK * rng.integers(-1, 2), 0, (w - PATCH) // BLOCK * BLOCK))
@@ -109,6 +135,11 @@ def consistency(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 0.5 * ((la.exp() * (la - lb)).sum(1) + (lb.exp() * (lb - la)).sum(1)).mean()
 
 
+def live_log_odds(logits: torch.Tensor) -> torch.Tensor:
+    """log p(live) - log p(attack) from the four class logits."""
+    return logits[:, 0] - torch.logsumexp(logits[:, 1:], 1)
+
+
 def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int = 7, threads: int = 2) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
@@ -138,6 +169,7 @@ def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int 
             logits = model.logits(to_tensor(np.concatenate([a, b])))
             la, lb = logits[:batch], logits[batch:]
             loss = (loss_fn(la, y[idx]) + loss_fn(lb, y[idx])) / 2 + CONSISTENCY * consistency(la, lb)
+            loss = loss + LOG_ODDS_CONSISTENCY * (live_log_odds(la) - live_log_odds(lb)).square().mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
