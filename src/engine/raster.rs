@@ -5,6 +5,45 @@
 
 use image::RgbImage;
 
+/// The working cell (of `cells` along a side of `size` photo pixels) that photo pixel
+/// `i` falls in, or None when it is not read (every other pixel, counted from the
+/// nearer edge, when `step` is 2).
+///
+/// Both choices are symmetric about the middle of the side, so a photo turned or
+/// mirrored any of the eight ways reads the same pixels into the same cells, and the
+/// detector sees the same image in every orientation. (Counting from the top-left
+/// corner, a mirrored photo of even width read its odd columns where the original read
+/// its even ones, and the outline of one held-out photo moved by 6 px with the turn.)
+fn bin_of(i: usize, size: usize, cells: usize, step: usize) -> Option<usize> {
+    if i.min(size - 1 - i) % step != 0 {
+        return None;
+    }
+    // The pixel's centre, (i + ½) / size of the way along, in cells.
+    cell_at(2 * i + 1, 2 * size, cells)
+}
+
+/// The cell of `cells` that holds the point `num / den` (a fraction of the side); a
+/// point exactly on a boundary goes to the cell nearer the middle, and on the middle
+/// boundary itself to neither (None), so that mirroring never changes the answer.
+fn cell_at(num: usize, den: usize, cells: usize) -> Option<usize> {
+    let scaled = num * cells;
+    let (m, on_boundary) = (scaled / den, scaled % den == 0);
+    if !on_boundary {
+        return Some(m.min(cells - 1));
+    }
+    match (2 * m).cmp(&cells) {
+        std::cmp::Ordering::Less => Some(m),
+        std::cmp::Ordering::Greater => Some(m - 1),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// The photo pixel (of `size`) under the point `num / den` of the side, a point on a
+/// pixel boundary taking the pixel nearer the middle (either, at the very middle).
+fn middle_index(num: usize, den: usize, size: usize) -> usize {
+    cell_at(num, den, size).unwrap_or(size / 2).min(size - 1)
+}
+
 /// A planar floating-point RGB image at working resolution.
 #[derive(Debug, Clone)]
 pub struct WorkImage {
@@ -40,16 +79,20 @@ impl WorkImage {
         // column still gives each box several samples, at a quarter of the reads; the
         // photo's own lens blur keeps this from aliasing.
         let step = if scale >= 3.0 { 2 } else { 1 };
-        let x_bin: Vec<usize> = (0..sw)
-            .step_by(step)
-            .map(|x| ((x * width) / sw).min(width - 1))
+        // (byte offset in a row, cell) of each column read.
+        let columns: Vec<(usize, usize)> = (0..sw)
+            .filter_map(|x| bin_of(x, sw, width, step).map(|bin| (3 * x, bin)))
             .collect();
         let mut sums = vec![[0u32; 4]; width * height];
         let raw = rgb.as_raw();
-        for y in (0..sh).step_by(step) {
-            let row = ((y * height) / sh).min(height - 1) * width;
+        for y in 0..sh {
+            let Some(row) = bin_of(y, sh, height, step) else {
+                continue;
+            };
+            let row = row * width;
             let src = &raw[y * sw * 3..(y + 1) * sw * 3];
-            for (px, &bin) in src.chunks_exact(3 * step).zip(&x_bin) {
+            for &(offset, bin) in &columns {
+                let px = &src[offset..offset + 3];
                 let cell = &mut sums[row + bin];
                 cell[0] += u32::from(px[0]);
                 cell[1] += u32::from(px[1]);
@@ -60,9 +103,9 @@ impl WorkImage {
         // Enlarging leaves cells no source pixel fell in; they take the pixel under
         // their centre.
         for (i, cell) in sums.iter_mut().enumerate().filter(|(_, c)| c[3] == 0) {
-            let x = ((i % width) * sw + sw / 2) / width;
-            let y = ((i / width) * sh + sh / 2) / height;
-            let px = rgb.get_pixel(x.min(sw - 1) as u32, y.min(sh - 1) as u32);
+            let x = middle_index(2 * (i % width) + 1, 2 * width, sw);
+            let y = middle_index(2 * (i / width) + 1, 2 * height, sh);
+            let px = rgb.get_pixel(x as u32, y as u32);
             *cell = [u32::from(px[0]), u32::from(px[1]), u32::from(px[2]), 1];
         }
         let plane =
@@ -263,6 +306,41 @@ mod tests {
         assert!(work.planes[1].iter().all(|&v| (v - 80.0).abs() < 1e-3));
         assert_eq!(work.planes[0][0], 10.0);
         assert_eq!(work.planes[0][255], 240.0);
+    }
+
+    #[test]
+    fn a_mirrored_or_turned_photo_gives_the_mirrored_or_turned_working_image() {
+        // Noise, on sides with no common factor with the working size, read with and
+        // without the every-other-pixel shortcut.
+        for (w, h, side) in [(1001u32, 767u32, 256usize), (640, 482, 256), (301, 207, 64)] {
+            let photo = RgbImage::from_fn(w, h, |x, y| {
+                let v = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663))
+                    .wrapping_mul(2_654_435_761);
+                image::Rgb([(v >> 24) as u8, (v >> 16) as u8, (v >> 8) as u8])
+            });
+            let base = WorkImage::stretched(&photo, side, side);
+            let at = |img: &WorkImage, x: usize, y: usize| {
+                [0, 1, 2].map(|c| img.planes[c][y * img.width + x])
+            };
+            let flipped =
+                WorkImage::stretched(&image::imageops::flip_horizontal(&photo), side, side);
+            let turned = WorkImage::stretched(&image::imageops::rotate90(&photo), side, side);
+            for y in 0..side {
+                for x in 0..side {
+                    assert_eq!(
+                        at(&flipped, side - 1 - x, y),
+                        at(&base, x, y),
+                        "{w}x{h} mirrored"
+                    );
+                    // rotate90: the photo's (x, y) goes to (h - 1 - y, x).
+                    assert_eq!(
+                        at(&turned, side - 1 - y, x),
+                        at(&base, x, y),
+                        "{w}x{h} turned"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

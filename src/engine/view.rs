@@ -138,41 +138,84 @@ fn to_srgb_byte(l: f64) -> u8 {
     (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8
 }
 
-/// The photo in linear light, box-filtered by `factor` over the pixels
-/// `[x0, x1) × [y0, y1)`: cell `(i, j)` is the mean of the photo pixels it covers.
+/// The photo in linear light, box-filtered by `factor` over the cells that meet the
+/// pixels `[x0, x1) × [y0, y1)`: cell `(i, j)` is the mean of the photo pixels it covers.
+///
+/// The cells tile the photo from its centre outwards (see `grid_origin`), not from the
+/// area's corner: a photo turned or mirrored any of the eight ways then groups exactly
+/// the same pixels into cells, and gives the same view. Anchored at the area's corner,
+/// the cells fell on other pixels in each orientation, and on a genuine photo the view's
+/// live probability moved from 0.51 to 0.63.
 struct Reduced {
     factor: u32,
-    x0: u32,
-    y0: u32,
+    /// Photo coordinates of the first cell's top-left corner (it may lie outside the
+    /// photo; a cell holds only the pixels inside it).
+    left: i64,
+    top: i64,
     width: usize,
     height: usize,
     /// Row-major linear RGB, 0..1.
     cells: Vec<[f32; 3]>,
 }
 
+/// A cell boundary at or before 0 on a grid of `factor` that is symmetric about the
+/// middle of `size` pixels: mirrored, the grid maps onto itself. A photo side with an
+/// odd number of pixels needs an odd factor (`cell_factor`).
+fn grid_origin(size: u32, factor: u32) -> i64 {
+    let f = i64::from(factor);
+    // Boundaries at size / 2 + k·f, or at size / 2 + (k + ½)·f when size is odd.
+    let boundary = (i64::from(size) + if size % 2 == 1 { f } else { 0 }) / 2;
+    let origin = boundary.rem_euclid(f);
+    if origin > 0 { origin - f } else { origin }
+}
+
+/// The box filter's side for a sample spacing: whole pixels, and odd when a side of the
+/// photo has an odd number of pixels, so that `grid_origin` can centre the grid.
+fn cell_factor(spacing: f64, photo_width: u32, photo_height: u32) -> u32 {
+    let f = (spacing.floor() as u32).max(1);
+    if f % 2 == 0 && (photo_width % 2 == 1 || photo_height % 2 == 1) {
+        f - 1
+    } else {
+        f
+    }
+}
+
 impl Reduced {
     fn new(image: &RgbImage, factor: u32, [x0, y0, x1, y1]: [u32; 4]) -> Reduced {
         let table = linear_table();
-        let width = (x1 - x0).div_ceil(factor) as usize;
-        let height = (y1 - y0).div_ceil(factor) as usize;
-        let f = factor as usize;
-        // Per cell of a row band: sums of linear light. One cell row fits u32 (under
-        // 65 537 pixels); a whole cell of a panorama's huge cells may not.
+        let f = i64::from(factor);
+        let (gx, gy) = (
+            grid_origin(image.width(), factor),
+            grid_origin(image.height(), factor),
+        );
+        let first = |v: u32, g: i64| g + (i64::from(v) - g).div_euclid(f) * f;
+        let (left, top) = (first(x0, gx), first(y0, gy));
+        let width = (i64::from(x1) - 1 - left).div_euclid(f) as usize + 1;
+        let height = (i64::from(y1) - 1 - top).div_euclid(f) as usize + 1;
+        // A cell's pixels along one axis, clipped to the photo.
+        let span = |start: i64, i: usize, size: u32| {
+            let a = start + i as i64 * f;
+            (
+                a.max(0) as usize,
+                (a + f).min(i64::from(size)).max(0) as usize,
+            )
+        };
+        let columns: Vec<(usize, usize)> =
+            (0..width).map(|i| span(left, i, image.width())).collect();
         let mut sums = vec![[0u64; 3]; width];
         let mut cells = Vec::with_capacity(width * height);
         let raw = image.as_raw();
         let stride = image.width() as usize * 3;
-        let band_width = (x1 - x0) as usize;
         for j in 0..height {
             sums.iter_mut().for_each(|s| *s = [0; 3]);
-            let top = y0 + j as u32 * factor;
-            let bottom = (top + factor).min(y1);
-            for y in top..bottom {
-                let row = &raw[y as usize * stride..][x0 as usize * 3..x1 as usize * 3];
-                // Whole cells first, then the last, partial one: no division per pixel.
-                for (s, cell) in sums.iter_mut().zip(row.chunks(3 * f)) {
+            let (row0, row1) = span(top, j, image.height());
+            for y in row0..row1 {
+                let row = &raw[y * stride..(y + 1) * stride];
+                for (s, &(c0, c1)) in sums.iter_mut().zip(&columns) {
+                    // One cell row fits u32 (under 65 537 pixels); a whole cell of a
+                    // panorama's huge cells may not.
                     let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
-                    for px in cell.chunks_exact(3) {
+                    for px in row[c0 * 3..c1 * 3].chunks_exact(3) {
                         r += u32::from(table[px[0] as usize]);
                         g += u32::from(table[px[1] as usize]);
                         b += u32::from(table[px[2] as usize]);
@@ -182,17 +225,16 @@ impl Reduced {
                     s[2] += u64::from(b);
                 }
             }
-            let rows = bottom - top;
-            cells.extend(sums.iter().enumerate().map(|(i, s)| {
-                let columns = (band_width - i * f).min(f) as u64;
-                let d = 65535.0 * (u64::from(rows) * columns).max(1) as f64;
+            let rows = row1.saturating_sub(row0) as u64;
+            cells.extend(sums.iter().zip(&columns).map(|(s, &(c0, c1))| {
+                let d = 65535.0 * (rows * c1.saturating_sub(c0) as u64).max(1) as f64;
                 s.map(|v| (v as f64 / d) as f32)
             }));
         }
         Reduced {
             factor,
-            x0,
-            y0,
+            left,
+            top,
             width,
             height,
             cells,
@@ -203,8 +245,8 @@ impl Reduced {
     /// repeated beyond the reduced area.
     fn at(&self, p: Point) -> [f32; 3] {
         let f = f64::from(self.factor);
-        let u = ((p.x - f64::from(self.x0)) / f - 0.5).clamp(0.0, (self.width - 1) as f64);
-        let v = ((p.y - f64::from(self.y0)) / f - 0.5).clamp(0.0, (self.height - 1) as f64);
+        let u = ((p.x - self.left as f64) / f - 0.5).clamp(0.0, (self.width - 1) as f64);
+        let v = ((p.y - self.top as f64) / f - 0.5).clamp(0.0, (self.height - 1) as f64);
         let (i, j) = (u as usize, v as usize);
         let (fu, fv) = ((u - i as f64) as f32, (v - j as f64) as f32);
         let (i1, j1) = ((i + 1).min(self.width - 1), (j + 1).min(self.height - 1));
@@ -259,7 +301,7 @@ pub fn render(
     if x1 <= x0 || y1 <= y0 {
         return vec![spec.fill; width * height];
     }
-    let factor = (spacing.floor() as u32).max(1);
+    let factor = cell_factor(spacing, image.width(), image.height());
     let reduced = Reduced::new(image, factor, [x0, y0, x1, y1]);
     let mut out = Vec::with_capacity(width * height);
     for y in 0..height {
@@ -375,12 +417,12 @@ mod tests {
 
     #[test]
     fn every_orientation_of_the_photo_gives_the_same_four_forms() {
-        // Smooth content: the box filter's cells fall on other pixels once the photo is
-        // turned, which moves a view pixel by a level or two, never more.
+        // Pixel noise, the content most sensitive to which pixels share a box-filter
+        // cell, on a photo with odd sides (the grid needs an odd factor to centre).
         let image = RgbImage::from_fn(301, 207, |x, y| {
-            let (x, y) = (f64::from(x), f64::from(y));
-            let wave = |a: f64| (127.5 + 120.0 * a.sin()) as u8;
-            image::Rgb([wave(x / 9.0), wave(y / 7.0 + 1.0), wave((x + y) / 13.0)])
+            let h = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663))
+                .wrapping_mul(2_654_435_761);
+            image::Rgb([(h >> 24) as u8, (h >> 16) as u8, (h >> 8) as u8])
         });
         let card = quad([(91.3, 60.7), (213.9, 68.1), (206.2, 141.4), (82.6, 130.9)]);
         let (w, h) = (24, 16);
@@ -412,8 +454,9 @@ mod tests {
                     })
                     .min()
                     .unwrap_or(i32::MAX);
+                // Rounding alone: the same pixels, the same cells, the same samples.
                 assert!(
-                    nearest <= 6,
+                    nearest <= 1,
                     "orientation {k}: a form differs by {nearest} levels"
                 );
             }
@@ -421,31 +464,60 @@ mod tests {
     }
 
     #[test]
+    fn the_cell_grid_mirrors_onto_itself() {
+        for size in [40u32, 41, 50, 301, 3264] {
+            for factor in [1u32, 3, 4, 7, 12] {
+                if size % 2 == 1 && factor % 2 == 0 {
+                    continue;
+                }
+                let g = grid_origin(size, factor);
+                assert!(g <= 0 && g > -i64::from(factor), "{size} {factor}: {g}");
+                // Mirrored, the boundary at g + k·f lands on another boundary.
+                let mirrored = i64::from(size) - g;
+                assert_eq!(
+                    (mirrored - g).rem_euclid(i64::from(factor)),
+                    0,
+                    "{size} {factor}"
+                );
+            }
+        }
+        assert_eq!(cell_factor(8.7, 301, 207), 7);
+        assert_eq!(cell_factor(8.7, 300, 200), 8);
+        assert_eq!(cell_factor(0.4, 301, 200), 1);
+    }
+
+    #[test]
     fn each_reduced_cell_is_the_mean_light_of_the_pixels_it_covers() {
-        // An area whose sides are no multiple of the factor: the last column and row of
-        // cells are partial and must average only the pixels they hold.
+        // An area whose sides are no multiple of the factor, on a grid centred on the
+        // photo: the outer cells reach past the photo's edge and must average only the
+        // pixels they hold.
         let image = RgbImage::from_fn(50, 40, |x, y| {
             image::Rgb([(x * 37 + y * 11) as u8, (x * y) as u8, (255 - x * 5) as u8])
         });
         let table = linear_table();
-        let (factor, area) = (4, [3, 5, 48, 39]);
+        let (factor, area) = (4u32, [0, 5, 50, 39]);
         let reduced = Reduced::new(&image, factor, area);
-        assert_eq!((reduced.width, reduced.height), (12, 9));
-        for j in 0..reduced.height as u32 {
-            for i in 0..reduced.width as u32 {
-                let (xs, ys) = (area[0] + i * factor, area[1] + j * factor);
+        // Columns: boundaries at 25 ± 4k, so the first cell starts at -3; rows at 20 ± 4k.
+        assert_eq!((reduced.left, reduced.top), (-3, 4));
+        assert_eq!((reduced.width, reduced.height), (14, 9));
+        let f = i64::from(factor);
+        for j in 0..reduced.height {
+            for i in 0..reduced.width {
+                let xs = reduced.left + i as i64 * f;
+                let ys = reduced.top + j as i64 * f;
                 let mut sum = [0f64; 3];
                 let mut n = 0.0;
-                for y in ys..(ys + factor).min(area[3]) {
-                    for x in xs..(xs + factor).min(area[2]) {
-                        let px = image.get_pixel(x, y).0;
+                for y in ys.max(0)..(ys + f).min(40) {
+                    for x in xs.max(0)..(xs + f).min(50) {
+                        let px = image.get_pixel(x as u32, y as u32).0;
                         for c in 0..3 {
                             sum[c] += f64::from(table[px[c] as usize]) / 65535.0;
                         }
                         n += 1.0;
                     }
                 }
-                let cell = reduced.cells[j as usize * reduced.width + i as usize];
+                assert!(n > 0.0, "cell ({i}, {j}) holds no pixel");
+                let cell = reduced.cells[j * reduced.width + i];
                 for c in 0..3 {
                     assert!(
                         (f64::from(cell[c]) - sum[c] / n).abs() < 1e-5,
