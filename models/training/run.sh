@@ -7,7 +7,7 @@
 #                               -> evaluate -> model card -> test fixtures -> samples
 #                               (about 170 minutes on 2 cores: data 31-55, training 43,
 #                               whole-view data 9 and training 15, held-out photos 22,
-#                               calibration photos 22; calibrate and evaluate 3)
+#                               calibration photos 22; calibrate and evaluate 5)
 # The liveness evaluation runs the release binary, which uses the detector, so the
 # detector comes first.
 set -euo pipefail
