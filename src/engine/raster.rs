@@ -15,7 +15,7 @@ use image::RgbImage;
 /// corner, a mirrored photo of even width read its odd columns where the original read
 /// its even ones, and the outline of one held-out photo moved by 6 px with the turn.)
 fn bin_of(i: usize, size: usize, cells: usize, step: usize) -> Option<usize> {
-    if i.min(size - 1 - i) % step != 0 {
+    if !i.min(size - 1 - i).is_multiple_of(step) {
         return None;
     }
     // The pixel's centre, (i + ½) / size of the way along, in cells.
@@ -27,7 +27,7 @@ fn bin_of(i: usize, size: usize, cells: usize, step: usize) -> Option<usize> {
 /// boundary itself to neither (None), so that mirroring never changes the answer.
 fn cell_at(num: usize, den: usize, cells: usize) -> Option<usize> {
     let scaled = num * cells;
-    let (m, on_boundary) = (scaled / den, scaled % den == 0);
+    let (m, on_boundary) = (scaled / den, scaled.is_multiple_of(den));
     if !on_boundary {
         return Some(m.min(cells - 1));
     }

@@ -173,7 +173,7 @@ fn grid_origin(size: u32, factor: u32) -> i64 {
 /// photo has an odd number of pixels, so that `grid_origin` can centre the grid.
 fn cell_factor(spacing: f64, photo_width: u32, photo_height: u32) -> u32 {
     let f = (spacing.floor() as u32).max(1);
-    if f % 2 == 0 && (photo_width % 2 == 1 || photo_height % 2 == 1) {
+    if f.is_multiple_of(2) && !(photo_width.is_multiple_of(2) && photo_height.is_multiple_of(2)) {
         f - 1
     } else {
         f
