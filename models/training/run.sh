@@ -2,12 +2,13 @@
 # Rebuilds the shipped models from nothing, in a pinned Python environment:
 #   run.sh                      both: the document detector, then the liveness model
 #   run.sh detector [steps…]    data -> train -> export (about 40 minutes on 2 cores)
-#   run.sh liveness [steps…]    data -> train -> export -> whole-view data -> train ->
-#                               export -> held-out and calibration photos -> calibrate
-#                               -> evaluate -> model card -> test fixtures -> samples
-#                               (about 170 minutes on 2 cores: data 31-55, training 43,
-#                               whole-view data 9 and training 15, held-out photos 22,
-#                               calibration photos 22; calibrate and evaluate 5)
+#   run.sh liveness [steps…]    data -> train -> settle -> export -> whole-view data ->
+#                               train -> export -> held-out and calibration photos ->
+#                               calibrate -> evaluate -> model card -> test fixtures ->
+#                               samples (about 175 minutes on 2 cores: data 31-55,
+#                               training 43, settling 4, whole-view data 9 and
+#                               training 15, held-out photos 22, calibration photos
+#                               22; calibrate and evaluate 5)
 # The liveness evaluation runs the release binary, which uses the detector, so the
 # detector comes first.
 set -euo pipefail

@@ -84,6 +84,9 @@ def write_card(report: dict, summary: dict, readme: str, manifest_path: str, cal
         lines += calibration_lines(calibration)
     if summary:
         lines += ["", f"Training: {summary.get('samples')} windows, {summary.get('epochs')} epochs, {summary.get('seconds')} s on this machine's CPU; calibration temperature {summary.get('temperature', 1):.3f}."]
+        if summary.get("settle"):
+            st = summary["settle"]
+            lines += ["", f"Settling phase: {st['steps']} steps, {st['seconds']} s; validation accuracy {pct(st['val_accuracy'])} over 4 classes, {pct(st['val_live_accuracy'])} live vs attack; calibration temperature {st['temperature']:.3f}."]
     if view_summary:
         lines += ["", f"Whole view: {view_summary.get('samples')} views, {view_summary.get('epochs')} epochs, {view_summary.get('seconds')} s; calibration temperature {view_summary.get('temperature', 1):.3f}."]
     lines += ["", END]

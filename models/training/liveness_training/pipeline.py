@@ -1,4 +1,4 @@
-"""Rebuilds the shipped liveness model: data -> train -> export -> held-out and
+"""Rebuilds the shipped liveness model: data -> train -> settle -> export -> held-out and
 calibration photos -> image-level calibration -> evaluate -> card -> fixtures -> samples.
 
     python -m liveness_training            # every step
@@ -37,10 +37,10 @@ PATCHES = 16
 # Held-out photos per class re-saved, re-tagged and turned for the invariance check.
 INVARIANCE_SAMPLE = {"genuine": 36, "screen": 6, "print": 6}
 BATCH = 8
-VERSION = "liveness-mnv2b11-p96-7-view2-cal"
+VERSION = "liveness-mnv2b11-p96-7s-view2-cal"
 VIEW_EPOCHS = 8
 VIEW_VERSION = "view-mnv2b11-128x80-2"
-STEPS = ["data", "train", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "card", "fixtures", "samples"]
+STEPS = ["data", "train", "settle", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "card", "fixtures", "samples"]
 SAMPLE_SEEDS = {"genuine": 400000, "screen": 400001, "print": 400002, "digital": 400003}
 FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
 
@@ -59,6 +59,13 @@ def step_train(workers: int) -> None:
     print(json.dumps(summary, indent=2))
 
 
+def step_settle(workers: int) -> None:
+    from .train import settle
+
+    summary = settle(os.path.join(WORK, "liveness.pt"), os.path.join(WORK, "train.npz"), os.path.join(WORK, "val.npz"), os.path.join(WORK, "settled.pt"), threads=workers)
+    print(json.dumps(summary, indent=2))
+
+
 def step_export(workers: int) -> None:
     from .export import export
 
@@ -67,7 +74,7 @@ def step_export(workers: int) -> None:
         f"(genuine, screen, print, digital) x {WINDOWS_PER_SCENE} native-resolution windows; "
         "built by models/training (python -m liveness_training)"
     )
-    export(os.path.join(WORK, "liveness.pt"), MODEL_DIR, PATCHES, BATCH, VERSION, training)
+    export(os.path.join(WORK, "settled.pt"), MODEL_DIR, PATCHES, BATCH, VERSION, training)
 
 
 def step_viewdata(workers: int) -> None:
@@ -152,6 +159,9 @@ def step_card(workers: int) -> None:
         report = json.load(f)
     summary_path = os.path.join(WORK, "liveness.pt.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
+    settle_path = os.path.join(WORK, "settled.pt.json")
+    if os.path.exists(settle_path):
+        summary["settle"] = json.load(open(settle_path))
     calibration_path = os.path.join(WORK, "calibration.json")
     calibration = json.load(open(calibration_path)) if os.path.exists(calibration_path) else None
     view_path = os.path.join(WORK, "view.pt.json")
