@@ -172,13 +172,18 @@ def set_temperature(model: PatchNet, va) -> float:
     return t
 
 
-def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int = 7, threads: int = 2) -> dict:
+def _start(train_path: str, val_path: str, seed: int, threads: int):
+    """Seeds torch and a numpy generator, and loads the training windows and labels and
+    the validation set."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
     tr = np.load(train_path)
-    va = np.load(val_path)
-    x, y = tr["x"], torch.from_numpy(tr["y"])
+    return rng, tr["x"], torch.from_numpy(tr["y"]), np.load(val_path)
+
+
+def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int = 7, threads: int = 2) -> dict:
+    rng, x, y, va = _start(train_path, val_path, seed, threads)
     model = PatchNet(pretrained=True)
     head_params = list(model.head.parameters()) + list(model.classify.parameters())
     opt = torch.optim.AdamW([
@@ -224,12 +229,7 @@ def settle(weights: str, train_path: str, val_path: str, out_path: str, steps: i
     `SETTLE_LOG_ODDS_CONSISTENCY`), then the temperature fitted again. A phase of its own
     (its own seed and output file) so that it can be rerun without the 40-minute main
     schedule."""
-    torch.manual_seed(seed)
-    torch.set_num_threads(threads)
-    rng = np.random.default_rng(seed)
-    tr = np.load(train_path)
-    va = np.load(val_path)
-    x, y = tr["x"], torch.from_numpy(tr["y"])
+    rng, x, y, va = _start(train_path, val_path, seed, threads)
     model = PatchNet(pretrained=False)
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     opt = torch.optim.AdamW(model.parameters(), lr=SETTLE_LR, weight_decay=1e-4)
