@@ -158,18 +158,24 @@ def pair_loss(model: PatchNet, a: np.ndarray, b: np.ndarray, y: torch.Tensor, lo
     return loss + log_odds_weight * (live_log_odds(la) - live_log_odds(lb)).square().mean()
 
 
-def validate(model: PatchNet, va) -> tuple[float, float]:
-    """4-class and live-vs-attack accuracy on the validation windows' centres."""
+def validate(model: PatchNet, va) -> tuple[float, float, torch.Tensor]:
+    """4-class and live-vs-attack accuracy on the validation windows' centres, and the
+    logits they came from (for the temperature)."""
     vl = predict_logits(model, va["x"])
     acc = (vl.argmax(1).numpy() == va["y"]).mean()
     live_acc = ((vl.argmax(1) == 0).numpy() == (va["y"] == 0)).mean()
-    return float(acc), float(live_acc)
+    return float(acc), float(live_acc), vl
 
 
-def set_temperature(model: PatchNet, va) -> float:
-    t = fit_temperature(predict_logits(model, va["x"]), torch.from_numpy(va["y"]))
-    model.temperature.fill_(t)
-    return t
+def _finish(model: PatchNet, logits: torch.Tensor, va, out_path: str, summary: dict) -> dict:
+    """Fits the temperature on the validation logits, saves the weights and, beside
+    them, `summary` with the temperature added."""
+    summary["temperature"] = fit_temperature(logits, torch.from_numpy(va["y"]))
+    model.temperature.fill_(summary["temperature"])
+    torch.save(model.state_dict(), out_path)
+    with open(out_path + ".json", "w") as f:
+        json.dump(summary, f, indent=2)
+    return summary
 
 
 def _start(train_path: str, val_path: str, seed: int, threads: int):
@@ -212,15 +218,10 @@ def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int 
             running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
             if step % 50 == 0:
                 print(f"  epoch {epoch} step {step}/{steps} loss {running:.4f} {time.time() - start:.0f}s", flush=True)
-        acc, live_acc = validate(model, va)
+        acc, live_acc, vl = validate(model, va)
         print(f"epoch {epoch}: val 4-class accuracy {acc:.4f}, live-vs-attack {live_acc:.4f}", flush=True)
         log.append({"epoch": epoch, "val_accuracy": acc, "val_live_accuracy": live_acc})
-    t = set_temperature(model, va)
-    torch.save(model.state_dict(), out_path)
-    summary = {"epochs": epochs, "samples": int(len(x)), "seconds": round(time.time() - start), "temperature": t, "log": log}
-    with open(out_path + ".json", "w") as f:
-        json.dump(summary, f, indent=2)
-    return summary
+    return _finish(model, vl, va, out_path, {"epochs": epochs, "samples": int(len(x)), "seconds": round(time.time() - start), "log": log})
 
 
 def settle(weights: str, train_path: str, val_path: str, out_path: str, steps: int = SETTLE_STEPS, seed: int = 11, threads: int = 2) -> dict:
@@ -248,10 +249,5 @@ def settle(weights: str, train_path: str, val_path: str, out_path: str, steps: i
         running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
         if step % 50 == 0:
             print(f"  settle step {step}/{steps} loss {running:.4f} {time.time() - start:.0f}s", flush=True)
-    acc, live_acc = validate(model, va)
-    t = set_temperature(model, va)
-    torch.save(model.state_dict(), out_path)
-    summary = {"steps": steps, "seconds": round(time.time() - start), "temperature": t, "val_accuracy": acc, "val_live_accuracy": live_acc}
-    with open(out_path + ".json", "w") as f:
-        json.dump(summary, f, indent=2)
-    return summary
+    acc, live_acc, vl = validate(model, va)
+    return _finish(model, vl, va, out_path, {"steps": steps, "seconds": round(time.time() - start), "val_accuracy": acc, "val_live_accuracy": live_acc})
