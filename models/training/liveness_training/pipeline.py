@@ -141,6 +141,9 @@ def step_evaluate(workers: int) -> None:
 
     with open(conditions_path(eval_dir)) as f:
         recs = [json.loads(line) for line in f]
+    # The file lists photos as the workers finished them; the sample is the first
+    # seeds of each class whatever the timing.
+    recs.sort(key=lambda r: int(os.path.basename(r["file"]).split(".")[0]))
     # Genuine photos are where a score sits between 0 and 1 and can move; attacks score
     # near 0 whatever is done to them, so a few of each suffice.
     sample = []

@@ -150,8 +150,9 @@ def _one_document(seed: int):
 def generate(path: str, seeds: range, workers: int) -> None:
     """Writes `path` (.npz) with views, labels, scene groups and conditions."""
     xs, ys, groups, conds = [], [], [], []
+    # In seed order, so that a rebuild gives the same rows (see dataset.generate).
     with Pool(workers) as pool:
-        for i, (seed, items) in enumerate(pool.imap_unordered(_one_document, seeds, chunksize=8)):
+        for i, (seed, items) in enumerate(pool.imap(_one_document, seeds, chunksize=8)):
             for x, y, c in items:
                 xs.append(x)
                 ys.append(y)
