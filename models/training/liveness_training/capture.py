@@ -90,9 +90,19 @@ def bilinear(tex: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     y = np.clip(y - 0.5, 0, h - 1.001)
     x0, y0 = x.astype(np.int32), y.astype(np.int32)
     fx, fy = (x - x0)[..., None], (y - y0)[..., None]
-    a = tex[y0, x0] * (1 - fx) + tex[y0, x0 + 1] * fx
-    b = tex[y0 + 1, x0] * (1 - fx) + tex[y0 + 1, x0 + 1] * fx
-    return (a * (1 - fy) + b * fy).astype(np.float32)
+    # The four corners taken from the flattened texture by one index, and the sums
+    # formed in place: the same operations in the same order as the plain formula
+    # (`tex[y0, x0] * (1 - fx) + ...`), so the same values, in half the time.
+    flat = tex.reshape(h * w, -1)
+    i = y0.astype(np.intp) * w + x0
+    a = np.take(flat, i, axis=0) * (1 - fx)
+    a += np.take(flat, i + 1, axis=0) * fx
+    b = np.take(flat, i + w, axis=0) * (1 - fx)
+    b += np.take(flat, i + w + 1, axis=0) * fx
+    a *= 1 - fy
+    b *= fy
+    a += b
+    return a.astype(np.float32)
 
 
 def box_average(x: np.ndarray, lo: float, hi: float, period: float, width: np.ndarray) -> np.ndarray:
@@ -228,10 +238,23 @@ class Fingers:
             caps.append((edge[0], edge[1], tip[0], tip[1], r, np.clip(skin, 0, 1)))
         return Fingers(caps)
 
-    def cover(self, x, y):
+    def near(self, x, y) -> list:
+        """The capsules that reach the box around the points `x`, `y`: the others
+        cover none of them, and a tile far from every finger skips the blend."""
+        lo_x, hi_x, lo_y, hi_y = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+        out = []
+        for cap in self.capsules:
+            x0, y0, x1, y1, r, _ = cap
+            gap_x = max(min(x0, x1) - hi_x, lo_x - max(x0, x1), 0.0)
+            gap_y = max(min(y0, y1) - hi_y, lo_y - max(y0, y1), 0.0)
+            if math.hypot(gap_x, gap_y) < r + 2:
+                out.append(cap)
+        return out
+
+    def cover(self, x, y, capsules=None):
         mask = np.zeros(x.shape, np.float32)
         colour = np.zeros(x.shape + (3,), np.float32)
-        for x0, y0, x1, y1, r, c in self.capsules:
+        for x0, y0, x1, y1, r, c in self.capsules if capsules is None else capsules:
             dx, dy = x1 - x0, y1 - y0
             t = np.clip(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0, 1)
             d = np.hypot(x - (x0 + t * dx), y - (y0 + t * dy))
@@ -576,39 +599,50 @@ class Scene:
         fw, fh = self.frame_w, self.frame_h
         u, v = apply_h(self.placement.to_object, x, y)
         illum = self.light.illum(x, y, fw, fh)
-        out = self.background.albedo(x, y) * illum
         inside = (u >= 0) & (u < self.obj_w) & (v >= 0) & (v < self.obj_h)
-        footprint = self.placement.mm_per_px / s
         if self.kind == "genuine":
             r = 3.18 if self.doc.kind == "id-card" else 0.5
             cu = np.maximum(np.maximum(r - u, u - (self.obj_w - r)), 0)
             cv = np.maximum(np.maximum(r - v, v - (self.obj_h - r)), 0)
             inside &= cu * cu + cv * cv <= r * r
+        # Most tiles of a photo lie wholly on the object or wholly off it: only what
+        # shows is computed. The background is float64 (the light's gradient is), so
+        # the object's radiance is taken to float64 as the mixing would.
+        ground = None if inside.all() else self.background.albedo(x, y) * illum
+        if not inside.any():
+            out = ground
+        else:
+            surface = self._surface(x, y, u, v, illum, self.placement.mm_per_px / s, coarse)
+            out = np.asarray(surface, np.float64) if ground is None else np.where(inside[..., None], surface, ground)
+        capsules = self.fingers.near(x, y) if self.fingers.capsules else []
+        if capsules:
+            mask, colour = self.fingers.cover(x, y, capsules)
+            out = out * (1 - mask[..., None]) + colour * illum * mask[..., None]
+        return out.astype(np.float32)
+
+    def _surface(self, x, y, u, v, illum, footprint, coarse):
+        """Radiance leaving the object (card, device or sheet) at those points."""
+        if self.kind == "genuine":
             tex = self._doc_texture(u, v, (0.0, 0.0))
-            surface = tex * illum + self.light.glare_at(x, y) * illum * (1.0 if self.doc.laminated else 0.15)
-        elif self.kind == "screen":
+            return tex * illum + self.light.glare_at(x, y) * illum * (1.0 if self.doc.laminated else 0.15)
+        glare = self.light.glare_at(x, y)
+        if self.kind == "screen":
             sc = self.screen
             b = sc.bezel_mm
             pu, pv = u - b, v - b
             panel = (pu >= 0) & (pu < sc.panel_w_mm) & (pv >= 0) & (pv < sc.panel_h_mm)
             emission = sc.emission(np.clip(pu, 0, sc.panel_w_mm - 1e-3), np.clip(pv, 0, sc.panel_h_mm - 1e-3), footprint)
-            glass = (sc.reflection + self.light.glare_at(x, y)) * illum
+            glass = (sc.reflection + glare) * illum
             bezel = np.float32(0.03) * illum
-            surface = np.where(panel[..., None], emission + glass, bezel + self.light.glare_at(x, y) * illum)
-        else:
-            pr = self.printer
-            ox, oy = self.doc_origin
-            tex = self._doc_texture(u, v, (ox, oy))
-            in_doc = (u >= ox) & (u < ox + self.doc.width_mm) & (v >= oy) & (v < oy + self.doc.height_mm)
-            tex = np.where(in_doc[..., None], tex, 1.0)
-            noise = np.sin(u * 37.7 + v * 11.1) * np.sin(v * 41.3 - u * 5.9)
-            refl = pr.mean_reflectance(tex) if coarse else pr.reflectance(u, v, tex, noise)
-            surface = refl * illum + self.light.glare_at(x, y) * illum
-        out = np.where(inside[..., None], surface, out)
-        if self.fingers.capsules:
-            mask, colour = self.fingers.cover(x, y)
-            out = out * (1 - mask[..., None]) + colour * illum * mask[..., None]
-        return out.astype(np.float32)
+            return np.where(panel[..., None], emission + glass, bezel + glare * illum)
+        pr = self.printer
+        ox, oy = self.doc_origin
+        tex = self._doc_texture(u, v, (ox, oy))
+        in_doc = (u >= ox) & (u < ox + self.doc.width_mm) & (v >= oy) & (v < oy + self.doc.height_mm)
+        tex = np.where(in_doc[..., None], tex, 1.0)
+        noise = np.sin(u * 37.7 + v * 11.1) * np.sin(v * 41.3 - u * 5.9)
+        refl = pr.mean_reflectance(tex) if coarse else pr.reflectance(u, v, tex, noise)
+        return refl * illum + glare * illum
 
     def _doc_texture(self, u, v, origin):
         h, w = self.doc_lin.shape[:2]
