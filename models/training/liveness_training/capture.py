@@ -92,7 +92,8 @@ def bilinear(tex: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     fx, fy = (x - x0)[..., None], (y - y0)[..., None]
     # The four corners taken from the flattened texture by one index, and the sums
     # formed in place: the same operations in the same order as the plain formula
-    # (`tex[y0, x0] * (1 - fx) + ...`), so the same values, in half the time.
+    # (`tex[y0, x0] * (1 - fx) + ...`), so the same values, without four 2-D index
+    # computations and their temporaries.
     flat = tex.reshape(h * w, -1)
     i = y0.astype(np.intp) * w + x0
     a = np.take(flat, i, axis=0) * (1 - fx)
