@@ -239,9 +239,9 @@ class Fingers:
             caps.append((edge[0], edge[1], tip[0], tip[1], r, np.clip(skin, 0, 1)))
         return Fingers(caps)
 
-    def near(self, x, y) -> list:
-        """The capsules that reach the box around the points `x`, `y`: the others
-        cover none of them, and a tile far from every finger skips the blend."""
+    def _reaching(self, x, y) -> list:
+        """The capsules that reach the box around the points `x`, `y`; the others
+        cover none of them."""
         lo_x, hi_x, lo_y, hi_y = float(x.min()), float(x.max()), float(y.min()), float(y.max())
         out = []
         for cap in self.capsules:
@@ -252,10 +252,15 @@ class Fingers:
                 out.append(cap)
         return out
 
-    def cover(self, x, y, capsules=None):
+    def cover(self, x, y):
+        """(mask, colour) of the fingers over the points, or None where no finger
+        reaches them, so that a tile far from every finger skips the blend."""
+        capsules = self._reaching(x, y) if self.capsules else []
+        if not capsules:
+            return None
         mask = np.zeros(x.shape, np.float32)
         colour = np.zeros(x.shape + (3,), np.float32)
-        for x0, y0, x1, y1, r, c in self.capsules if capsules is None else capsules:
+        for x0, y0, x1, y1, r, c in capsules:
             dx, dy = x1 - x0, y1 - y0
             t = np.clip(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0, 1)
             d = np.hypot(x - (x0 + t * dx), y - (y0 + t * dy))
@@ -615,18 +620,18 @@ class Scene:
         else:
             surface = self._surface(x, y, u, v, illum, self.placement.mm_per_px / s, coarse)
             out = np.asarray(surface, np.float64) if ground is None else np.where(inside[..., None], surface, ground)
-        capsules = self.fingers.near(x, y) if self.fingers.capsules else []
-        if capsules:
-            mask, colour = self.fingers.cover(x, y, capsules)
+        covered = self.fingers.cover(x, y)
+        if covered is not None:
+            mask, colour = covered
             out = out * (1 - mask[..., None]) + colour * illum * mask[..., None]
         return out.astype(np.float32)
 
     def _surface(self, x, y, u, v, illum, footprint, coarse):
         """Radiance leaving the object (card, device or sheet) at those points."""
+        glare = self.light.glare_at(x, y)
         if self.kind == "genuine":
             tex = self._doc_texture(u, v, (0.0, 0.0))
-            return tex * illum + self.light.glare_at(x, y) * illum * (1.0 if self.doc.laminated else 0.15)
-        glare = self.light.glare_at(x, y)
+            return tex * illum + glare * illum * (1.0 if self.doc.laminated else 0.15)
         if self.kind == "screen":
             sc = self.screen
             b = sc.bezel_mm
