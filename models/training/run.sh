@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped models from nothing, in a pinned Python environment:
 #   run.sh                      both: the document detector, then the liveness model
-#   run.sh detector [steps…]    data -> train -> export (about 40 minutes on 2 cores)
+#   run.sh detector [steps…]    data -> train -> export (about 50 minutes on 2 cores)
 #   run.sh liveness [steps…]    data -> train -> settle -> export -> whole-view data ->
 #                               train -> export -> held-out and calibration photos ->
 #                               calibrate -> evaluate -> model card -> test fixtures ->
