@@ -76,6 +76,10 @@ def write_card(report: dict, summary: dict, readme: str, manifest_path: str, cal
         lines.append(f"| largest score change, JPEG 90 vs 100 | {inv['jpeg_max_delta']:.4f} |")
         if inv.get("jpeg_again_max_delta") is not None:
             lines.append(f"| largest score change, JPEG 90 vs 100, each re-saved again at 85 | {inv['jpeg_again_max_delta']:.4f} |")
+    inv = report.get("invariance_calibration", {})
+    if inv:
+        lines.append(f"| largest score change, JPEG 90 vs 100 ({inv['images']} genuine calibration photos) | {inv['jpeg_max_delta']:.4f} |")
+        lines.append(f"| the same, each re-saved again at 85 | {inv['jpeg_again_max_delta']:.4f} |")
     lines += ["", "By condition (genuine and attack photos of the bucket; attack-only conditions use all genuine photos; EER and BPCER@APCER5% over the bucket's attacks pooled):", ""]
     lines += ["| condition | genuine | attacks | BPCER@0.25 | APCER@0.25 | EER | BPCER@APCER5% |", "|---|---|---|---|---|---|---|"]
     for name, b in sorted(report["buckets"].items()):

@@ -215,11 +215,11 @@ def evaluate(binary: str, eval_dir: str, threshold: float = 0.25) -> dict:
 
 
 def _spread(groups: dict, results: dict, names: list[str]) -> list[float]:
-    """Largest minus smallest score of each group over `names`, for the groups scored
-    under every name."""
+    """Largest minus smallest score of each group over `names`, for the groups that
+    have every name and were scored under each."""
     out = []
     for g in groups.values():
-        scores = [results.get(g[n]) for n in names]
+        scores = [results.get(g.get(n)) for n in names]
         if all(s is not None for s in scores):
             out.append(max(scores) - min(scores))
     return out
@@ -231,12 +231,13 @@ def _jpeg_round_trip(im: Image.Image, quality: int) -> Image.Image:
     return Image.open(buffer).convert("RGB")
 
 
-def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
+def invariance(binary: str, eval_dir: str, files: list[str], work: str, re_encodes_only: bool = False) -> dict:
     """Largest score change over the 8 EXIF orientations (the same JPEG data, saved once
     at quality 95, tagged each of the 8 ways), over the 8 ways of turning the pixels
     and re-saving (as a camera held another way, then a JPEG encoder, would record them:
     the blocks change with the orientation), between JPEG 90 and 100 re-encodes, and
-    between those two each re-saved again at 85."""
+    between those two each re-saved again at 85. With `re_encodes_only` only the last
+    two (the orientation figures are then None)."""
     if os.path.isdir(work):
         shutil.rmtree(work)
     os.makedirs(work)
@@ -244,7 +245,7 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str) -> dict:
     for i, rel in enumerate(files):
         im = Image.open(os.path.join(eval_dir, rel)).convert("RGB")
         variants = {}
-        for k in range(8):
+        for k in range(0 if re_encodes_only else 8):
             tag = Image.Exif()
             tag[0x0112] = k + 1  # EXIF Orientation
             variants[f"exif{k}"] = (im, 95, tag.tobytes())
