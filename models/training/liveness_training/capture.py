@@ -87,6 +87,24 @@ def channel_mean(a: np.ndarray) -> np.ndarray:
     return np.true_divide(acc, np.intp(3), out=acc, casting="unsafe")[..., None]
 
 
+def tinted(values: np.ndarray, colour: np.ndarray, op=np.multiply) -> np.ndarray:
+    """`op(values, colour)` for a colour of C values and an array whose last axis is C
+    or 1 (an image or a plane), computed one channel at a time.
+
+    Each value comes from the same operation on the same operands in the same types, so
+    the result is bit for bit `op`'s own; but NumPy runs a broadcast of a short vector
+    over an image a few elements per inner loop, about three times slower than C
+    passes over planes, and the simulator colours planes in nearly every step."""
+    colour = np.asarray(colour)
+    plane = values[..., 0] if values.shape[-1] == 1 else None
+    first = op(values[..., 0], colour[0])
+    out = np.empty(values.shape[:-1] + colour.shape, first.dtype)
+    out[..., 0] = first
+    for c in range(1, len(colour)):
+        op(plane if plane is not None else values[..., c], colour[c], out=out[..., c])
+    return out
+
+
 def linear_to_srgb(v: np.ndarray) -> np.ndarray:
     v = np.clip(v, 0.0, 1.0)
     return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
@@ -234,7 +252,7 @@ class Background:
         else:
             t = 0.5 + 0.05 * np.sin(u * 0.01 + v * 0.013)
         t = t[..., None].astype(np.float32)
-        return self.colour * (1 - t) + self.colour2 * t
+        return tinted(1 - t, self.colour) + tinted(t, self.colour2)
 
 
 @dataclass
@@ -255,7 +273,7 @@ class Lighting:
 
     def illum(self, x, y, frame_w, frame_h):
         v = 1 + self.gradient[0] * (x - frame_w / 2) + self.gradient[1] * (y - frame_h / 2)
-        return (np.clip(v, 0.3, 1.7) * self.level)[..., None] * self.tint
+        return tinted((np.clip(v, 0.3, 1.7) * self.level)[..., None], self.tint)
 
     def glare_at(self, x, y):
         out = np.zeros(x.shape, np.float32)
@@ -369,7 +387,7 @@ class Camera:
         k_rb = np.array([[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]], np.float32)
         k_g = np.array([[0, 0.25, 0], [0.25, 1, 0.25], [0, 0.25, 0]], np.float32)
         rgb = np.stack([ndimage.convolve(planes[..., c], k_g if c == 1 else k_rb, mode="mirror") for c in range(3)], -1)
-        rgb = rgb / (tint * self.wb_error)
+        rgb = tinted(rgb, tint * self.wb_error, np.true_divide)
         grey = channel_mean(rgb)
         rgb = grey + (rgb - grey) * self.saturation
         if self.denoise > 0:
@@ -463,7 +481,7 @@ class Screen:
         cu = np.clip(np.minimum(u, self.panel_w_mm - u) / (0.15 * self.panel_w_mm), 0, 1)
         cv = np.clip(np.minimum(v, self.panel_h_mm - v) / (0.15 * self.panel_h_mm), 0, 1)
         bleed = self.bleed * (1 - np.minimum(cu, cv))[..., None]
-        return (out * self.cast + bleed + 0.003) * self.brightness
+        return (tinted(out, self.cast) + bleed + 0.003) * self.brightness
 
 
 @dataclass
@@ -550,7 +568,7 @@ class Printer:
                 y = (-u * math.sin(ang) + v * math.cos(ang)) / period
                 spot = 0.5 - 0.25 * (np.cos(2 * math.pi * x) + np.cos(2 * math.pi * y))
                 on = np.clip((a - spot) * 8 + 0.5 + rng_noise * self.toner_noise * 4, 0, 1)
-            out = out * (1 - on[..., None] * (1 - self.INKS[ink]))
+            out = out * (1 - tinted(on[..., None], 1 - self.INKS[ink]))
         # Paper fibres: fine multiplicative texture.
         fibre = 1 + 0.02 * np.sin(u * 23.1 + np.sin(v * 7.3) * 3) * np.sin(v * 19.7 + u * 0.7)
         return out * fibre[..., None]
