@@ -5,10 +5,10 @@
 #   run.sh liveness [steps…]    data -> train -> settle -> export -> whole-view data ->
 #                               train -> export -> held-out and calibration photos ->
 #                               calibrate -> evaluate -> model card -> test fixtures ->
-#                               samples (about 140 minutes on 2 cores: data 32,
+#                               samples (about 126 minutes on 2 cores: data 25,
 #                               training 42, settling 3, whole-view data 9 and
-#                               training 15, held-out photos 19, calibration photos
-#                               14; calibrate and evaluate 5)
+#                               training 15, held-out photos 16, calibration photos
+#                               11; calibrate and evaluate 5)
 # The liveness evaluation runs the release binary, which uses the detector, so the
 # detector comes first.
 set -euo pipefail
