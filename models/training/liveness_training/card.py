@@ -44,6 +44,17 @@ def calibration_lines(cal: dict) -> list[str]:
     return lines
 
 
+def _outcome_rows(inv: dict, label: str) -> list[str]:
+    """Rows for the photos a score change cannot be measured on: some of their variants
+    got a score and others a quality error (a re-save moved the document's outline)."""
+    split = inv.get("score_or_error_changed")
+    if not split:
+        return []
+    names = {"orientation": "8 EXIF orientations", "turned_resaved": "turned and re-saved", "jpeg": "JPEG 90 vs 100", "jpeg_again": "again at 85", "jpeg_vs_original": "JPEG 90 or 100 vs the photo as generated"}
+    parts = [f"{names[k]} {v}" for k, v in split.items() if k in names and (v or k.startswith("jpeg"))]
+    return [f"| photos scored in some variants and stopped by a quality error in others{label} | {', '.join(parts)} |"]
+
+
 def write_card(report: dict, summary: dict, readme: str, manifest_path: str, calibration: dict | None = None, view_summary: dict | None = None) -> None:
     at = report["at_threshold"]
     cli = report.get("eval_cli", {})
@@ -76,10 +87,12 @@ def write_card(report: dict, summary: dict, readme: str, manifest_path: str, cal
         lines.append(f"| largest score change, JPEG 90 vs 100 | {inv['jpeg_max_delta']:.4f} |")
         if inv.get("jpeg_again_max_delta") is not None:
             lines.append(f"| largest score change, JPEG 90 vs 100, each re-saved again at 85 | {inv['jpeg_again_max_delta']:.4f} |")
+        lines += _outcome_rows(inv, "")
     inv = report.get("invariance_calibration", {})
     if inv:
         lines.append(f"| largest score change, JPEG 90 vs 100 ({inv['images']} genuine calibration photos) | {inv['jpeg_max_delta']:.4f} |")
         lines.append(f"| the same, each re-saved again at 85 | {inv['jpeg_again_max_delta']:.4f} |")
+        lines += _outcome_rows(inv, " (calibration photos)")
     lines += ["", "By condition (genuine and attack photos of the bucket; attack-only conditions use all genuine photos; EER and BPCER@APCER5% over the bucket's attacks pooled):", ""]
     lines += ["| condition | genuine | attacks | BPCER@0.25 | APCER@0.25 | EER | BPCER@APCER5% |", "|---|---|---|---|---|---|---|"]
     for name, b in sorted(report["buckets"].items()):

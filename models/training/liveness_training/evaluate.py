@@ -225,6 +225,18 @@ def _spread(groups: dict, results: dict, names: list[str]) -> list[float]:
     return out
 
 
+def _split_outcomes(groups: dict, results: dict, names: list[str]) -> int:
+    """How many groups have a score under some of `names` and a quality error under
+    others: `_spread` cannot measure them, and a re-save that turns a scored photo into
+    an error (or back) is itself a change a user sees."""
+    count = 0
+    for g in groups.values():
+        scored = [results.get(g.get(n)) is not None for n in names if n in g]
+        if any(scored) and not all(scored):
+            count += 1
+    return count
+
+
 def _jpeg_round_trip(im: Image.Image, quality: int) -> Image.Image:
     buffer = io.BytesIO()
     im.save(buffer, format="JPEG", quality=quality)
@@ -237,7 +249,9 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str, re_encod
     and re-saving (as a camera held another way, then a JPEG encoder, would record them:
     the blocks change with the orientation), between JPEG 90 and 100 re-encodes, and
     between those two each re-saved again at 85. With `re_encodes_only` only the last
-    two (the orientation figures are then None)."""
+    two (the orientation figures are then None). A change is measured where every
+    variant got a score; photos where some variants (or the photo as generated) got a
+    score and others a quality error are counted instead (`score_or_error_changed`)."""
     if os.path.isdir(work):
         shutil.rmtree(work)
     os.makedirs(work)
@@ -261,10 +275,23 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str, re_encod
             v.save(path, quality=q, exif=exif)
             groups.setdefault(i, {})[name] = path
     results = {r["path"]: r.get("score") for r in check(binary, [work])}
+    by_path = {r["path"]: r.get("score") for r in check(binary, [os.path.join(eval_dir, rel) for rel in files])}
+    originals = {i: by_path.get(os.path.join(eval_dir, rel)) for i, rel in enumerate(files)}
     exif = _spread(groups, results, [f"exif{k}" for k in range(8)])
     turned = _spread(groups, results, [f"turn{k}" for k in range(8)])
     jpeg = _spread(groups, results, ["q90", "q100"])
     again = _spread(groups, results, ["q90_85", "q100_85"])
+    split = {
+        "orientation": _split_outcomes(groups, results, [f"exif{k}" for k in range(8)]),
+        "turned_resaved": _split_outcomes(groups, results, [f"turn{k}" for k in range(8)]),
+        "jpeg": _split_outcomes(groups, results, ["q90", "q100"]),
+        "jpeg_again": _split_outcomes(groups, results, ["q90_85", "q100_85"]),
+        # The photo as generated against its JPEG 90 and 100 re-saves.
+        "jpeg_vs_original": sum(
+            1 for i, g in groups.items()
+            if (results.get(g["q90"]) is None) != (originals.get(i) is None) or (results.get(g["q100"]) is None) != (originals.get(i) is None)
+        ),
+    }
 
     def largest(v):
         return float(max(v)) if v else None
@@ -282,4 +309,6 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str, re_encod
         "jpeg_mean_delta": mean(jpeg),
         "jpeg_again_max_delta": largest(again),
         "jpeg_again_mean_delta": mean(again),
+        "measured": {"orientation": len(exif), "turned_resaved": len(turned), "jpeg": len(jpeg), "jpeg_again": len(again)},
+        "score_or_error_changed": split,
     }
