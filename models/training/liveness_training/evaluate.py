@@ -274,9 +274,9 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str, re_encod
             path = os.path.join(work, f"{i}_{name}.jpg")
             v.save(path, quality=q, exif=exif)
             groups.setdefault(i, {})[name] = path
-    results = {r["path"]: r.get("score") for r in check(binary, [work])}
-    by_path = {r["path"]: r.get("score") for r in check(binary, [os.path.join(eval_dir, rel) for rel in files])}
-    originals = {i: by_path.get(os.path.join(eval_dir, rel)) for i, rel in enumerate(files)}
+        groups[i]["original"] = os.path.join(eval_dir, rel)
+    # One run of the binary for the variants and the photos as generated.
+    results = {r["path"]: r.get("score") for r in check(binary, [work, *(g["original"] for g in groups.values())])}
     exif = _spread(groups, results, [f"exif{k}" for k in range(8)])
     turned = _spread(groups, results, [f"turn{k}" for k in range(8)])
     jpeg = _spread(groups, results, ["q90", "q100"])
@@ -287,10 +287,7 @@ def invariance(binary: str, eval_dir: str, files: list[str], work: str, re_encod
         "jpeg": _split_outcomes(groups, results, ["q90", "q100"]),
         "jpeg_again": _split_outcomes(groups, results, ["q90_85", "q100_85"]),
         # The photo as generated against its JPEG 90 and 100 re-saves.
-        "jpeg_vs_original": sum(
-            1 for i, g in groups.items()
-            if (results.get(g["q90"]) is None) != (originals.get(i) is None) or (results.get(g["q100"]) is None) != (originals.get(i) is None)
-        ),
+        "jpeg_vs_original": _split_outcomes(groups, results, ["original", "q90", "q100"]),
     }
 
     def largest(v):
