@@ -298,3 +298,52 @@ mod built {
         assert!(rate >= target, "correct-code rate {rate}");
     }
 }
+
+/// The shipped detector's logit grids (64 × 64, little-endian f32) for one held-out
+/// genuine photo (2448 × 3264, a card with a dark header band the model is unsure of)
+/// as generated and re-saved at JPEG 100 (4:4:4; pixels within 4 levels of each other).
+/// The re-save's ragged top boundary once bent a fitted side into a trapezoid with a
+/// corner 144 px outside the photo, so the photo stopped at DOCUMENT_CROPPED while the
+/// original passed.
+#[test]
+fn a_re_save_within_four_grey_levels_keeps_the_outline() {
+    use docliveness::engine::outline::{LogitGrid, outlines};
+    let grid_of = |name: &str| -> Vec<f32> {
+        let path = format!(
+            "{}/tests/fixtures/detector_grids/{name}.f32",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let (width, height) = (2448.0, 3264.0);
+    let found: Vec<_> = ["steep-card-as-generated", "steep-card-resaved-q100"]
+        .iter()
+        .map(|name| {
+            let logits = grid_of(name);
+            assert_eq!(logits.len(), 64 * 64);
+            let grid = LogitGrid {
+                logits: &logits,
+                size: 64,
+                width,
+                height,
+            };
+            let all = outlines(&grid, 16);
+            assert_eq!(all.len(), 1, "{name}: {all:?}");
+            all[0]
+        })
+        .collect();
+    for outline in &found {
+        let (x0, y0, x1, y1) = outline.quad.bounds();
+        assert!(
+            x0 > 0.0 && y0 > 0.0 && x1 < width && y1 < height,
+            "the card lies inside the photo: {outline:?}"
+        );
+    }
+    for (a, b) in found[0].quad.0.iter().zip(&found[1].quad.0) {
+        assert!(a.distance(*b) < 5.0, "corners {a:?} and {b:?}");
+    }
+}

@@ -146,7 +146,12 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
             // The same smallest region at every level: a split must yield documents,
             // not a document and a speck (which would read as two documents).
             let parts = outlines_above(&higher, min_cells, depth + 1);
-            if parts.len() > 1 || (parts.len() == 1 && fitted.is_none()) {
+            // One outline up there replaces this level's when it fits this region
+            // better: a ragged boundary at this level (a dark header band the model is
+            // unsure of) can bend a side's fit, and whether the bent fit still closed
+            // into a quadrilateral would then hang on a pixel of JPEG noise.
+            let better = |part: &Outline| cell_overlap(grid, &part.quad, &cells) > fit;
+            if parts.len() > 1 || (parts.len() == 1 && (fitted.is_none() || better(&parts[0]))) {
                 out.extend(parts);
                 continue;
             }

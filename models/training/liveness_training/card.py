@@ -64,9 +64,14 @@ def write_card(report: dict, summary: dict, readme: str, manifest_path: str, cal
         START,
         "",
         f"Held-out photos: {report['images']} generated with seeds never used in training "
-        f"({report['scored']} scored; the rest raised a quality error: "
-        + (", ".join(f"{k} ×{v}" for k, v in sorted(report["unscored"].items())) or "none")
-        + "). Scored by the release binary (`docliveness check`), tract backend.",
+        + (
+            f"({report['scored']} scored; the rest raised a quality error: "
+            + ", ".join(f"{k} ×{v}" for k, v in sorted(report["unscored"].items()))
+            + ")"
+            if report["unscored"]
+            else "(all scored)"
+        )
+        + ". Scored by the release binary (`docliveness check`), tract backend.",
         "",
         "| measure | value |",
         "|---|---|",

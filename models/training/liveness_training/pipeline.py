@@ -37,7 +37,7 @@ PATCHES = 16
 # Held-out photos per class re-saved, re-tagged and turned for the invariance check.
 INVARIANCE_SAMPLE = {"genuine": 36, "screen": 6, "print": 6}
 BATCH = 8
-VERSION = "liveness-mnv2b11-p96-8s-view2-cal"
+VERSION = "liveness-mnv2b11-p96-8s-view2-cal2"
 VIEW_EPOCHS = 8
 VIEW_VERSION = "view-mnv2b11-128x80-2"
 STEPS = ["data", "train", "settle", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "card", "fixtures", "samples"]
