@@ -377,11 +377,33 @@ fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Op
     }
     let mut quad = close(grid, &lines, &groups, Hidden::Format);
     if quad.is_none() && lines.iter().all(Option::is_some) {
-        // Four lines that make no document: the side with least support is taken for
-        // a stray and inferred from the other three instead.
-        let weakest = (0..4).min_by_key(|&k| groups[k].len())?;
-        lines[weakest] = None;
-        quad = close(grid, &lines, &groups, Hidden::Format);
+        // Four lines that make no document: one side is a stray, bent by a ragged
+        // stretch of boundary (a band the model is unsure of). Each side in turn is
+        // redrawn parallel to the side opposite, through the middle of its own
+        // crossings, and the outline that covers the region best is kept. Inferring
+        // the stray side from the formats instead jumped between the ID-1 and passport
+        // proportions from one re-save to the next, and picking the side with fewest
+        // crossings hung on a count that differed by one.
+        let redrawn = (0..4)
+            .filter_map(|k| {
+                let mut trial = lines;
+                trial[k] = Some(through_middle(lines[(k + 2) % 4]?, &groups[k])?);
+                let q = close(grid, &trial, &groups, Hidden::Format)?;
+                // Two documents joined into one region also make four sides that do
+                // not close; redrawn, they would pass for one long document.
+                (proportions(&q) <= MAX_PROPORTIONS).then_some(())?;
+                Some((cell_overlap(grid, &q, cells), trial, q))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, trial, q)) = redrawn {
+            lines = trial;
+            quad = Some(q);
+        } else {
+            // No redrawing closes: the side with least support is inferred instead.
+            let weakest = (0..4).min_by_key(|&k| groups[k].len())?;
+            lines[weakest] = None;
+            quad = close(grid, &lines, &groups, Hidden::Format);
+        }
     }
     let seen = lines.iter().filter(|l| l.is_some()).count();
     let near_frame = if seen == 3 {
@@ -396,6 +418,34 @@ fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Op
         None => return None,
     };
     Some((quad.canonical(), seen, near_frame))
+}
+
+/// Longest a document outline may be for its width, in the mean lengths of its
+/// opposite sides: the longest format (ID-1, 1.59) stretched by perspective.
+const MAX_PROPORTIONS: f64 = 2.2;
+
+/// The mean length of a quadrilateral's longer pair of opposite sides over that of the
+/// shorter pair.
+fn proportions(q: &Quad) -> f64 {
+    let side = |i: usize| q.0[i].distance(q.0[(i + 1) % 4]);
+    let (a, b) = ((side(0) + side(2)) / 2.0, (side(1) + side(3)) / 2.0);
+    a.max(b) / a.min(b).max(1e-9)
+}
+
+/// The line parallel to `opposite` through the median of `points`' distances from it.
+fn through_middle(opposite: Line, points: &[Point]) -> Option<Line> {
+    let mut d: Vec<f64> = points
+        .iter()
+        .map(|p| opposite.signed_distance(*p))
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_by(f64::total_cmp);
+    Some(Line {
+        theta: opposite.theta,
+        rho: opposite.rho + d[d.len() / 2],
+    })
 }
 
 /// Length of the stretch a group of crossings covers (its largest pairwise spread
