@@ -446,12 +446,10 @@ fn plausible_shape(quad: &Quad, w: f64, h: f64, image_area: f64, cfg: &Detection
     if area < cfg.min_area_fraction * image_area || area > 2.0 * image_area {
         return false;
     }
-    let s = quad.sides().map(|(a, b)| a.distance(b));
-    let (long, short) = ((s[0] + s[2]) / 2.0, (s[1] + s[3]) / 2.0);
-    let aspect = long.max(short) / long.min(short);
-    if !(cfg.min_aspect..=cfg.max_aspect).contains(&aspect) {
+    if !(cfg.min_aspect..=cfg.max_aspect).contains(&quad.aspect()) {
         return false;
     }
+    let s = quad.sides().map(|(a, b)| a.distance(b));
     if s[0].min(s[2]) / s[0].max(s[2]) < 0.6 || s[1].min(s[3]) / s[1].max(s[3]) < 0.6 {
         return false;
     }

@@ -116,6 +116,14 @@ impl Quad {
         [(c[0], c[1]), (c[1], c[2]), (c[2], c[3]), (c[3], c[0])]
     }
 
+    /// The mean length of the longer pair of opposite sides over that of the shorter
+    /// pair: a document's proportions, roughly, whatever the perspective.
+    pub fn aspect(&self) -> f64 {
+        let s = self.sides().map(|(a, b)| a.distance(b));
+        let (one, other) = ((s[0] + s[2]) / 2.0, (s[1] + s[3]) / 2.0);
+        one.max(other) / one.min(other)
+    }
+
     /// Axis-aligned bounds `(min_x, min_y, max_x, max_y)`.
     pub fn bounds(&self) -> (f64, f64, f64, f64) {
         let xs = self.0.iter().map(|p| p.x);

@@ -388,10 +388,10 @@ fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Op
             .filter_map(|k| {
                 let mut trial = lines;
                 trial[k] = Some(through_middle(lines[(k + 2) % 4]?, &groups[k])?);
-                let q = close(grid, &trial, &groups, Hidden::Format)?;
                 // Two documents joined into one region also make four sides that do
                 // not close; redrawn, they would pass for one long document.
-                (proportions(&q) <= MAX_PROPORTIONS).then_some(())?;
+                let q = close(grid, &trial, &groups, Hidden::Format)
+                    .filter(|q| q.aspect() <= MAX_ASPECT)?;
                 Some((cell_overlap(grid, &q, cells), trial, q))
             })
             .max_by(|a, b| a.0.total_cmp(&b.0));
@@ -420,17 +420,9 @@ fn fit_quad(grid: &LogitGrid<'_>, crossings: &[Crossing], cells: &[usize]) -> Op
     Some((quad.canonical(), seen, near_frame))
 }
 
-/// Longest a document outline may be for its width, in the mean lengths of its
-/// opposite sides: the longest format (ID-1, 1.59) stretched by perspective.
-const MAX_PROPORTIONS: f64 = 2.2;
-
-/// The mean length of a quadrilateral's longer pair of opposite sides over that of the
-/// shorter pair.
-fn proportions(q: &Quad) -> f64 {
-    let side = |i: usize| q.0[i].distance(q.0[(i + 1) % 4]);
-    let (a, b) = ((side(0) + side(2)) / 2.0, (side(1) + side(3)) / 2.0);
-    a.max(b) / a.min(b).max(1e-9)
-}
+/// Largest [`Quad::aspect`] of a redrawn outline: the longest format (ID-1, 1.59)
+/// stretched by perspective.
+const MAX_ASPECT: f64 = 2.2;
 
 /// The line parallel to `opposite` through the median of `points`' distances from it.
 fn through_middle(opposite: Line, points: &[Point]) -> Option<Line> {
