@@ -17,6 +17,7 @@ use docliveness::engine::detector::DocumentModel;
 use docliveness::engine::face::FaceDetector;
 use docliveness::engine::geometry::{Point, Quad};
 use docliveness::engine::liveness::LivenessModel;
+use docliveness::engine::resave::jpeg_round_trip;
 use docliveness::engine::view::{ViewModel, render};
 use image::RgbImage;
 
@@ -83,6 +84,21 @@ fn measure(backend: BackendChoice) {
             model.backend().label(),
             model.manifest().patches.unwrap_or(9),
         );
+        if let Some(quality) = model.manifest().resave_quality {
+            let side = model.manifest().input.width;
+            let count = model.manifest().patches.unwrap_or(9);
+            let patch = image::imageops::crop_imm(&image, fw as u32 / 2, fh as u32 / 2, side, side)
+                .to_image();
+            let (median, worst) = time_ms(21, || {
+                for _ in 0..count {
+                    jpeg_round_trip(&patch, quality).expect("re-saves");
+                }
+            });
+            println!(
+                "{:<12} {name:<18} patch re-saves      median {median:>6.1} ms  max {worst:>6.1} ms  ({count} at JPEG {quality}, one thread; within the liveness figure)",
+                model.backend().label(),
+            );
+        }
         if let Some(view) = &view {
             let input = &view.manifest().input;
             let spec = view.manifest().view.expect("a view section");

@@ -15,6 +15,7 @@ use super::aggregate::share_attacks;
 use super::analysis::{AttackScores, EvidenceMap};
 use super::geometry::{Homography, Point, Quad};
 use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
+use super::resave::jpeg_round_trip;
 use super::view::ViewModel;
 use crate::config::ModelsConfig;
 
@@ -209,12 +210,17 @@ impl LivenessModel {
         placements: &[Placement],
         batch: usize,
     ) -> Result<Outputs, OnnxError> {
-        let input = &self.model.manifest().input;
+        let manifest = self.model.manifest();
+        let input = &manifest.input;
         let (pw, ph) = (input.width as usize, input.height as usize);
         let mut tensor = Array4::<f32>::zeros((batch, 3, ph, pw));
         for b in 0..batch {
             let placement = placements[b.min(placements.len() - 1)];
-            fill_patch(tensor.index_axis_mut(Axis(0), b), image, placement, input);
+            let mut patch = cut_patch(image, placement, input.width, input.height);
+            if let Some(quality) = manifest.resave_quality {
+                patch = jpeg_round_trip(&patch, quality)?;
+            }
+            write_patch(tensor.index_axis_mut(Axis(0), b), &patch, input);
         }
         self.model.run(tensor.view())
     }
@@ -335,32 +341,27 @@ fn long_axis_is_vertical(area: &Quad) -> bool {
     (b.y - a.y).abs() > (b.x - a.x).abs()
 }
 
-/// Writes one normalised CHW patch as `placement` says; pixels beyond the image edge
-/// repeat the edge.
-fn fill_patch(
-    mut out: ArrayViewMut3<'_, f32>,
-    image: &RgbImage,
-    placement: Placement,
-    input: &InputSpec,
-) {
+/// The patch as the model sees it: cut at `placement`, then turned and mirrored as it
+/// says; pixels beyond the image edge repeat the edge.
+fn cut_patch(image: &RgbImage, placement: Placement, pw: u32, ph: u32) -> RgbImage {
     let (w, h) = (image.width(), image.height());
-    let (ph, pw) = (out.shape()[1], out.shape()[2]);
-    for y in 0..ph {
-        for x in 0..pw {
-            let a = if placement.mirror_x { pw - 1 - x } else { x };
-            let b = if placement.mirror_y { ph - 1 - y } else { y };
-            let (sx, sy) = if placement.turn {
-                (b, pw - 1 - a)
-            } else {
-                (a, b)
-            };
-            let px = image.get_pixel(
-                (placement.x + sx as u32).min(w - 1),
-                (placement.y + sy as u32).min(h - 1),
-            );
-            for c in 0..3 {
-                out[[c, y, x]] = input.normalise(c, f32::from(px[c]) / 255.0);
-            }
+    RgbImage::from_fn(pw, ph, |x, y| {
+        let a = if placement.mirror_x { pw - 1 - x } else { x };
+        let b = if placement.mirror_y { ph - 1 - y } else { y };
+        let (sx, sy) = if placement.turn {
+            (b, pw - 1 - a)
+        } else {
+            (a, b)
+        };
+        *image.get_pixel((placement.x + sx).min(w - 1), (placement.y + sy).min(h - 1))
+    })
+}
+
+/// Writes `patch` into one CHW slot of the input tensor, normalised as the model expects.
+fn write_patch(mut out: ArrayViewMut3<'_, f32>, patch: &RgbImage, input: &InputSpec) {
+    for (x, y, px) in patch.enumerate_pixels() {
+        for c in 0..3 {
+            out[[c, y as usize, x as usize]] = input.normalise(c, f32::from(px[c]) / 255.0);
         }
     }
 }
@@ -420,6 +421,20 @@ mod tests {
             assert_eq!(patch[[0, 2, x]], 1.0);
             assert_eq!(patch[[0, 3, x]], 0.0);
         }
+    }
+
+    /// The patch the model is fed at `placement`, without a re-save.
+    fn fill_patch(
+        out: ArrayViewMut3<'_, f32>,
+        image: &RgbImage,
+        placement: Placement,
+        input: &InputSpec,
+    ) {
+        write_patch(
+            out,
+            &cut_patch(image, placement, input.width, input.height),
+            input,
+        );
     }
 
     /// A square input of `side` pixels that passes values through unchanged.

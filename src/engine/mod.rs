@@ -17,6 +17,7 @@ pub mod outline;
 pub mod portrait;
 pub mod quality;
 pub mod raster;
+pub mod resave;
 pub mod snap;
 pub mod view;
 

@@ -77,6 +77,9 @@ pub enum OnnxError {
     /// Running the model failed.
     #[error("model run failed: {0}")]
     Run(String),
+    /// A patch could not be prepared as the manifest asks.
+    #[error("cannot prepare a patch for the model: {0}")]
+    Patch(#[from] super::resave::ResaveError),
 }
 
 /// How an image patch becomes the model's input tensor (NCHW, RGB).
@@ -148,6 +151,11 @@ pub struct Manifest {
     /// Description of the training data.
     #[serde(default)]
     pub training_data: Option<String>,
+    /// JPEG quality each patch is saved at and decoded again before the model sees it
+    /// (patch models only; `src/engine/resave.rs` says why); patches go in as cut when
+    /// absent.
+    #[serde(default)]
+    pub resave_quality: Option<u8>,
     /// How a patch model's per-patch values become the image's score; the plain mean
     /// when absent.
     #[serde(default)]

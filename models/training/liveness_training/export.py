@@ -42,7 +42,9 @@ def _write_manifest(out_dir: str, manifest: dict) -> None:
         f.write("\n")
 
 
-def export(weights: str, out_dir: str, patches: int, batch: int, version: str, training_data: str) -> str:
+def export(weights: str, out_dir: str, patches: int, batch: int, version: str, training_data: str, resave_quality: int | None = None) -> str:
+    """The patch model, with a manifest; `resave_quality` is the JPEG quality the engine
+    saves each patch at before the model sees it (none when absent)."""
     path = os.path.join(out_dir, "liveness.onnx")
     _to_onnx(weights, path, batch, PATCH, PATCH)
     _write_manifest(out_dir, {
@@ -53,6 +55,7 @@ def export(weights: str, out_dir: str, patches: int, batch: int, version: str, t
         "outputs": OUTPUTS,
         "patches": patches,
         "batch": batch,
+        **({"resaveQuality": resave_quality} if resave_quality is not None else {}),
         "trainingData": training_data,
     })
     return path
