@@ -82,6 +82,56 @@ fn set_aggregation(models: &std::path::Path, aggregation: &str) {
     std::fs::write(&path, manifest.to_string()).unwrap();
 }
 
+/// Sets the tiny model's `resaveQuality` (JSON), or removes it with `None`.
+fn set_resave_quality(models: &std::path::Path, quality: Option<i64>) {
+    let path = models.join("liveness/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    match quality {
+        Some(q) => manifest["resaveQuality"] = q.into(),
+        None => {
+            manifest.as_object_mut().unwrap().remove("resaveQuality");
+        }
+    }
+    std::fs::write(&path, manifest.to_string()).unwrap();
+}
+
+#[test]
+fn the_manifests_patch_resave_changes_what_the_model_sees() {
+    let scene = render(&passing_scene(3, 1920, 1080));
+    let evidence_with = |quality: Option<i64>| {
+        let models = common::models_with_tiny_liveness();
+        set_resave_quality(models.path(), quality);
+        let engine = engine_with_tiny_model(models.path());
+        let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
+        assert_eq!(a.error, None, "{a:?}");
+        a.evidence.expect("evidence").values
+    };
+    let plain = evidence_with(None);
+    // A coarse save moves every patch's pixels, so the model's outputs move; the
+    // outline and the patches' places do not depend on it.
+    let saved = evidence_with(Some(40));
+    assert_eq!(plain.len(), saved.len());
+    assert!(
+        plain.iter().zip(&saved).any(|(a, b)| (a - b).abs() > 1e-6),
+        "{plain:?} vs {saved:?}"
+    );
+    assert_eq!(evidence_with(Some(40)), saved, "the save is deterministic");
+}
+
+#[test]
+fn an_impossible_resave_quality_is_refused_when_the_model_loads() {
+    for quality in [0, 101] {
+        let models = common::models_with_tiny_liveness();
+        set_resave_quality(models.path(), Some(quality));
+        let mut config = Config::default();
+        config.models.dir = Some(models.path().to_owned());
+        config.models.backend = BackendChoice::Tract;
+        let err = Engine::new(config).expect_err("quality out of range must fail");
+        assert!(err.to_string().contains("resaveQuality"), "{err}");
+    }
+}
+
 #[test]
 fn the_manifests_fitted_aggregation_sets_the_score() {
     let models = common::models_with_tiny_liveness();

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::aggregate::Aggregation;
+use super::resave;
 use crate::config::ModelsConfig;
 
 /// Which inference backend runs the models.
@@ -79,7 +80,7 @@ pub enum OnnxError {
     Run(String),
     /// A patch could not be prepared as the manifest asks.
     #[error("cannot prepare a patch for the model: {0}")]
-    Patch(#[from] super::resave::ResaveError),
+    Patch(#[from] resave::ResaveError),
 }
 
 /// How an image patch becomes the model's input tensor (NCHW, RGB).
@@ -382,6 +383,19 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, OnnxError> {
     }
     if let Some(problem) = manifest.aggregation.as_ref().and_then(Aggregation::problem) {
         return Err(err(problem));
+    }
+    if let Some(quality) = manifest.resave_quality {
+        if !resave::QUALITIES.contains(&quality) {
+            return Err(err(format!(
+                "resaveQuality is a JPEG quality from 1 to 100, not {quality}"
+            )));
+        }
+        if manifest.input.width.max(manifest.input.height) > resave::MAX_SIDE {
+            return Err(err(format!(
+                "a patch saved as JPEG (resaveQuality) is at most {} pixels a side",
+                resave::MAX_SIDE
+            )));
+        }
     }
     if let Some(view) = manifest.view
         && !(view.expand.is_finite() && view.expand >= 1.0 && (1..=16).contains(&view.samples))

@@ -4,17 +4,26 @@
 //! Why: the same photo saved at JPEG 90 and at 100 differs by a few grey levels of
 //! quantisation noise that says nothing about what was photographed, yet the patch
 //! network's log-odds follow it on photos near its decision (up to 0.031 of score on
-//! the calibration photos). Saving every patch once more at 90 on the photo's block grid
-//! quantises both alike, since a save at or below a photo's last quality changes little
-//! that is already that coarse: the change fell to 0.022 there and from 0.020 to 0.014
-//! on the held-out photos (`models/README.md`). Below the qualities being compared, the
+//! the calibration photos). Saving every patch once more at 90, with its corners on the
+//! photo's 8 px (luma) block grid, brings the two closer, since a save at or below a
+//! photo's last quality changes little that is already that coarse; the change fell
+//! by about a third, to 0.022 there and from 0.020 to 0.014 on the held-out photos
+//! (`models/README.md`). (The 16 px chroma blocks of 4:2:0 may sit 8 px off the
+//! photo's; training saw the same.) Below the qualities being compared, the
 //! save adds double-quantisation traces of its own (85: 0.057). The network was trained
-//! on windows re-saved at random qualities 70–100, so a re-saved patch is one it knows.
+//! on windows re-saved at random qualities 70–100 (by Pillow's libjpeg; the tables are
+//! the same IJG ones), so a re-saved patch is close to ones it knows.
 //! The patch is saved in the orientation the model sees it, so that the same photo
 //! turned any way still feeds the model the same pixels.
 
 use image::RgbImage;
 use thiserror::Error;
+
+/// The JPEG qualities a patch can be saved at (the IJG tables' scale).
+pub const QUALITIES: std::ops::RangeInclusive<u8> = 1..=100;
+
+/// The largest patch side a JPEG can hold.
+pub const MAX_SIDE: u32 = u16::MAX as u32;
 
 /// A patch could not be re-saved.
 #[derive(Debug, Error)]
@@ -46,7 +55,7 @@ pub fn jpeg_round_trip(patch: &RgbImage, quality: u8) -> Result<RgbImage, Resave
     else {
         return Err(unsupported());
     };
-    if !(1..=100).contains(&quality) || width == 0 || height == 0 {
+    if !QUALITIES.contains(&quality) || width == 0 || height == 0 {
         return Err(unsupported());
     }
     let mut bytes = Vec::with_capacity(patch.as_raw().len() / 4);
