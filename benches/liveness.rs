@@ -87,8 +87,7 @@ fn measure(backend: BackendChoice) {
         if let Some(quality) = model.manifest().resave_quality {
             let side = model.manifest().input.width;
             let count = model.manifest().patches.unwrap_or(9);
-            let patch = image::imageops::crop_imm(&image, fw as u32 / 2, fh as u32 / 2, side, side)
-                .to_image();
+            let patch = image::imageops::crop_imm(&image, w / 2, h / 2, side, side).to_image();
             let (median, worst) = time_ms(21, || {
                 for _ in 0..count {
                     jpeg_round_trip(&patch, quality).expect("re-saves");

@@ -13,11 +13,16 @@ fn tiny_model_matches_reference_on_tract() {
     assert_eq!(model.backend(), &Backend::Tract);
 }
 
-fn engine_with_tiny_model(models: &std::path::Path) -> Engine {
+/// The engine's configuration with the models in `models`, run by tract.
+fn tiny_config(models: &std::path::Path) -> Config {
     let mut config = Config::default();
     config.models.dir = Some(models.to_owned());
     config.models.backend = BackendChoice::Tract;
-    Engine::new(config).expect("engine with tiny model")
+    config
+}
+
+fn engine_with_tiny_model(models: &std::path::Path) -> Engine {
+    Engine::new(tiny_config(models)).expect("engine with tiny model")
 }
 
 #[test]
@@ -66,34 +71,34 @@ fn whole_region_is_scored_without_detection() {
 fn broken_model_folder_is_an_error_not_a_silent_fallback() {
     let models = common::models_with_tiny_liveness();
     std::fs::write(models.path().join("liveness/manifest.json"), "{ not json").unwrap();
-    let mut config = Config::default();
-    config.models.dir = Some(models.path().to_owned());
-    config.models.backend = BackendChoice::Tract;
-    let err = Engine::new(config).expect_err("a broken manifest must fail");
+    let err = Engine::new(tiny_config(models.path())).expect_err("a broken manifest must fail");
     assert!(err.to_string().contains("manifest"), "{err}");
+}
+
+/// Rewrites the tiny model's manifest with `edit`.
+fn edit_manifest(models: &std::path::Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = models.join("liveness/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut manifest);
+    std::fs::write(&path, manifest.to_string()).unwrap();
 }
 
 /// Writes `aggregation` (JSON) into the tiny model's manifest.
 fn set_aggregation(models: &std::path::Path, aggregation: &str) {
-    let path = models.join("liveness/manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    manifest["aggregation"] = serde_json::from_str(aggregation).unwrap();
-    std::fs::write(&path, manifest.to_string()).unwrap();
+    edit_manifest(models, |m| {
+        m["aggregation"] = serde_json::from_str(aggregation).unwrap();
+    });
 }
 
-/// Sets the tiny model's `resaveQuality` (JSON), or removes it with `None`.
+/// Sets the tiny model's `resaveQuality`, or removes it with `None`.
 fn set_resave_quality(models: &std::path::Path, quality: Option<i64>) {
-    let path = models.join("liveness/manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    match quality {
-        Some(q) => manifest["resaveQuality"] = q.into(),
+    edit_manifest(models, |m| match quality {
+        Some(q) => m["resaveQuality"] = q.into(),
         None => {
-            manifest.as_object_mut().unwrap().remove("resaveQuality");
+            m.as_object_mut().unwrap().remove("resaveQuality");
         }
-    }
-    std::fs::write(&path, manifest.to_string()).unwrap();
+    });
 }
 
 #[test]
@@ -124,10 +129,8 @@ fn an_impossible_resave_quality_is_refused_when_the_model_loads() {
     for quality in [0, 101] {
         let models = common::models_with_tiny_liveness();
         set_resave_quality(models.path(), Some(quality));
-        let mut config = Config::default();
-        config.models.dir = Some(models.path().to_owned());
-        config.models.backend = BackendChoice::Tract;
-        let err = Engine::new(config).expect_err("quality out of range must fail");
+        let err =
+            Engine::new(tiny_config(models.path())).expect_err("quality out of range must fail");
         assert!(err.to_string().contains("resaveQuality"), "{err}");
     }
 }
@@ -206,10 +209,8 @@ fn a_rule_that_weighs_the_whole_view_needs_its_model() {
         models.path(),
         r#"{"rule":"meanLogit","clamp":0.001,"slope":1.0,"offset":0.0,"viewSlope":0.5}"#,
     );
-    let mut config = Config::default();
-    config.models.dir = Some(models.path().to_owned());
-    config.models.backend = BackendChoice::Tract;
-    let err = Engine::new(config).expect_err("a rule without its view model must not load");
+    let err = Engine::new(tiny_config(models.path()))
+        .expect_err("a rule without its view model must not load");
     assert!(err.to_string().contains("whole-view"), "{err}");
 }
 
@@ -220,10 +221,7 @@ fn an_upside_down_aggregation_is_refused_at_start() {
         models.path(),
         r#"{"rule":"meanLogit","clamp":0.001,"slope":-1.0,"offset":0.0}"#,
     );
-    let mut config = Config::default();
-    config.models.dir = Some(models.path().to_owned());
-    config.models.backend = BackendChoice::Tract;
-    let err = Engine::new(config).expect_err("a negative slope must not load");
+    let err = Engine::new(tiny_config(models.path())).expect_err("a negative slope must not load");
     assert!(err.to_string().contains("slope"), "{err}");
 }
 
