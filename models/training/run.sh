@@ -5,10 +5,12 @@
 #   run.sh liveness [steps…]    data -> train -> settle -> export -> whole-view data ->
 #                               train -> export -> held-out and calibration photos ->
 #                               calibrate -> evaluate -> model card -> test fixtures ->
-#                               samples (about 126 minutes on 2 cores: data 25,
-#                               training 42, settling 3, whole-view data 9 and
-#                               training 15, held-out photos 16, calibration photos
-#                               11; calibrate and evaluate 5)
+#                               samples (129 minutes on 2 cores from a clean clone,
+#                               measured 2026-12-05: environment 2, data 33,
+#                               training 38, settling 2, whole-view data 4.5 and
+#                               training 7.5, held-out photos 21, calibration
+#                               photos 14, calibrate and evaluate 5, fixtures and
+#                               samples 2)
 # The liveness evaluation runs the release binary, which uses the detector, so the
 # detector comes first.
 set -euo pipefail
