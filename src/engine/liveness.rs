@@ -213,14 +213,21 @@ impl LivenessModel {
         let manifest = self.model.manifest();
         let input = &manifest.input;
         let (pw, ph) = (input.width as usize, input.height as usize);
+        let patches = placements
+            .iter()
+            .map(|&placement| {
+                let patch = cut_patch(image, placement, input.width, input.height);
+                match manifest.resave_quality {
+                    Some(quality) => jpeg_round_trip(&patch, quality),
+                    None => Ok(patch),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut tensor = Array4::<f32>::zeros((batch, 3, ph, pw));
         for b in 0..batch {
-            let placement = placements[b.min(placements.len() - 1)];
-            let mut patch = cut_patch(image, placement, input.width, input.height);
-            if let Some(quality) = manifest.resave_quality {
-                patch = jpeg_round_trip(&patch, quality)?;
-            }
-            write_patch(tensor.index_axis_mut(Axis(0), b), &patch, input);
+            // Padding slots take the last patch as it is, not cut and saved again.
+            let patch = &patches[b.min(patches.len() - 1)];
+            write_patch(tensor.index_axis_mut(Axis(0), b), patch, input);
         }
         self.model.run(tensor.view())
     }
