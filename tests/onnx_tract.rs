@@ -168,11 +168,7 @@ fn mean_patch_log_odds(values: &[f32], clamp: f64) -> f64 {
 #[test]
 fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
     let models = common::models_with_tiny_liveness();
-    let view = models.path().join("liveness/view");
-    std::fs::create_dir_all(&view).unwrap();
-    for f in ["tiny_view.onnx", "manifest.json"] {
-        std::fs::copy(common::tiny_model_dir().join("view").join(f), view.join(f)).unwrap();
-    }
+    install_tiny_view(models.path());
     let (slope, offset, clamp) = (1.2, -0.3, 1e-3);
     // The view's scale is set so that it, not the patches, gives the lower score here.
     let (view_slope, view_offset) = (0.8, -4.0);
@@ -200,6 +196,102 @@ fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
     // Attack scores still share what the score leaves.
     let at = a.attack_scores.expect("attack scores");
     assert!((score + at.screen + at.print + at.digital - 1.0).abs() < 1e-6);
+}
+
+/// Installs the tiny whole-view model (four forms in one batch) beside the tiny
+/// liveness model and returns its folder.
+fn install_tiny_view(models: &std::path::Path) -> std::path::PathBuf {
+    let view = models.join("liveness/view");
+    std::fs::create_dir_all(&view).unwrap();
+    for f in ["tiny_view.onnx", "manifest.json"] {
+        std::fs::copy(common::tiny_model_dir().join("view").join(f), view.join(f)).unwrap();
+    }
+    view
+}
+
+/// Points the installed tiny view at the same network exported for a batch of one.
+fn view_in_batches_of_one(view: &std::path::Path) {
+    std::fs::copy(
+        common::tiny_model_dir().join("tiny.onnx"),
+        view.join("tiny.onnx"),
+    )
+    .unwrap();
+    let path = view.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["file"] = "tiny.onnx".into();
+    manifest["batch"] = 1.into();
+    std::fs::write(&path, manifest.to_string()).unwrap();
+}
+
+#[test]
+fn the_whole_view_gives_the_same_answer_in_batches_of_one_or_four() {
+    let models = common::models_with_tiny_liveness();
+    let view = install_tiny_view(models.path());
+    set_aggregation(
+        models.path(),
+        r#"{"rule":"meanLogit","clamp":0.001,"slope":1.0,"offset":0.0,"viewSlope":0.8,"viewOffset":-4.0}"#,
+    );
+    let scene = render(&passing_scene(5, 1920, 1080));
+    let analyse = || {
+        let a = engine_with_tiny_model(models.path()).analyze(
+            &scene.jpeg,
+            Side::Back,
+            Region::Document,
+        );
+        (
+            a.score.expect("a score"),
+            a.evidence.expect("evidence").view.expect("a view"),
+        )
+    };
+    let (score_four, view_four) = analyse();
+    view_in_batches_of_one(&view);
+    let (score_one, view_one) = analyse();
+    assert!(
+        (view_four - view_one).abs() < 1e-6,
+        "{view_four} vs {view_one}"
+    );
+    assert!(
+        (score_four - score_one).abs() < 1e-6,
+        "{score_four} vs {score_one}"
+    );
+}
+
+#[test]
+fn a_view_batch_that_does_not_split_its_four_forms_is_refused() {
+    let models = common::models_with_tiny_liveness();
+    let view = install_tiny_view(models.path());
+    let path = view.join("manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"batch\": 4", "\"batch\": 3")).unwrap();
+    let err = Engine::new(tiny_config(models.path())).expect_err("a batch of 3 must not load");
+    assert!(err.to_string().contains("forms"), "{err}");
+}
+
+#[test]
+fn the_patches_land_in_their_cells_however_many_threads_run_them() {
+    let models = common::models_with_tiny_liveness();
+    install_tiny_view(models.path());
+    let scene = render(&passing_scene(6, 1920, 1080));
+    let evidence = |sessions: usize| {
+        let mut config = tiny_config(models.path());
+        config.models.sessions = sessions;
+        let a = Engine::new(config)
+            .unwrap()
+            .analyze(&scene.jpeg, Side::Back, Region::Document);
+        a.evidence.expect("evidence")
+    };
+    let one = evidence(1);
+    // Distinct values, so a patch put in the wrong cell would show.
+    let mut sorted = one.values.clone();
+    sorted.sort_by(f32::total_cmp);
+    sorted.dedup();
+    assert_eq!(sorted.len(), one.values.len(), "{:?}", one.values);
+    for sessions in [2, 3, 5] {
+        let many = evidence(sessions);
+        assert_eq!(many.values, one.values, "{sessions} sessions");
+        assert_eq!(many.view, one.view, "{sessions} sessions");
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! coarse evidence map.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use image::RgbImage;
 use ndarray::{Array4, ArrayViewMut3, Axis};
@@ -118,35 +119,20 @@ impl LivenessModel {
         );
         let batch = manifest.batch.unwrap_or(1).max(1) as usize;
         let chunks: Vec<&[Placement]> = placements.chunks(batch).collect();
+        let Finished {
+            batches: outputs,
+            view,
+        } = self.run_jobs(image, area, &chunks, batch);
         let panicked = || OnnxError::Run("a model run panicked".into());
-        let (outputs, view) = std::thread::scope(|scope| {
-            let view = self
-                .view
-                .as_ref()
-                .map(|v| scope.spawn(move || v.log_odds(image, area)));
-            let handles: Vec<_> = chunks
-                .iter()
-                .skip(1)
-                .map(|chunk| scope.spawn(move || self.run_batch(image, chunk, batch)))
-                .collect();
-            let first = self.run_batch(image, chunks[0], batch);
-            let outputs: Vec<Result<Outputs, OnnxError>> = std::iter::once(first)
-                .chain(
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|_| Err(panicked()))),
-                )
-                .collect();
-            let view: Option<Result<f64, OnnxError>> =
-                view.map(|h| h.join().unwrap_or_else(|_| Err(panicked())));
-            (outputs, view)
-        });
-        let view = view.transpose()?;
+        let view = match (&self.view, view) {
+            (Some(_), None) => return Err(panicked()),
+            (_, view) => view.transpose()?,
+        };
         let mut live = Vec::with_capacity(placements.len());
         let mut attack_sums = [0f64; 3];
         let mut has_attacks = false;
         for (chunk, result) in chunks.iter().zip(outputs) {
-            let result = result?;
+            let result = result.ok_or_else(panicked)??;
             for ((_, _, values), spec) in result.iter().zip(&manifest.outputs) {
                 match spec.meaning.as_str() {
                     OUTPUT_LIVENESS => live.extend(
@@ -202,6 +188,59 @@ impl LivenessModel {
         })
     }
 
+    /// Runs the whole view (when installed) and every batch of patches, spread over as
+    /// many threads as the model has sessions.
+    ///
+    /// The jobs form one queue that each thread takes from until it is empty, the view
+    /// first because it is the longest (its cut from a 12 MP photo alone outlasts several
+    /// patches), so the patches fill the time around it and the threads finish together.
+    fn run_jobs(
+        &self,
+        image: &RgbImage,
+        area: &Quad,
+        chunks: &[&[Placement]],
+        batch: usize,
+    ) -> Finished {
+        let views = usize::from(self.view.is_some());
+        let total = views + chunks.len();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let job = next.fetch_add(1, Ordering::Relaxed);
+                if job >= total {
+                    return done;
+                }
+                done.push(match (&self.view, job.checked_sub(views)) {
+                    (Some(view), None) => Done::View(view.log_odds(image, area)),
+                    (_, Some(i)) => Done::Batch(i, self.run_batch(image, chunks[i], batch)),
+                    (None, None) => unreachable!("job 0 is the view only when there is one"),
+                });
+            }
+        };
+        let threads = self.model.sessions().clamp(1, total.max(1));
+        let finished: Vec<Done> = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut all = work();
+            for helper in helpers {
+                // A panicked helper's jobs stay missing and are reported as failed runs.
+                all.extend(helper.join().unwrap_or_default());
+            }
+            all
+        });
+        let mut all = Finished {
+            batches: chunks.iter().map(|_| None).collect(),
+            view: None,
+        };
+        for done in finished {
+            match done {
+                Done::View(result) => all.view = Some(result),
+                Done::Batch(i, result) => all.batches[i] = Some(result),
+            }
+        }
+        all
+    }
+
     /// Runs one batch; a short last batch is padded by repeating its last patch, since
     /// the exported graph has a fixed batch size.
     fn run_batch(
@@ -231,6 +270,22 @@ impl LivenessModel {
         }
         self.model.run(tensor.view())
     }
+}
+
+/// What the jobs of one scoring gave; a job whose thread panicked is missing (`None`).
+struct Finished {
+    /// Each batch's outputs, in the order of the batches.
+    batches: Vec<Option<Result<Outputs, OnnxError>>>,
+    /// The whole view's mean log-odds, when a whole-view model is installed.
+    view: Option<Result<f64, OnnxError>>,
+}
+
+/// One finished job of [`LivenessModel::score`].
+enum Done {
+    /// The whole view's mean log-odds.
+    View(Result<f64, OnnxError>),
+    /// The outputs of the batch of patches with this index.
+    Batch(usize, Result<Outputs, OnnxError>),
 }
 
 /// Where one patch is cut from the photo and how its pixels enter the model's input.

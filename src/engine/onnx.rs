@@ -331,6 +331,11 @@ impl OnnxModel {
         &self.backend
     }
 
+    /// How many runs of this model can go at once (one per session).
+    pub fn sessions(&self) -> usize {
+        self.sessions.len()
+    }
+
     /// Runs the model on one NCHW batch and returns every output as `f32`.
     pub fn run(&self, input: ArrayView4<'_, f32>) -> Result<Outputs, OnnxError> {
         let run_err = |e: ort::Error| OnnxError::Run(e.to_string());

@@ -8,8 +8,8 @@
 //! widened `expand` times about its centre, rectified with the long side across, each
 //! view pixel the mean of `samples²` points in linear light (the photo is box-filtered
 //! first, so that fine print and resolved screen grids average as light does instead of
-//! aliasing). Its four symmetric forms (as is, mirrored either way, half-turned) run as
-//! one batch and their log-odds are averaged, so neither the photo's orientation nor the
+//! aliasing). Its four symmetric forms (as is, mirrored either way, half-turned) run in
+//! batches of the manifest's size and their log-odds are averaged, so neither the photo's orientation nor the
 //! corner the outline starts at can change the answer.
 
 use std::path::Path;
@@ -23,7 +23,7 @@ use super::liveness::OUTPUT_LIVENESS;
 use super::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
 use crate::config::ModelsConfig;
 
-/// The view's four symmetric forms, one batch.
+/// The view's four symmetric forms.
 const FORMS: usize = 4;
 /// Smallest distance of a form's live probability from 0 and 1 before its log-odds are
 /// taken, so that one sure form cannot outvote the other three on its own.
@@ -38,14 +38,16 @@ pub struct ViewModel {
 
 impl ViewModel {
     /// Loads the model in `dir`, which must describe its view and have a liveness
-    /// output and a batch of four.
+    /// output and a batch that divides its four forms.
     pub fn load(dir: &Path, cfg: &ModelsConfig) -> Result<ViewModel, OnnxError> {
         let model = OnnxModel::load(dir, cfg)?;
         let manifest = model.manifest();
         let problem = if manifest.view.is_none() {
             Some("a whole-view model needs a \"view\" section".to_string())
-        } else if manifest.batch != Some(FORMS as u32) {
-            Some(format!("a whole-view model runs a batch of {FORMS}"))
+        } else if !matches!(manifest.batch, Some(b) if b > 0 && FORMS.is_multiple_of(b as usize)) {
+            Some(format!(
+                "a whole-view model runs its {FORMS} forms in equal batches (of 1, 2 or 4)"
+            ))
         } else if !manifest
             .outputs
             .iter()
@@ -82,29 +84,36 @@ impl ViewModel {
         let input = &self.model.manifest().input;
         let (w, h) = (input.width as usize, input.height as usize);
         let view = render(image, area, w, h, &self.spec);
-        let mut tensor = Array4::<f32>::zeros((FORMS, 3, h, w));
-        for form in 0..FORMS {
-            let (mirror_x, mirror_y) = (form & 1 == 1, form & 2 == 2);
-            for y in 0..h {
-                for x in 0..w {
-                    let sx = if mirror_x { w - 1 - x } else { x };
-                    let sy = if mirror_y { h - 1 - y } else { y };
-                    let px = view[sy * w + sx];
-                    for c in 0..3 {
-                        tensor[[form, c, y, x]] = input.normalise(c, f32::from(px[c]) / 255.0);
+        let batch = self.model.manifest().batch.unwrap_or(1) as usize;
+        let mut live = Vec::with_capacity(FORMS);
+        for first in (0..FORMS).step_by(batch) {
+            let mut tensor = Array4::<f32>::zeros((batch, 3, h, w));
+            for (slot, form) in (first..first + batch).enumerate() {
+                let (mirror_x, mirror_y) = (form & 1 == 1, form & 2 == 2);
+                for y in 0..h {
+                    for x in 0..w {
+                        let sx = if mirror_x { w - 1 - x } else { x };
+                        let sy = if mirror_y { h - 1 - y } else { y };
+                        let px = view[sy * w + sx];
+                        for c in 0..3 {
+                            tensor[[slot, c, y, x]] = input.normalise(c, f32::from(px[c]) / 255.0);
+                        }
                     }
                 }
             }
+            let outputs = self.model.run(tensor.view())?;
+            let values = outputs
+                .iter()
+                .zip(&self.model.manifest().outputs)
+                .find(|(_, spec)| spec.meaning == OUTPUT_LIVENESS)
+                .map(|((_, _, values), _)| values)
+                .filter(|values| values.len() >= batch)
+                .ok_or_else(|| {
+                    OnnxError::Run("the whole-view model gave no liveness values".into())
+                })?;
+            live.extend_from_slice(&values[..batch]);
         }
-        let outputs = self.model.run(tensor.view())?;
-        let live = outputs
-            .iter()
-            .zip(&self.model.manifest().outputs)
-            .find(|(_, spec)| spec.meaning == OUTPUT_LIVENESS)
-            .map(|((_, _, values), _)| values)
-            .filter(|values| values.len() >= FORMS)
-            .ok_or_else(|| OnnxError::Run("the whole-view model gave no liveness values".into()))?;
-        let m = mean_log_odds(live[..FORMS].iter().map(|&p| f64::from(p)), CLAMP);
+        let m = mean_log_odds(live.iter().map(|&p| f64::from(p)), CLAMP);
         if !m.is_finite() {
             return Err(OnnxError::Run(
                 "the whole-view model gave a value that is not a number".into(),

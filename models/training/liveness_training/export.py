@@ -61,20 +61,22 @@ def export(weights: str, out_dir: str, patches: int, batch: int, version: str, t
     return path
 
 
-def export_view(weights: str, out_dir: str, version: str, training_data: str) -> str:
-    """The whole-view model, in its own folder inside the liveness model's, with the
-    four symmetric views of one document as one batch."""
+def export_view(weights: str, out_dir: str, version: str, training_data: str, batch: int = 1) -> str:
+    """The whole-view model, in its own folder inside the liveness model's; the engine
+    runs the four symmetric views of one document in batches of `batch` (1, 2 or 4),
+    and tract is fastest at 1."""
     from . import whole_view as wv
 
     path = os.path.join(out_dir, "view.onnx")
-    _to_onnx(weights, path, 4, wv.HEIGHT, wv.WIDTH)
+    assert batch in (1, 2, 4), "the view's four forms must split into equal batches"
+    _to_onnx(weights, path, batch, wv.HEIGHT, wv.WIDTH)
     _write_manifest(out_dir, {
         "name": "liveness-view",
         "version": version,
         "file": "view.onnx",
         "input": {"name": "input", "width": wv.WIDTH, "height": wv.HEIGHT, "mean": MEAN, "std": STD},
         "outputs": OUTPUTS,
-        "batch": 4,
+        "batch": batch,
         "view": {"expand": wv.EXPAND, "samples": wv.SAMPLES, "fill": list(wv.FILL)},
         "trainingData": training_data,
     })
