@@ -68,7 +68,8 @@ def export_view(weights: str, out_dir: str, version: str, training_data: str, ba
     from . import whole_view as wv
 
     path = os.path.join(out_dir, "view.onnx")
-    assert batch in (1, 2, 4), "the view's four forms must split into equal batches"
+    if batch not in (1, 2, 4):
+        raise ValueError(f"the view's four forms split into equal batches of 1, 2 or 4, not {batch}")
     _to_onnx(weights, path, batch, wv.HEIGHT, wv.WIDTH)
     _write_manifest(out_dir, {
         "name": "liveness-view",
