@@ -123,16 +123,12 @@ impl LivenessModel {
             batches: outputs,
             view,
         } = self.run_jobs(image, area, &chunks, batch);
-        let panicked = || OnnxError::Run("a model run panicked".into());
-        let view = match (&self.view, view) {
-            (Some(_), None) => return Err(panicked()),
-            (_, view) => view.transpose()?,
-        };
+        let view = view.transpose()?;
         let mut live = Vec::with_capacity(placements.len());
         let mut attack_sums = [0f64; 3];
         let mut has_attacks = false;
         for (chunk, result) in chunks.iter().zip(outputs) {
-            let result = result.ok_or_else(panicked)??;
+            let result = result?;
             for ((_, _, values), spec) in result.iter().zip(&manifest.outputs) {
                 match spec.meaning.as_str() {
                     OUTPUT_LIVENESS => live.extend(
@@ -194,6 +190,7 @@ impl LivenessModel {
     /// The jobs form one queue that each thread takes from until it is empty, the view
     /// first because it is the longest (its cut from a 12 MP photo alone outlasts several
     /// patches), so the patches fill the time around it and the threads finish together.
+    /// The jobs of a thread that panicked come back as failed runs.
     fn run_jobs(
         &self,
         image: &RgbImage,
@@ -228,17 +225,26 @@ impl LivenessModel {
             }
             all
         });
-        let mut all = Finished {
-            batches: chunks.iter().map(|_| None).collect(),
-            view: None,
-        };
+        let mut batches: Vec<Option<Result<Outputs, OnnxError>>> =
+            chunks.iter().map(|_| None).collect();
+        let mut view = None;
         for done in finished {
             match done {
-                Done::View(result) => all.view = Some(result),
-                Done::Batch(i, result) => all.batches[i] = Some(result),
+                Done::View(result) => view = Some(result),
+                Done::Batch(i, result) => batches[i] = Some(result),
             }
         }
-        all
+        let panicked = || OnnxError::Run("a model run panicked".into());
+        Finished {
+            batches: batches
+                .into_iter()
+                .map(|b| b.unwrap_or_else(|| Err(panicked())))
+                .collect(),
+            view: self
+                .view
+                .as_ref()
+                .map(|_| view.unwrap_or_else(|| Err(panicked()))),
+        }
     }
 
     /// Runs one batch; a short last batch is padded by repeating its last patch, since
@@ -272,10 +278,10 @@ impl LivenessModel {
     }
 }
 
-/// What the jobs of one scoring gave; a job whose thread panicked is missing (`None`).
+/// What the jobs of one scoring gave.
 struct Finished {
     /// Each batch's outputs, in the order of the batches.
-    batches: Vec<Option<Result<Outputs, OnnxError>>>,
+    batches: Vec<Result<Outputs, OnnxError>>,
     /// The whole view's mean log-odds, when a whole-view model is installed.
     view: Option<Result<f64, OnnxError>>,
 }

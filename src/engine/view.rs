@@ -9,8 +9,8 @@
 //! view pixel the mean of `samples²` points in linear light (the photo is box-filtered
 //! first, so that fine print and resolved screen grids average as light does instead of
 //! aliasing). Its four symmetric forms (as is, mirrored either way, half-turned) run in
-//! batches of the manifest's size and their log-odds are averaged, so neither the photo's orientation nor the
-//! corner the outline starts at can change the answer.
+//! batches of the manifest's size and their log-odds are averaged, so neither the
+//! photo's orientation nor the corner the outline starts at can change the answer.
 
 use std::path::Path;
 
