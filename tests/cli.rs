@@ -361,3 +361,64 @@ fn check_json_carries_the_evidence_behind_the_score() {
         .expect("the whole view's probability");
     assert!(view < 0.5, "{evidence}");
 }
+
+/// Reading commands never create or change anything, and an export never overwrites the
+/// database it reads.
+#[test]
+fn queue_reading_commands_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere/review.db");
+    for args in [
+        &["stats"][..],
+        &["stats", "--json"],
+        &["export", "--format", "jsonl"],
+        &["purge", "--days", "30"],
+    ] {
+        let out = docliveness()
+            .args(["queue", "--db"])
+            .arg(&missing)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no review database"), "{args:?}: {stderr}");
+        assert!(!dir.path().join("nowhere").exists(), "{args:?} created it");
+    }
+
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    write_scene(&photos, "a.jpg", 67);
+    let db = dir.path().join("review.db");
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["import", "--all"])
+        .arg(&photos)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let wal = dir.path().join("review.db-wal");
+    let spelled_otherwise = dir.path().join("photos/../review.db");
+    for target in [&db, &wal, &spelled_otherwise] {
+        let before = std::fs::read(&db).unwrap();
+        let out = docliveness()
+            .args(["queue", "--db"])
+            .arg(&db)
+            .args(["export", "--out"])
+            .arg(target)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", target.display());
+        assert_eq!(std::fs::read(&db).unwrap(), before);
+    }
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["stats", "--json"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["cases"], 1);
+}

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -20,6 +20,7 @@ fn spawn_child(role: &str, db: &Path) -> std::process::Child {
         .args(["child", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, role)
         .env("DOCLIVENESS_CHILD_DB", db)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -80,6 +81,29 @@ fn child() {
                     store.decide(case.id, &d, Some(None)).unwrap();
                     println!("committed {}", case.id);
                 }
+            }
+        }
+        // A server's two workers: two connections in one process. Files cases through
+        // both, reporting each only after its commit, and waits on stdin between rounds
+        // so that another process can open and close the database in between.
+        "workers" => {
+            let mut second = Store::open(Path::new(&db)).unwrap();
+            let stores = [&mut store, &mut second];
+            let mut stdin = std::io::stdin().lock();
+            let mut line = String::new();
+            for round in 0.. {
+                line.clear();
+                if stdin.read_line(&mut line).unwrap() == 0 || line.trim() == "stop" {
+                    break;
+                }
+                let n: usize = line.trim().parse().unwrap();
+                for i in 0..n {
+                    let store = &mut *stores[i % 2];
+                    let image = format!("round {round} image {i}");
+                    let id = common::file(store, Origin::Api, image.as_bytes(), Some(0.3), None);
+                    println!("committed {id}");
+                }
+                println!("round done");
             }
         }
         other => panic!("unknown child role {other}"),
@@ -190,4 +214,101 @@ fn sigkill_mid_batch_keeps_every_committed_decision() {
         .query_row("SELECT COUNT(*) FROM decisions", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rows as u64, decided);
+}
+
+/// The inode of `path`, or `None` when there is no such file.
+fn inode(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+/// Reads committed case ids from a `workers` child until its round ends.
+fn round(
+    child_in: &mut std::process::ChildStdin,
+    child_out: &mut impl BufRead,
+    n: usize,
+) -> Vec<i64> {
+    writeln!(child_in, "{n}").unwrap();
+    child_in.flush().unwrap();
+    let mut ids = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            child_out.read_line(&mut line).unwrap() > 0,
+            "the child ended early"
+        );
+        if line.trim() == "round done" {
+            return ids;
+        }
+        // With --nocapture the harness's "test child ... " shares the first line.
+        if let Some((_, id)) = line.trim().split_once("committed ") {
+            ids.push(id.parse().unwrap());
+        }
+    }
+}
+
+/// A process with two connections (a server's two workers), another process that opens
+/// and closes the database (`queue stats`, the console, the sqlite3 shell), more writes,
+/// then SIGKILL: every acknowledged case is there, and the WAL file the workers were
+/// writing into was never deleted under them. Before the fix, the second connection's
+/// open read the file's header through a plain file handle, whose close dropped the
+/// process's SQLite locks; the other process then took itself for the last user and
+/// deleted the WAL.
+#[test]
+fn another_process_opening_the_database_loses_no_acknowledged_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.db");
+    let wal = dir.path().join("review.db-wal");
+    drop(Store::open(&db).unwrap());
+    let mut child = spawn_child("workers", &db);
+    let mut child_in = child.stdin.take().unwrap();
+    let mut child_out = BufReader::new(child.stdout.take().unwrap());
+    let mut acknowledged = round(&mut child_in, &mut child_out, 2);
+    let wal_inode = inode(&wal).expect("the workers write through a WAL");
+
+    for other in 0..3 {
+        // The real command line, as a reviewer would run it beside the server.
+        let out = Command::new(env!("CARGO_BIN_EXE_docliveness"))
+            .args(["queue", "--db"])
+            .arg(&db)
+            .arg("stats")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // And a plain second SQLite client opening and closing it.
+        drop(rusqlite::Connection::open(&db).unwrap());
+        assert_eq!(
+            inode(&wal),
+            Some(wal_inode),
+            "round {other}: the WAL in use was deleted by another process"
+        );
+        acknowledged.extend(round(&mut child_in, &mut child_out, 5));
+    }
+    // No destructors, no checkpoint: what is on disk now is all there is.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(acknowledged.len(), 17);
+
+    let store = Store::open(&db).unwrap();
+    let present = store
+        .count(&CaseFilter {
+            status: Status::All,
+            ..Default::default()
+        })
+        .unwrap();
+    for id in &acknowledged {
+        assert!(store.case(*id).is_ok(), "acknowledged case {id} was lost");
+    }
+    assert_eq!(present, 17, "acknowledged 17, present {present}");
+    drop(store);
+    let check: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
 }

@@ -457,8 +457,11 @@ fn foreign_and_newer_files_are_refused_untouched() {
     let newer = dir.path().join("newer.db");
     {
         let conn = rusqlite::Connection::open(&newer).unwrap();
-        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;")
-            .unwrap();
+        // A later docliveness marks its files with the same application id.
+        conn.execute_batch(
+            "CREATE TABLE future (x); PRAGMA user_version = 999; PRAGMA application_id = 1145853522;",
+        )
+        .unwrap();
     }
     let before = std::fs::read(&newer).unwrap();
     let err = Store::open(&newer).unwrap_err();
@@ -498,6 +501,77 @@ fn foreign_and_newer_files_are_refused_untouched() {
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
     assert!(Store::open(&empty).is_ok());
+}
+
+/// Another application's SQLite files, with or without a schema version of their own,
+/// and marked with another application id: refused by every way of opening, byte for
+/// byte unchanged, with no journal files left beside them.
+#[test]
+fn another_applications_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, setup) in [
+        (
+            "notes.db",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me');",
+        ),
+        (
+            "versioned.db",
+            "CREATE TABLE cases (id INTEGER PRIMARY KEY, court TEXT); PRAGMA user_version = 1;",
+        ),
+        ("marked.db", "PRAGMA application_id = 1234;"),
+    ] {
+        let path = dir.path().join(name);
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(setup)
+            .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        for open in [Store::open, Store::open_existing] {
+            let err = open(&path).unwrap_err();
+            assert!(matches!(err, StoreError::Foreign { .. }), "{name}: {err}");
+            assert!(err.to_string().contains("left untouched"), "{err}");
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{name} was changed");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| f.starts_with(name) && f != name)
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
+
+/// Commands that only read never create a database, its folder or its schema.
+#[test]
+fn opening_to_read_creates_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/folder/review.db");
+    let err = Store::open_existing(&missing).unwrap_err();
+    assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+    assert!(!dir.path().join("no").exists());
+
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let err = Store::open_existing(&empty).unwrap_err();
+    assert!(matches!(err, StoreError::Empty { .. }), "{err}");
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+    let db = dir.path().join("review.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        common::file(&mut store, Origin::Cli, b"one image", Some(0.3), None);
+    }
+    let store = Store::open_existing(&db).unwrap();
+    assert_eq!(
+        store
+            .count(&CaseFilter {
+                status: Status::All,
+                ..Default::default()
+            })
+            .unwrap(),
+        1
+    );
 }
 
 #[test]

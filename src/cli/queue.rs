@@ -11,6 +11,7 @@ use super::{CliError, refuse_missing};
 use crate::config::Thresholds;
 use crate::engine::{Decision, Engine, Region, Side};
 use crate::image_files::expand;
+use crate::review::images::ImageStore;
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
 
 /// Queue commands.
@@ -75,6 +76,50 @@ pub enum ExportFormat {
 
 fn open(db: &Path) -> Result<Store, CliError> {
     Store::open(db).map_err(|e| CliError::Failure(e.to_string()))
+}
+
+/// For commands that must not create or upgrade anything: stats, export, purge.
+fn open_existing(db: &Path) -> Result<Store, CliError> {
+    Store::open_existing(db).map_err(|e| CliError::Failure(e.to_string()))
+}
+
+/// Refuses an export target that is the database, its journal files or its image folder:
+/// truncating it would destroy the queue, and even opening it outside SQLite would drop
+/// the locks of this process's connection.
+fn refuse_own_files(out: &Path, db: &Path) -> Result<(), CliError> {
+    let db = resolved(db);
+    let target = resolved(out);
+    let journal = |suffix: &str| {
+        let mut name = db.clone().into_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let own = target == db
+        || ["-wal", "-shm", "-journal"]
+            .iter()
+            .any(|suffix| target == journal(suffix))
+        || target.starts_with(ImageStore::beside(&db).root());
+    if own {
+        return Err(CliError::Usage(format!(
+            "--out {} is the review database or one of its files; choose another path",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `path` made absolute with links resolved as far as it exists, so that two spellings
+/// of one file compare equal.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let parent = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = parent.canonicalize().unwrap_or_else(|_| parent.to_owned());
+    path.file_name().map_or(dir.clone(), |name| dir.join(name))
 }
 
 fn failure(e: impl std::fmt::Display) -> CliError {
@@ -160,7 +205,10 @@ pub fn run(
             out,
             status,
         } => {
-            let store = open(db)?;
+            if let Some(path) = &out {
+                refuse_own_files(path, db)?;
+            }
+            let store = open_existing(db)?;
             let mut sink: Box<dyn Write> = match &out {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path).map_err(failure)?,
@@ -175,7 +223,7 @@ pub fn run(
             Ok(())
         }
         QueueCommand::Purge { days } => {
-            let mut store = open(db)?;
+            let mut store = open_existing(db)?;
             let report = store.purge_images(days, "cli").map_err(failure)?;
             println!(
                 "{} images removed ({} sides marked purged); decisions and analyses are kept",
@@ -188,7 +236,7 @@ pub fn run(
             fail_below,
             pass_from,
         } => {
-            let store = open(db)?;
+            let store = open_existing(db)?;
             let t = Thresholds {
                 fail_below: fail_below.unwrap_or(thresholds.fail_below),
                 pass_from: pass_from.unwrap_or(thresholds.pass_from),

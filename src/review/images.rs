@@ -60,6 +60,10 @@ impl ImageStore {
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &target)?;
+        // The rename is only durable once the folder's entry is on disk; without this a
+        // power cut could leave a filed case pointing at no image.
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
         Ok(sha)
     }
 

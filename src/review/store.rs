@@ -35,6 +35,38 @@ pub enum StoreError {
         /// The file.
         path: PathBuf,
     },
+    /// An SQLite database of another application.
+    #[error(
+        "{path} is an SQLite database of another application, not a docliveness review database; it was left untouched"
+    )]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A command that only reads was given a path with no database.
+    #[error("there is no review database at {path}")]
+    Missing {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A command that only reads was given a database with nothing in it yet.
+    #[error("{path} is an empty database with no review queue yet; nothing was created in it")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A command that only reads was given a database that needs a schema upgrade.
+    #[error(
+        "the review database {path} has schema version {found}, older than this program's {supported}; open it once with the console, `serve` or `queue import` to upgrade it"
+    )]
+    OlderSchema {
+        /// The file.
+        path: PathBuf,
+        /// Version in the file.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
     /// SQLite found damage in the file.
     #[error(
         "the review database {path} is damaged ({detail}); it was left untouched — restore it from a backup"
@@ -141,40 +173,106 @@ impl std::fmt::Debug for Store {
     }
 }
 
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+/// Marks a file as a docliveness review database (`PRAGMA application_id`), so that
+/// another application's SQLite file is told apart from ours without guessing from its
+/// tables. Databases made before the mark have 0 and are recognised by their schema.
+const APPLICATION_ID: i32 = 0x444c_5652; // "DLVR"
+
+/// How a command means to use the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Create the file if needed and bring its schema up to date.
+    Write,
+    /// Use an existing review database as it is: nothing is created or migrated.
+    Read,
+}
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to
-    /// date. A file that is not SQLite, is damaged, or has a newer schema is refused
-    /// and left exactly as it was.
+    /// date. A file that is not SQLite, belongs to another application, is damaged, or
+    /// has a newer schema is refused and left exactly as it was.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Ok(meta) = std::fs::metadata(path)
-            && meta.len() > 0
-        {
-            let mut head = Vec::with_capacity(16);
-            std::io::Read::read_to_end(
-                &mut std::io::Read::take(std::fs::File::open(path)?, 16),
-                &mut head,
-            )?;
-            if head.as_slice() != SQLITE_MAGIC {
-                return Err(StoreError::NotADatabase {
-                    path: path.to_owned(),
-                });
+        Self::connect(path, Access::Write)
+    }
+
+    /// Opens an existing review database for commands that only read (statistics,
+    /// export): a missing path, an empty database or an older schema is refused instead
+    /// of being created or upgraded, so that reading never changes anything on disk.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        Self::connect(path, Access::Read)
+    }
+
+    // The file is never opened here except through SQLite: closing any other handle on
+    // it would drop every POSIX lock this process holds on it, those of the connections
+    // already open included, and another process would then delete the WAL under them.
+    fn connect(path: &Path, access: Access) -> Result<Store> {
+        let flags = match access {
+            Access::Write => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)?;
+                }
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
             }
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+            Access::Read => {
+                if !path.is_file() {
+                    return Err(StoreError::Missing {
+                        path: path.to_owned(),
+                    });
+                }
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+            }
+        };
+        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let refuse_not_sqlite = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotADatabase {
+                path: path.to_owned(),
+            },
+            _ => StoreError::Sqlite(e),
+        };
+        // The first read of the header is where SQLite says a file is not a database.
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(refuse_not_sqlite)?;
+        let application: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(refuse_not_sqlite)?;
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| StoreError::Corrupt {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let ours: bool = conn.query_row(
+            "SELECT count(*) = 2 FROM sqlite_schema WHERE type = 'table' AND name IN ('cases', 'sides')",
+            [],
+            |r| r.get(0),
+        )?;
+        let foreign = match application {
+            APPLICATION_ID => false,
+            // Before the mark: an empty database is new, anything else must have our tables.
+            0 => objects > 0 && !ours,
+            _ => true,
+        };
+        if foreign {
+            return Err(StoreError::Foreign {
+                path: path.to_owned(),
+            });
+        }
         if found > LATEST {
             return Err(StoreError::NewerSchema {
+                path: path.to_owned(),
+                found,
+                supported: LATEST,
+            });
+        }
+        if access == Access::Read && objects == 0 {
+            return Err(StoreError::Empty {
+                path: path.to_owned(),
+            });
+        }
+        if access == Access::Read && found < LATEST {
+            return Err(StoreError::OlderSchema {
                 path: path.to_owned(),
                 found,
                 supported: LATEST,
@@ -192,7 +290,9 @@ impl Store {
                 detail: check,
             });
         }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        if access == Access::Write {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut store = Store {
@@ -201,7 +301,9 @@ impl Store {
             images: ImageStore::beside(path),
             now_override: None,
         };
-        store.migrate()?;
+        if access == Access::Write {
+            store.migrate()?;
+        }
         Ok(store)
     }
 
@@ -215,6 +317,10 @@ impl Store {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tracing::info!(version = i + 1, db = %self.path.display(), "review database schema migrated");
+        }
+        let application: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        if application != APPLICATION_ID {
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         }
         tx.commit()?;
         Ok(())
