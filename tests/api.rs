@@ -489,3 +489,27 @@ fn shutdown_finishes_requests_in_flight() {
     // And it no longer accepts connections.
     assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err());
 }
+
+/// A server that cannot start leaves nothing behind: a port in use is found before the
+/// review database is created.
+#[test]
+fn a_port_in_use_creates_no_database() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users");
+    auth::add_user(&users, USER, PASSWORD).unwrap();
+    let mut config = Config::default();
+    config.models.dir = Some(dir.path().join("no-models"));
+    config.server.bind = taken.local_addr().unwrap().to_string();
+    let engine = Arc::new(Engine::new(config.clone()).unwrap());
+    let db = dir.path().join("queue/review.db");
+    let options = ServeOptions {
+        db_path: db.clone(),
+        users_file: users,
+    };
+    let Err(err) = Server::bind(&config, engine, &options) else {
+        panic!("bound a port that is in use");
+    };
+    assert!(err.to_string().contains("server error"), "{err}");
+    assert!(!dir.path().join("queue").exists(), "the database was created");
+}

@@ -66,6 +66,14 @@ impl Server {
         options: &ServeOptions,
     ) -> Result<Server, ServeError> {
         let users = auth::load_users(&options.users_file)?;
+        // Connections need little CPU: two threads serve them; analysis has its own pool.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        // Bound before the database is touched: a start that fails on a port in use
+        // leaves no new database behind.
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(&config.server.bind))?;
         // Open once now so a damaged or newer database stops the start, not a request.
         let mut store = Store::open(&options.db_path)?;
         if let Some(days) = config.review.retention_days {
@@ -107,12 +115,6 @@ impl Server {
             auth_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
             request_permits: Arc::new(tokio::sync::Semaphore::new(workers + depth)),
         });
-        // Connections need little CPU: two threads serve them; analysis has its own pool.
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind(&config.server.bind))?;
         tracing::info!(workers, queue = depth, model = ?engine.model_version(), "server ready");
         Ok(Server {
             listener,
