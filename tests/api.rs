@@ -511,5 +511,8 @@ fn a_port_in_use_creates_no_database() {
         panic!("bound a port that is in use");
     };
     assert!(err.to_string().contains("server error"), "{err}");
-    assert!(!dir.path().join("queue").exists(), "the database was created");
+    assert!(
+        !dir.path().join("queue").exists(),
+        "the database was created"
+    );
 }
