@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{self, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -499,13 +499,7 @@ impl Authenticator {
             None => (self.decoy.as_str(), false),
         };
         self.password_checks.fetch_add(1, Ordering::Relaxed);
-        let ok = PasswordHash::new(stored)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(pass.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
+        let ok = verify_with_thread_memory(pass.as_bytes(), stored);
         if !(ok && known) {
             return None;
         }
@@ -521,6 +515,44 @@ impl Authenticator {
         );
         Some(user)
     }
+}
+
+thread_local! {
+    /// Argon2's working memory (19 MiB with the default parameters), kept by each thread
+    /// that checks passwords and reused for every check, so that the memory of password
+    /// checks is fixed by the number of those threads, whatever the allocator does with
+    /// a freed block of that size.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `Argon2::verify_password`, in the calling thread's reused working memory.
+fn verify_with_thread_memory(password: &[u8], stored: &str) -> bool {
+    let check = || -> Option<bool> {
+        let hash = PasswordHash::new(stored).ok()?;
+        let algorithm = Algorithm::try_from(hash.algorithm).ok()?;
+        let version = match hash.version {
+            Some(v) => Version::try_from(v).ok()?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&hash).ok()?;
+        let expected = hash.hash?;
+        let mut salt = [0u8; 64];
+        let salt = hash.salt?.decode_b64(&mut salt).ok()?;
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        ARGON2_MEMORY.with_borrow_mut(|memory| {
+            if memory.len() < blocks {
+                memory.resize(blocks, Block::default());
+            }
+            argon2
+                .hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+                .ok()
+        })?;
+        // Output's comparison takes the same time whatever the bytes.
+        Some(password_hash::Output::new(&out).ok()? == expected)
+    };
+    check().unwrap_or(false)
 }
 
 fn cache_key(user: &str, pass: &str) -> [u8; 32] {
@@ -589,6 +621,39 @@ mod tests {
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
         )
+    }
+
+    #[test]
+    fn reused_memory_verifies_like_the_library() {
+        use argon2::password_hash::PasswordVerifier;
+        let salt = SaltString::generate(&mut OsRng);
+        let stored = Argon2::default()
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        let parsed = PasswordHash::new(&stored).unwrap();
+        for password in ["correct horse battery", "correct horse batterY", ""] {
+            assert_eq!(
+                verify_with_thread_memory(password.as_bytes(), &stored),
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok(),
+                "{password}"
+            );
+        }
+        assert!(verify_with_thread_memory(b"correct horse battery", &stored));
+        assert!(!verify_with_thread_memory(b"x", "not a hash"));
+        // Other parameters (smaller memory, argon2i) work in the same buffer.
+        let small = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(1024, 2, 1, Some(16)).unwrap(),
+        )
+        .hash_password(b"another password", &salt)
+        .unwrap()
+        .to_string();
+        assert!(verify_with_thread_memory(b"another password", &small));
+        assert!(!verify_with_thread_memory(b"another passworD", &small));
     }
 
     #[test]
