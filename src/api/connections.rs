@@ -65,7 +65,7 @@ pub async fn serve(
         let Ok(slot) = Arc::clone(&open).try_acquire_owned() else {
             // Over the limit: closing it at once gives its file handle back. Logged once
             // per thousand, since a flood would otherwise flood the log too.
-            if shed.fetch_add(1, Ordering::Relaxed) % 1000 == 0 {
+            if shed.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
                 tracing::warn!(
                     limit = limits.max_connections,
                     shed = shed.load(Ordering::Relaxed),
