@@ -49,8 +49,37 @@ pub struct ServerConfig {
     /// configuration folder (`~/.config/docliveness/users`).
     pub users_file: Option<PathBuf>,
     /// Failed logins from one client address within a minute before it gets 429.
-    /// Default 10.
+    /// Default 10. An attempt counts before its password is checked, so however many
+    /// arrive at once, no more than this many are checked per address and minute.
     pub max_auth_failures_per_minute: u32,
+    /// Threads that check passwords. Default 2: Argon2 takes 19 MiB and tens of
+    /// milliseconds per check by design, so a storm of logins costs at most this many
+    /// times 19 MiB and this many cores; verified credentials are remembered for five
+    /// minutes, so 2 threads still admit about 50 new logins a second.
+    pub password_threads: usize,
+    /// Longest the whole request body may take to arrive, counted once the request is
+    /// authenticated; then the answer is 408. Default 30 s: a 40 MB body needs 11 Mbit/s,
+    /// a typical 2 MB one 0.6 Mbit/s.
+    pub body_timeout_secs: u64,
+    /// Longest pause between two pieces of a request body before the answer is 408.
+    /// Default 10 s: a client that sends nothing for that long has stalled, and
+    /// waiting for it would hold its memory for nothing.
+    pub body_stall_secs: u64,
+    /// Memory for request bodies being read or waiting for analysis, all requests
+    /// together; a request whose body does not fit gets 503 with `Retry-After`.
+    /// Default 160 MiB: four bodies of the largest size, or over a hundred of a typical
+    /// 1.2 MB. Must be at least `max_body_bytes`.
+    pub body_memory_bytes: usize,
+    /// Longest a connection may take to send a request's headers, and longest an idle
+    /// connection stays open between requests. Default 10 s: a client sends its headers
+    /// in one go, and a connection that sends half of them holds a file handle for
+    /// nothing.
+    pub header_timeout_secs: u64,
+    /// Connections open at once; connections beyond it are accepted and closed at once,
+    /// so the process never runs out of file handles. Default 512: half the usual limit
+    /// of 1024 open files per process, leaving the rest for the database, models and
+    /// logs.
+    pub max_connections: usize,
     /// Images given as URLs.
     pub url_inputs: UrlInputConfig,
 }
@@ -65,6 +94,12 @@ impl Default for ServerConfig {
             queue_depth: 0,
             users_file: None,
             max_auth_failures_per_minute: 10,
+            password_threads: 2,
+            body_timeout_secs: 30,
+            body_stall_secs: 10,
+            body_memory_bytes: 160 << 20,
+            header_timeout_secs: 10,
+            max_connections: 512,
             url_inputs: UrlInputConfig::default(),
         }
     }
@@ -387,6 +422,26 @@ impl Config {
                 "thresholds must satisfy 0 <= fail_below <= pass_from <= 1 (got {} and {})",
                 t.fail_below, t.pass_from
             )));
+        }
+        let s = &self.server;
+        if s.body_memory_bytes < s.max_body_bytes {
+            return Err(ConfigError::Invalid(format!(
+                "server.body_memory_bytes ({}) must be at least server.max_body_bytes ({}), \
+                 or no body of the largest size could ever be accepted",
+                s.body_memory_bytes, s.max_body_bytes
+            )));
+        }
+        if s.password_threads == 0
+            || s.max_connections == 0
+            || s.body_timeout_secs == 0
+            || s.body_stall_secs == 0
+            || s.header_timeout_secs == 0
+        {
+            return Err(ConfigError::Invalid(
+                "server.password_threads, max_connections, body_timeout_secs, \
+                 body_stall_secs and header_timeout_secs must be at least 1"
+                    .into(),
+            ));
         }
         if self.detection.work_side < 128 {
             return Err(ConfigError::Invalid(

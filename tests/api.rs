@@ -516,3 +516,268 @@ fn a_port_in_use_creates_no_database() {
         "the database was created"
     );
 }
+
+/// A raw connection, for clients that misbehave in ways an HTTP library will not.
+fn raw(server: &TestServer) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+fn liveness_head(content_length: usize) -> String {
+    format!(
+        "POST /api/v1/document/liveness HTTP/1.1\r\nHost: test\r\nAuthorization: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {content_length}\r\n\r\n",
+        basic(USER, PASSWORD)
+    )
+}
+
+/// Everything the server sends until it closes the connection or `wait` passes; and
+/// whether it closed.
+fn read_until_closed(stream: &mut std::net::TcpStream, wait: Duration) -> (String, bool) {
+    use std::io::Read;
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&out).into_owned(), closed)
+}
+
+#[test]
+fn parallel_wrong_passwords_get_no_more_checks_than_the_limit() {
+    let server = start(true, |c| c.server.max_auth_failures_per_minute = 10);
+    let addr = server.addr;
+    let body = json!({"frontSideImageBase": "AAAA"}).to_string();
+    let guess = |password: String| {
+        let body = body.clone();
+        move || {
+            let mut resp = agent()
+                .post(format!("http://{addr}/api/v1/document/liveness"))
+                .header("Authorization", &basic(USER, &password))
+                .send(body.as_bytes())
+                .unwrap();
+            let _ = resp.body_mut().read_to_string();
+            resp.status().as_u16()
+        }
+    };
+    let threads: Vec<_> = (0..60)
+        .map(|i| std::thread::spawn(guess(format!("wrong guess {i}"))))
+        .collect();
+    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(checked <= 10, "{checked} passwords checked: {statuses:?}");
+    assert_eq!(checked + throttled, 60, "{statuses:?}");
+    // The right password, after the limit, is not accepted either.
+    assert_eq!(guess(PASSWORD.to_string())(), 429);
+}
+
+#[test]
+fn stalled_uploads_time_out_and_hold_no_analysis_slot() {
+    use std::io::Write;
+    let server = start(true, |c| {
+        c.server.workers = 1;
+        c.server.queue_depth = 1;
+        c.server.body_timeout_secs = 3;
+        c.server.body_stall_secs = 2;
+    });
+    // Ten authenticated uploads that send a little of their body and stop.
+    let mut stalled: Vec<_> = (0..10)
+        .map(|_| {
+            let mut s = raw(&server);
+            s.write_all(liveness_head(200_000).as_bytes()).unwrap();
+            s.write_all(&[b'{'; 1000]).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    // They hold no worker or queue place: a normal request goes through meanwhile.
+    let started = Instant::now();
+    let a = post(&server, json!({"frontSideImageBase": b64(&photo(79))}));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body["score"].is_number(), "{}", a.body);
+    // And each stalled one gets 408 and its connection closed, within the stall time.
+    for s in &mut stalled {
+        let (text, closed) = read_until_closed(s, Duration::from_secs(5));
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("REQUEST_TIMEOUT"), "{text}");
+        assert!(closed);
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Their memory and slots are back: another request goes through too.
+    let a = post(&server, json!({"frontSideImageBase": b64(&photo(80))}));
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[test]
+fn oversize_content_length_is_refused_at_once() {
+    use std::io::Write;
+    let server = start(true, |c| c.server.max_body_bytes = 2 << 20);
+    let mut s = raw(&server);
+    // A gigabyte announced, nothing sent: the answer must not wait for the body.
+    s.write_all(liveness_head(1 << 30).as_bytes()).unwrap();
+    let started = Instant::now();
+    let (text, _) = read_until_closed(&mut s, Duration::from_secs(2));
+    assert!(text.starts_with("HTTP/1.1 413"), "{text:?}");
+    assert!(text.contains("PAYLOAD_TOO_LARGE"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn half_sent_headers_are_closed_after_the_header_timeout() {
+    use std::io::Write;
+    let server = start(true, |c| c.server.header_timeout_secs = 1);
+    let mut s = raw(&server);
+    s.write_all(b"POST /api/v1/document/liveness HTTP/1.1\r\nHost: te")
+        .unwrap();
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut s, Duration::from_secs(5));
+    assert!(closed, "the connection is still open after 5 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn connections_over_the_limit_are_shed() {
+    use std::io::Write;
+    let server = start(true, |c| {
+        c.server.max_connections = 4;
+        c.server.header_timeout_secs = 2;
+    });
+    let mut idle: Vec<_> = (0..20)
+        .map(|_| {
+            let mut s = raw(&server);
+            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHo");
+            s
+        })
+        .collect();
+    // All but the first four are closed at once.
+    let shed = idle
+        .iter_mut()
+        .map(|s| read_until_closed(s, Duration::from_millis(300)).1)
+        .filter(|closed| *closed)
+        .count();
+    assert!(shed >= 16, "only {shed} of 20 connections shed");
+    // The four held ones meet the header deadline; then the health check answers.
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let status = loop {
+        let answer = agent()
+            .get(format!("http://{}/healthz", server.addr))
+            .call();
+        match answer {
+            Ok(resp) if resp.status().as_u16() == 200 => break 200,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Ok(resp) => break resp.status().as_u16(),
+            Err(_) => break 0,
+        }
+    };
+    assert_eq!(status, 200);
+    drop(idle);
+}
+
+#[test]
+fn users_file_changes_apply_while_running() {
+    let server = start(true, |c| c.server.max_auth_failures_per_minute = 100);
+    let users = server.dir.path().join("users");
+    let body = || {
+        json!({"frontSideImageBase": "AAAA"})
+            .to_string()
+            .into_bytes()
+    };
+    let status = |password: &str| post_raw(&server, Some(basic(USER, password)), body()).status;
+    assert_eq!(status(PASSWORD), 200);
+    // A new password: the old one, remembered as verified, stops working at once.
+    let new_password = "a completely new password";
+    auth::add_user(&users, USER, new_password).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(status(PASSWORD), 401);
+    assert_eq!(status(new_password), 200);
+    // Removed: refused.
+    auth::add_user(&users, "bob", "bob's long password").unwrap();
+    auth::remove_user(&users, USER).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(status(new_password), 401);
+    // A broken file keeps the users in force.
+    std::fs::write(&users, "bob:not-a-hash\n").unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let a = post_raw(&server, Some(basic("bob", "bob's long password")), body());
+    assert_eq!(a.status, 200);
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_reloads_the_users_file() {
+    let server = start(true, |c| c.server.max_auth_failures_per_minute = 100);
+    let users = server.dir.path().join("users");
+    let body = || {
+        json!({"frontSideImageBase": "AAAA"})
+            .to_string()
+            .into_bytes()
+    };
+    let status = |password: &str| post_raw(&server, Some(basic(USER, password)), body()).status;
+    assert_eq!(status(PASSWORD), 200);
+    std::thread::sleep(Duration::from_millis(200));
+    let new_password = "the password after a hangup";
+    auth::add_user(&users, USER, new_password).unwrap();
+    // SIGHUP, then ask at once: sooner than the once-a-second look at the file.
+    let t = Instant::now();
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGHUP);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(status(new_password), 200);
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn users_commands_add_list_and_remove() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users");
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_docliveness"))
+            .args(args)
+            .arg("--users")
+            .arg(&file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for name in ["carol", "bob"] {
+        let mut add = cli(&["users", "add", name, "--password-stdin"]);
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(b"a long enough password\n")
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+    }
+    let list = cli(&["users", "list"]).wait_with_output().unwrap();
+    assert!(list.status.success());
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "bob\ncarol\n");
+    let removed = cli(&["users", "remove", "bob"]).wait_with_output().unwrap();
+    assert!(removed.status.success());
+    let list = cli(&["users", "list"]).wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "carol\n");
+    let missing = cli(&["users", "remove", "bob"]).wait_with_output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}

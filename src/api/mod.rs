@@ -3,7 +3,11 @@
 //! connections; all CPU work on a bounded pool of analysis threads.
 
 pub mod auth;
+pub mod body;
+pub mod connections;
+pub mod memory;
 pub mod openapi;
+pub mod password_pool;
 pub mod routes;
 pub mod service;
 pub mod url_fetch;
@@ -56,6 +60,8 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     app: axum::Router,
     runtime: tokio::runtime::Runtime,
+    limits: connections::ConnectionLimits,
+    auth: Arc<auth::Authenticator>,
 }
 
 impl Server {
@@ -65,7 +71,11 @@ impl Server {
         engine: Arc<Engine>,
         options: &ServeOptions,
     ) -> Result<Server, ServeError> {
-        let users = auth::load_users(&options.users_file)?;
+        memory::limit_retained_memory();
+        let auth = Arc::new(auth::Authenticator::from_file(
+            &options.users_file,
+            config.server.max_auth_failures_per_minute,
+        )?);
         // Connections need little CPU: two threads serve them; analysis has its own pool.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -102,17 +112,23 @@ impl Server {
             thresholds: config.thresholds,
             url_policy: config.server.url_inputs.clone(),
         });
+        let server = &config.server;
         let state = Arc::new(routes::AppState {
-            auth: auth::Authenticator::new(users, config.server.max_auth_failures_per_minute),
+            auth: Arc::clone(&auth),
+            passwords: password_pool::PasswordPool::start(server.password_threads),
             pool: service::Pool::start(workers, depth, context),
-            max_body_bytes: config.server.max_body_bytes,
-            request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+            body_limits: body::BodyLimits {
+                max_bytes: server.max_body_bytes,
+                timeout: Duration::from_secs(server.body_timeout_secs),
+                stall: Duration::from_secs(server.body_stall_secs),
+            },
+            request_timeout: Duration::from_secs(server.request_timeout_secs),
             model_version: engine.model_version(),
             backend: engine.backend_label(),
             detector: engine
                 .detector_version()
                 .unwrap_or_else(|| "classical".to_string()),
-            auth_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
+            body_memory: Arc::new(tokio::sync::Semaphore::new(server.body_memory_bytes)),
             request_permits: Arc::new(tokio::sync::Semaphore::new(workers + depth)),
         });
         tracing::info!(workers, queue = depth, model = ?engine.model_version(), "server ready");
@@ -120,6 +136,11 @@ impl Server {
             listener,
             app: routes::router(state),
             runtime,
+            limits: connections::ConnectionLimits {
+                header_timeout: Duration::from_secs(server.header_timeout_secs),
+                max_connections: server.max_connections,
+            },
+            auth,
         })
     }
 
@@ -128,7 +149,8 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight. SIGHUP
+    /// reloads the users file.
     pub fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -137,17 +159,34 @@ impl Server {
             listener,
             app,
             runtime,
+            limits,
+            auth,
         } = self;
         runtime.block_on(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown)
-            .await
-        })?;
+            let reloader = tokio::spawn(reload_users_on_hangup(auth));
+            connections::serve(listener, app, limits, shutdown).await;
+            reloader.abort();
+        });
         Ok(())
     }
+}
+
+/// Reloads the users file on every SIGHUP, the usual way to tell a daemon its
+/// configuration changed.
+async fn reload_users_on_hangup(auth: Arc<auth::Authenticator>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            // A few lines of text; errors are logged and leave the users in force.
+            let _ = auth.reload();
+        }
+    }
+    #[cfg(not(unix))]
+    drop(auth);
 }
 
 /// Completes on Ctrl-C or SIGTERM.

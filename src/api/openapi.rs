@@ -22,6 +22,7 @@ pub fn document() -> Value {
         "UNAUTHORIZED",
         "TOO_MANY_FAILED_LOGINS",
         "PAYLOAD_TOO_LARGE",
+        "REQUEST_TIMEOUT",
         "OVERLOADED",
         "TIMEOUT",
         "MODEL_NOT_INSTALLED",
@@ -87,9 +88,10 @@ pub fn document() -> Value {
                         "200": {"description": "A score, or an error code when no trustworthy score could be given", "content": {"application/json": {"schema": error_response}}},
                         "400": {"description": "Malformed JSON or no image", "content": {"application/json": {"schema": error_response}}},
                         "401": {"description": "Missing or wrong credentials", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": error_response}}},
+                        "408": {"description": "The body did not arrive in time (REQUEST_TIMEOUT); the connection closes", "headers": {"Connection": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": error_response}}},
                         "413": {"description": "Body too large", "content": {"application/json": {"schema": error_response}}},
                         "429": {"description": "Too many failed logins from this address", "content": {"application/json": {"schema": error_response}}},
-                        "503": {"description": "Overloaded, timed out, or no liveness model installed", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": error_response}}}
+                        "503": {"description": "Overloaded (queue or memory for bodies full), timed out, or no liveness model installed", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": error_response}}}
                     }
                 }
             },

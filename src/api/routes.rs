@@ -12,20 +12,24 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::auth::Authenticator;
+use super::auth::{Authenticator, Login};
+use super::body::{self, BodyError, BodyLimits};
 use super::openapi;
+use super::password_pool::PasswordPool;
 use super::service::Pool;
 use super::wire::LivenessResponse;
 
 /// Shared state of the server.
 pub struct AppState {
     /// Credentials.
-    pub auth: Authenticator,
+    pub auth: Arc<Authenticator>,
+    /// The threads that check passwords (Argon2 is costly by design).
+    pub passwords: PasswordPool,
     /// The analysis pool.
     pub pool: Pool,
-    /// Largest accepted body.
-    pub max_body_bytes: usize,
-    /// Longest a request may take.
+    /// Size and time limits of a request body.
+    pub body_limits: BodyLimits,
+    /// Longest a request may wait for and take in the analysis pool.
     pub request_timeout: Duration,
     /// Liveness model version, for the health check.
     pub model_version: Option<String>,
@@ -33,10 +37,10 @@ pub struct AppState {
     pub backend: Option<String>,
     /// Document detector model version (`classical` without one), for the health check.
     pub detector: String,
-    /// Password checks running at once (Argon2 is costly by design); none free = 503.
-    pub auth_permits: Arc<tokio::sync::Semaphore>,
-    /// Requests admitted at once (workers + queue); bodies are only read with a permit,
-    /// so memory stays bounded however many clients connect.
+    /// Bytes of request bodies in memory at once (being read or waiting for analysis).
+    pub body_memory: Arc<tokio::sync::Semaphore>,
+    /// Requests admitted to the analysis pool at once (workers + queue); taken only once
+    /// the body is read, so a slow client never holds one.
     pub request_permits: Arc<tokio::sync::Semaphore>,
 }
 
@@ -116,16 +120,11 @@ async fn liveness(
     body: Body,
 ) -> Response {
     let ip = client.ip();
+    let refuse = |body, response| refuse(&state, &headers, body, response);
+    // A changed users file is in force from the next request on (a stat, once a second).
+    state.auth.refresh();
     if state.auth.is_throttled(ip) {
-        let r = json(
-            StatusCode::TOO_MANY_REQUESTS,
-            LivenessResponse::error(
-                String::new(),
-                "TOO_MANY_FAILED_LOGINS",
-                "too many failed logins from this address; try again in a minute",
-            ),
-        );
-        return refuse(body, with_retry_after(r, 60)).await;
+        return refuse(body, throttled());
     }
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -133,49 +132,68 @@ async fn liveness(
         .map(str::to_string);
     // No credentials at all: the challenge, at once and without counting as a failure.
     if authorization.is_none() {
-        return refuse(body, unauthorized()).await;
+        return refuse(body, unauthorized());
     }
-    // Recently verified credentials need no Argon2; the rest wait for one of a few
-    // permits, so password checks never take more threads than there are cores.
-    let user = match state.auth.cached(authorization.as_deref()) {
-        Some(user) => Some(user),
+    // Recently verified credentials need no Argon2; the rest wait for one of the few
+    // password threads.
+    let login = match state.auth.cached(authorization.as_deref()) {
+        Some(user) => Login::Accepted(user),
         None => {
-            let Ok(Ok(permit)) =
-                tokio::time::timeout(AUTH_WAIT, Arc::clone(&state.auth_permits).acquire_owned())
-                    .await
-            else {
-                return refuse(body, overloaded()).await;
-            };
-            let app = Arc::clone(&state);
-            // Argon2 is deliberately slow CPU work: keep it off the async threads.
-            let user =
-                tokio::task::spawn_blocking(move || app.auth.verify(ip, authorization.as_deref()))
-                    .await
-                    .ok()
-                    .flatten();
-            drop(permit);
-            user
+            let auth = Arc::clone(&state.auth);
+            let check = move || auth.login(ip, authorization.as_deref());
+            match state.passwords.run(AUTH_WAIT, check).await {
+                Some(login) => login,
+                None => return refuse(body, overloaded()),
+            }
         }
     };
-    let Some(user) = user else {
-        // Each failure from the same address waits a little longer before the answer.
-        let failures = state.auth.recent_failures(ip) as u64;
-        tokio::time::sleep(Duration::from_millis(
-            (failures.saturating_sub(1) * 250).min(2000),
-        ))
-        .await;
-        return refuse(body, unauthorized()).await;
+    let user = match login {
+        Login::Accepted(user) => user,
+        Login::Throttled => return refuse(body, throttled()),
+        Login::Refused => {
+            // Each failure from the same address waits a little longer before the answer.
+            let failures = state.auth.recent_failures(ip) as u64;
+            tokio::time::sleep(Duration::from_millis(
+                (failures.saturating_sub(1) * 250).min(2000),
+            ))
+            .await;
+            return refuse(body, unauthorized());
+        }
     };
     tracing::Span::current().record("user", user.as_str());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.body_limits.max_bytes as u64) {
+        return refuse(body, too_large(state.body_limits.max_bytes));
+    }
+    let read = match body::read_body(body, declared, &state.body_limits, &state.body_memory).await {
+        Ok(read) => read,
+        Err(BodyError::TooLarge(rest)) => {
+            return refuse(rest, too_large(state.body_limits.max_bytes));
+        }
+        Err(BodyError::TimedOut) => return closing(request_timeout(&state.body_limits)),
+        Err(BodyError::NoMemory) => return closing(overloaded()),
+        Err(BodyError::Broken) => {
+            return closing(json(
+                StatusCode::BAD_REQUEST,
+                LivenessResponse::error(
+                    String::new(),
+                    "INVALID_REQUEST",
+                    "the request body could not be read",
+                ),
+            ));
+        }
+    };
     let Ok(_request_permit) = Arc::clone(&state.request_permits).try_acquire_owned() else {
-        return refuse(body, overloaded()).await;
-    };
-    let Some(bytes) = read_limited(body, state.max_body_bytes).await else {
-        return too_large(state.max_body_bytes);
-    };
-    let Some(receiver) = state.pool.submit(bytes) else {
         return overloaded();
     };
+    let Some(receiver) = state.pool.submit(read.bytes) else {
+        return overloaded();
+    };
+    // The body's memory stays counted until the answer, while the pool holds it.
+    let _body_memory = read.memory;
     match tokio::time::timeout(state.request_timeout, receiver).await {
         Ok(Ok(reply)) => json(
             StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -199,38 +217,52 @@ async fn liveness(
     }
 }
 
-/// Beyond the limit, up to this much more is read and dropped so that the client, still
-/// sending, gets to see the 413 instead of a reset connection; past it the connection
-/// is simply closed.
-const DRAIN_CAP: usize = 64 << 20;
-
-/// The body if it fits in `limit` bytes; `None` (after draining a bounded amount) if not.
-async fn read_limited(mut body: Body, limit: usize) -> Option<Vec<u8>> {
-    use http_body_util::BodyExt;
-    let mut out = Vec::new();
-    let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else { return None };
-        if let Some(data) = frame.data_ref() {
-            seen += data.len();
-            if seen <= limit {
-                out.extend_from_slice(data);
-            } else if seen > limit + DRAIN_CAP {
-                return None;
-            }
-        }
-    }
-    (seen <= limit).then_some(out)
-}
-
-/// Longest a request waits for a password-check permit.
+/// Longest a request waits for a free password thread.
 const AUTH_WAIT: Duration = Duration::from_secs(10);
 
-/// Answers without using the body, after reading and dropping a bounded amount of it, so
-/// that a client still sending sees the answer instead of a reset connection.
-async fn refuse(body: Body, response: Response) -> Response {
-    let _ = read_limited(body, 0).await;
+/// Answers at once without using the body; what is left of it is drained in the
+/// background (within the body limits) so that a client still sending sees the answer
+/// instead of a reset connection.
+fn refuse(state: &AppState, headers: &HeaderMap, body: Body, response: Response) -> Response {
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    body::drain_in_background(body, expects_continue, &state.body_limits);
     response
+}
+
+/// The connection closes after this answer: the rest of the body was not read.
+fn closing(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+fn throttled() -> Response {
+    let r = json(
+        StatusCode::TOO_MANY_REQUESTS,
+        LivenessResponse::error(
+            String::new(),
+            "TOO_MANY_FAILED_LOGINS",
+            "too many failed logins from this address; try again in a minute",
+        ),
+    );
+    with_retry_after(r, 60)
+}
+
+fn request_timeout(limits: &BodyLimits) -> Response {
+    json(
+        StatusCode::REQUEST_TIMEOUT,
+        LivenessResponse::error(
+            String::new(),
+            "REQUEST_TIMEOUT",
+            format!(
+                "the request body did not arrive within {} s, or paused for over {} s",
+                limits.timeout.as_secs(),
+                limits.stall.as_secs()
+            ),
+        ),
+    )
 }
 
 fn overloaded() -> Response {

@@ -130,6 +130,20 @@ pub enum UsersCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Remove a user; a running server refuses their password within a second.
+    Remove {
+        /// User name.
+        name: String,
+        /// Users file (default: ~/.config/docliveness/users).
+        #[arg(long, value_name = "FILE")]
+        users: Option<PathBuf>,
+    },
+    /// List the user names (never their password hashes).
+    List {
+        /// Users file (default: ~/.config/docliveness/users).
+        #[arg(long, value_name = "FILE")]
+        users: Option<PathBuf>,
+    },
 }
 
 /// A usage error naming the first of `paths` that names nothing on disk: most likely a
@@ -229,6 +243,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .or_else(|| config.server.users_file.clone())
                     .unwrap_or_else(crate::api::default_users_file),
             };
+            // Before the engine starts its threads, so that they share the few arenas.
+            crate::api::memory::limit_retained_memory();
             let engine = std::sync::Arc::new(build_engine(config.clone())?);
             let server =
                 crate::api::Server::bind(&config, engine, &options).map_err(|e| match e {
@@ -246,17 +262,40 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .run(crate::api::shutdown_signal())
                 .map_err(|e| CliError::Failure(e.to_string()))
         }
-        Command::Users {
-            command:
-                UsersCommand::Add {
-                    name,
-                    users,
-                    password_stdin,
-                },
+        Command::Users { command } => users(command, &config),
+        Command::Config => {
+            let text =
+                toml::to_string_pretty(&config).map_err(|e| CliError::Failure(e.to_string()))?;
+            print!("{text}");
+            Ok(())
+        }
+        Command::Eval {
+            side,
+            region,
+            json,
+            dir,
         } => {
-            let path = users
-                .or_else(|| config.server.users_file.clone())
-                .unwrap_or_else(crate::api::default_users_file);
+            let labelled = evaluate::labelled_files(&dir)?;
+            let engine = build_engine(config)?;
+            evaluate::run(&engine, &labelled, side, region, json)
+        }
+    }
+}
+
+/// The `users` commands.
+fn users(command: UsersCommand, config: &Config) -> Result<(), CliError> {
+    let path_of = |users: Option<PathBuf>| {
+        users
+            .or_else(|| config.server.users_file.clone())
+            .unwrap_or_else(crate::api::default_users_file)
+    };
+    match command {
+        UsersCommand::Add {
+            name,
+            users,
+            password_stdin,
+        } => {
+            let path = path_of(users);
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin()
@@ -285,21 +324,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("user {name} saved in {}", path.display());
             Ok(())
         }
-        Command::Config => {
-            let text =
-                toml::to_string_pretty(&config).map_err(|e| CliError::Failure(e.to_string()))?;
-            print!("{text}");
+        UsersCommand::Remove { name, users } => {
+            let path = path_of(users);
+            crate::api::auth::remove_user(&path, &name)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            eprintln!("user {name} removed from {}", path.display());
             Ok(())
         }
-        Command::Eval {
-            side,
-            region,
-            json,
-            dir,
-        } => {
-            let labelled = evaluate::labelled_files(&dir)?;
-            let engine = build_engine(config)?;
-            evaluate::run(&engine, &labelled, side, region, json)
+        UsersCommand::List { users } => {
+            let path = path_of(users);
+            let names =
+                crate::api::auth::list_users(&path).map_err(|e| CliError::Usage(e.to_string()))?;
+            for name in names {
+                println!("{name}");
+            }
+            Ok(())
         }
     }
 }
