@@ -80,6 +80,15 @@ pub struct ServerConfig {
     /// of 1024 open files per process, leaving the rest for the database, models and
     /// logs.
     pub max_connections: usize,
+    /// Connections open at once from one client address (IPv6: one /64). Default 128:
+    /// one client cannot take every connection slot and lock everyone else out. Behind
+    /// a reverse proxy every client has the proxy's address: set it to
+    /// `max_connections` there, and let the proxy limit clients.
+    pub max_connections_per_address: usize,
+    /// Longest a client may go without taking any bytes of an answer before its
+    /// connection is closed. Default 30 s: a client that sends requests but never reads
+    /// the answers would otherwise hold its connection, and a shutdown, forever.
+    pub send_stall_secs: u64,
     /// Images given as URLs.
     pub url_inputs: UrlInputConfig,
 }
@@ -100,6 +109,8 @@ impl Default for ServerConfig {
             body_memory_bytes: 160 << 20,
             header_timeout_secs: 10,
             max_connections: 512,
+            max_connections_per_address: 128,
+            send_stall_secs: 30,
             url_inputs: UrlInputConfig::default(),
         }
     }
@@ -436,10 +447,13 @@ impl Config {
             || s.body_timeout_secs == 0
             || s.body_stall_secs == 0
             || s.header_timeout_secs == 0
+            || s.max_connections_per_address == 0
+            || s.send_stall_secs == 0
         {
             return Err(ConfigError::Invalid(
-                "server.password_threads, max_connections, body_timeout_secs, \
-                 body_stall_secs and header_timeout_secs must be at least 1"
+                "server.password_threads, max_connections, max_connections_per_address, \
+                 body_timeout_secs, body_stall_secs, header_timeout_secs and send_stall_secs \
+                 must be at least 1"
                     .into(),
             ));
         }

@@ -781,3 +781,48 @@ fn users_commands_add_list_and_remove() {
     let missing = cli(&["users", "remove", "bob"]).wait_with_output().unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// A client that pipelines requests and never reads the answers is closed once it has
+/// taken nothing for `send_stall_secs`; until then it holds only its own address's
+/// connection slots, and other connections from it are shed at once.
+#[test]
+fn a_client_that_never_reads_is_closed_and_holds_only_its_own_slots() {
+    use std::io::Write;
+    let server = start(true, |c| {
+        c.server.send_stall_secs = 1;
+        c.server.max_connections_per_address = 1;
+    });
+    let mut hog = raw(&server);
+    let mut writer = hog.try_clone().unwrap();
+    let flood = std::thread::spawn(move || {
+        let request = b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: test\r\n\r\n";
+        for _ in 0..20_000 {
+            if writer.write_all(request).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    // The same address's second connection is over its limit: closed at once.
+    let mut second = raw(&server);
+    let _ = second.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+    let (answer, closed) = read_until_closed(&mut second, Duration::from_millis(500));
+    assert!(closed && answer.is_empty(), "second connection: {answer:?}");
+    // Once the hog has taken nothing for a second, its connection goes.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let answer = agent()
+            .get(format!("http://{}/healthz", server.addr))
+            .call();
+        match answer {
+            Ok(resp) if resp.status().as_u16() == 200 => break 200,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            Ok(resp) => break resp.status().as_u16(),
+            Err(_) => break 0,
+        }
+    };
+    assert_eq!(status, 200, "the non-reading client still holds its slot");
+    let (_, closed) = read_until_closed(&mut hog, Duration::from_secs(5));
+    assert!(closed, "the non-reading client's connection is still open");
+    flood.join().unwrap();
+}

@@ -17,6 +17,8 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use super::client_address::client_key;
+
 /// Why a users file could not be used or changed.
 #[derive(Debug, Error)]
 pub enum UsersError {
@@ -135,37 +137,40 @@ pub fn add_user(path: &Path, name: &str, password: &str) -> Result<(), UsersErro
     if password.chars().count() < 12 {
         return Err(UsersError::WeakPassword);
     }
-    let existing = read_text(path)?.unwrap_or_default();
     let salt = SaltString::generate(&mut OsRng);
     let hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| UsersError::Hash(e.to_string()))?
         .to_string();
-    let mut lines: Vec<String> = existing
-        .lines()
-        .filter(|l| l.split_once(':').is_none_or(|(n, _)| n != name))
-        .map(str::to_string)
-        .collect();
-    lines.push(format!("{name}:{hash}"));
-    write_lines(path, &lines)
+    edit_users(path, |existing| {
+        let mut lines: Vec<String> = existing
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.split_once(':').is_none_or(|(n, _)| n != name))
+            .map(str::to_string)
+            .collect();
+        lines.push(format!("{name}:{hash}"));
+        Ok(lines)
+    })
 }
 
 /// Removes a user. A running server stops accepting their password at its next check
 /// of the file (within a second) or on SIGHUP.
 pub fn remove_user(path: &Path, name: &str) -> Result<(), UsersError> {
-    let Some(existing) = read_text(path)? else {
-        return Err(UsersError::Missing(path.to_owned()));
-    };
-    let is_user = |l: &&str| l.trim().split_once(':').is_some_and(|(n, _)| n == name);
-    if !existing.lines().any(|l| is_user(&l)) {
-        return Err(UsersError::NoSuchUser(name.to_string()));
-    }
-    let lines: Vec<String> = existing
-        .lines()
-        .filter(|l| !is_user(l))
-        .map(str::to_string)
-        .collect();
-    write_lines(path, &lines)
+    edit_users(path, |existing| {
+        let Some(existing) = existing else {
+            return Err(UsersError::Missing(path.to_owned()));
+        };
+        let is_user = |l: &&str| l.trim().split_once(':').is_some_and(|(n, _)| n == name);
+        if !existing.lines().any(|l| is_user(&l)) {
+            return Err(UsersError::NoSuchUser(name.to_string()));
+        }
+        Ok(existing
+            .lines()
+            .filter(|l| !is_user(l))
+            .map(str::to_string)
+            .collect())
+    })
 }
 
 /// The names in the users file, sorted; never their hashes.
@@ -185,33 +190,58 @@ fn read_text(path: &Path) -> Result<Option<String>, UsersError> {
     }
 }
 
-/// Replaces the file in one step (write a sibling, then rename), so that a server
-/// reloading it never reads half a file.
-fn write_lines(path: &Path, lines: &[String]) -> Result<(), UsersError> {
+/// Reads the file, lets `edit` make its new lines, and replaces it in one step (write a
+/// sibling, then rename), so that a server reloading it never reads half a file. Two
+/// edits at once take turns on a lock file beside it, so that neither undoes the other.
+fn edit_users(
+    path: &Path,
+    edit: impl FnOnce(Option<String>) -> Result<Vec<String>, UsersError>,
+) -> Result<(), UsersError> {
+    use std::io::Write;
     let io = |source| UsersError::Io {
         path: path.to_owned(),
         source,
     };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io)?;
+    let owner_only = |options: &mut std::fs::OpenOptions| {
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&tmp).map_err(io)?;
+        std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+        #[cfg(not(unix))]
+        let _ = options;
+    };
+    let mut lock_name = path.as_os_str().to_owned();
+    lock_name.push(".lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    owner_only(&mut options);
+    let lock = options.open(PathBuf::from(lock_name)).map_err(io)?;
+    lock.lock().map_err(io)?;
+    let lines = edit(read_text(path)?)?;
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    // A name of its own: a stale temporary file from a crash is never reused, with
+    // whatever permissions it had.
+    let tmp = parent.join(format!(".{file_name}.{}.tmp", uuid::Uuid::new_v4()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    owner_only(&mut options);
+    let written = (|| {
+        let mut f = options.open(&tmp)?;
         let mut text = lines.join("\n");
         if !text.is_empty() {
             text.push('\n');
         }
-        f.write_all(text.as_bytes()).map_err(io)?;
-        f.sync_all().map_err(io)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    written.map_err(io)
 }
 
 /// The credentials of a `Basic` authorization header, if well formed.
@@ -410,6 +440,7 @@ impl Authenticator {
 
     /// True when `client` failed too often in the last minute.
     pub fn is_throttled(&self, client: IpAddr) -> bool {
+        let client = client_key(client);
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         prune(&mut failures);
         failures
@@ -419,6 +450,7 @@ impl Authenticator {
 
     /// Recent failures of `client` (for slowing down repeated attempts).
     pub fn recent_failures(&self, client: IpAddr) -> usize {
+        let client = client_key(client);
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -449,6 +481,7 @@ impl Authenticator {
     /// clients send one only after the `WWW-Authenticate` challenge), so it is refused
     /// without counting towards the address's failures.
     pub fn login(&self, client: IpAddr, header: Option<&str>) -> Login {
+        let client = client_key(client);
         let Some(header) = header else {
             return Login::Refused;
         };
@@ -479,6 +512,7 @@ impl Authenticator {
     /// lock as the test against the limit: however many attempts arrive at once, no
     /// more than the limit get to Argon2. `None` when the limit is reached.
     fn count_attempt(&self, client: IpAddr) -> Option<Instant> {
+        let client = client_key(client);
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         prune(&mut failures);
         let list = failures.entry(client).or_default();
@@ -571,6 +605,40 @@ fn prune(failures: &mut HashMap<IpAddr, Vec<Instant>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Edits at once from several threads (or `users add` processes) take turns: none is
+    /// lost, and no temporary file is left behind or reused.
+    #[test]
+    fn simultaneous_edits_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users");
+        add_user(&path, "keeper", "a long enough password").unwrap();
+        // A stale temporary file of the old fixed name, readable by anyone.
+        std::fs::write(dir.path().join("users.tmp"), "stale").unwrap();
+        std::thread::scope(|scope| {
+            for i in 0..6 {
+                let path = &path;
+                scope.spawn(move || {
+                    add_user(path, &format!("user{i}"), "a long enough password").unwrap();
+                });
+            }
+            let path = &path;
+            scope.spawn(move || remove_user(path, "keeper").unwrap());
+        });
+        let names = list_users(&path).unwrap();
+        assert_eq!(
+            names,
+            (0..6).map(|i| format!("user{i}")).collect::<Vec<_>>(),
+            "{names:?}"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp") && n != "users.tmp")
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
 
     #[test]
     fn add_then_verify_and_replace() {

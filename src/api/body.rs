@@ -32,15 +32,19 @@ pub struct ReadBody {
 }
 
 /// Why a body was not read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum BodyError {
     /// Larger than the limit; the rest of it, for draining.
+    #[error("the request body is larger than the limit")]
     TooLarge(Body),
     /// It did not arrive in time.
+    #[error("the request body did not arrive in time")]
     TimedOut,
     /// The memory budget for bodies is spent.
+    #[error("the memory for request bodies is in use")]
     NoMemory,
     /// The connection failed.
+    #[error("the connection failed while the body was read")]
     Broken,
 }
 
@@ -53,9 +57,29 @@ pub async fn read_body(
     memory: &Arc<Semaphore>,
 ) -> Result<ReadBody, BodyError> {
     let deadline = Instant::now() + limits.timeout;
-    let capacity = declared.map_or(0, |n| n.min(limits.max_bytes as u64) as usize);
-    let mut bytes = Vec::with_capacity(capacity);
+    let mut bytes = Vec::new();
     let mut held: Option<OwnedSemaphorePermit> = None;
+    // What is counted is the buffer's capacity, not the bytes received, since that is
+    // the memory taken: a declared length is taken at once, a chunked body as it grows.
+    let mut grow = |bytes: &mut Vec<u8>, needed: usize| -> Result<(), BodyError> {
+        if needed <= bytes.capacity() {
+            return Ok(());
+        }
+        let target = needed.max(bytes.capacity() * 2).min(limits.max_bytes);
+        let extra = u32::try_from(target - bytes.capacity()).map_err(|_| BodyError::NoMemory)?;
+        let permit = Arc::clone(memory)
+            .try_acquire_many_owned(extra)
+            .map_err(|_| BodyError::NoMemory)?;
+        match &mut held {
+            Some(h) => h.merge(permit),
+            None => held = Some(permit),
+        }
+        bytes.reserve_exact(target - bytes.len());
+        Ok(())
+    };
+    if let Some(n) = declared {
+        grow(&mut bytes, n.min(limits.max_bytes as u64) as usize)?;
+    }
     loop {
         let frame = match tokio::time::timeout_at(
             deadline.min(Instant::now() + limits.stall),
@@ -74,14 +98,8 @@ pub async fn read_body(
         if bytes.len() + data.len() > limits.max_bytes {
             return Err(BodyError::TooLarge(body));
         }
-        let size = u32::try_from(data.len()).map_err(|_| BodyError::NoMemory)?;
-        let permit = Arc::clone(memory)
-            .try_acquire_many_owned(size)
-            .map_err(|_| BodyError::NoMemory)?;
-        match &mut held {
-            Some(h) => h.merge(permit),
-            None => held = Some(permit),
-        }
+        let needed = bytes.len() + data.len();
+        grow(&mut bytes, needed)?;
         bytes.extend_from_slice(data);
     }
     Ok(ReadBody {

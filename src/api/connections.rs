@@ -3,9 +3,14 @@
 //! at once. `axum::serve` offers neither, and twenty thousand half-sent requests used to
 //! take every file handle the process had.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::io;
+use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -13,9 +18,12 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
+
+use super::client_address::client_key;
 
 /// Limits on connections.
 #[derive(Debug, Clone)]
@@ -24,6 +32,125 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     /// Connections open at once.
     pub max_connections: usize,
+    /// Connections open at once from one client (see `client_key`).
+    pub max_per_address: usize,
+    /// Longest a client may take no bytes of an answer.
+    pub send_stall: Duration,
+}
+
+/// Connections open per client, so that one client cannot take every slot.
+#[derive(Debug, Default)]
+struct PerAddress(std::sync::Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts a connection of `client`; `false` (and nothing counted) at the limit.
+    fn enter(&self, client: IpAddr, limit: usize) -> bool {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(client).or_default();
+        if *n >= limit {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn leave(&self, client: IpAddr) {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&client) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&client);
+            }
+        }
+    }
+}
+
+/// A connection whose writes fail once the client has taken no bytes for `limit`.
+/// hyper's timers cover only the wait for a request's headers: a client that pipelines
+/// requests and never reads the answers stops hyper writing and reading alike, and would
+/// otherwise hold its slot, and a graceful shutdown, forever.
+struct SendStall<S> {
+    inner: S,
+    limit: Duration,
+    waiting_since: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> SendStall<S> {
+    fn new(inner: S, limit: Duration) -> Self {
+        SendStall {
+            inner,
+            limit,
+            waiting_since: None,
+        }
+    }
+
+    /// Passes a write's outcome on, starting the clock when it is pending and failing
+    /// it once the clock has run out.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        match poll {
+            Poll::Ready(r) => {
+                self.waiting_since = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let limit = self.limit;
+                let timer = self
+                    .waiting_since
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client took no bytes of the answer in time",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for SendStall<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for SendStall<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(cx, poll)
+    }
 }
 
 /// Pause after a failed accept: when the process is out of file handles, accepting again
@@ -39,6 +166,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
     let shed = Arc::new(AtomicU64::new(0));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -62,7 +190,12 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        let Ok(slot) = Arc::clone(&open).try_acquire_owned() else {
+        let address = client_key(client.ip());
+        let slot = Arc::clone(&open)
+            .try_acquire_owned()
+            .ok()
+            .filter(|_| per_address.enter(address, limits.max_per_address));
+        let Some(slot) = slot else {
             // Over the limit: closing it at once gives its file handle back. Logged once
             // per thousand, since a flood would otherwise flood the log too.
             if shed.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
@@ -82,8 +215,11 @@ pub async fn serve(
                 request.extensions_mut().insert(ConnectInfo(client));
                 request
             });
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = builder.serve_connection(
+            TokioIo::new(SendStall::new(stream, limits.send_stall)),
+            TowerToHyperService::new(service),
+        );
+        let per_address = Arc::clone(&per_address);
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
@@ -99,6 +235,7 @@ pub async fn serve(
                     let _ = connection.as_mut().await;
                 }
             }
+            per_address.leave(address);
             drop(slot);
             drop(done);
         });

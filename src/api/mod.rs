@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod client_address;
 pub mod connections;
 pub mod memory;
 pub mod openapi;
@@ -115,7 +116,7 @@ impl Server {
         let server = &config.server;
         let state = Arc::new(routes::AppState {
             auth: Arc::clone(&auth),
-            passwords: password_pool::PasswordPool::start(server.password_threads),
+            passwords: password_pool::PasswordPool::start(server.password_threads)?,
             pool: service::Pool::start(workers, depth, context),
             body_limits: body::BodyLimits {
                 max_bytes: server.max_body_bytes,
@@ -139,6 +140,8 @@ impl Server {
             limits: connections::ConnectionLimits {
                 header_timeout: Duration::from_secs(server.header_timeout_secs),
                 max_connections: server.max_connections,
+                max_per_address: server.max_connections_per_address,
+                send_stall: Duration::from_secs(server.send_stall_secs),
             },
             auth,
         })

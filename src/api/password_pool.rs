@@ -20,8 +20,8 @@ pub struct PasswordPool {
 }
 
 impl PasswordPool {
-    /// Starts `threads` threads (at least one).
-    pub fn start(threads: usize) -> PasswordPool {
+    /// Starts `threads` threads (at least one); fails when the system refuses a thread.
+    pub fn start(threads: usize) -> std::io::Result<PasswordPool> {
         let threads = threads.max(1);
         let (sender, receiver) = sync_channel::<Job>(threads);
         let receiver = Arc::new(std::sync::Mutex::new(receiver));
@@ -38,13 +38,12 @@ impl PasswordPool {
                         // A panic in one check must not take the thread with it.
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                     }
-                })
-                .expect("spawning a password thread");
+                })?;
         }
-        PasswordPool {
+        Ok(PasswordPool {
             sender,
             permits: Arc::new(Semaphore::new(threads)),
-        }
+        })
     }
 
     /// Runs `check` on a password thread, waiting at most `wait` for a free one; `None`
@@ -76,7 +75,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn never_more_checks_at_once_than_threads() {
-        let pool = Arc::new(PasswordPool::start(2));
+        let pool = Arc::new(PasswordPool::start(2).unwrap());
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..12)

@@ -186,14 +186,14 @@ async fn liveness(
             ));
         }
     };
-    let Ok(_request_permit) = Arc::clone(&state.request_permits).try_acquire_owned() else {
+    let Ok(admission) = Arc::clone(&state.request_permits).try_acquire_owned() else {
         return overloaded();
     };
-    let Some(receiver) = state.pool.submit(read.bytes) else {
+    // The body's memory and its slot stay taken for as long as the pool holds the body.
+    let holds = read.memory.into_iter().chain([admission]).collect();
+    let Some(receiver) = state.pool.submit(read.bytes, holds) else {
         return overloaded();
     };
-    // The body's memory stays counted until the answer, while the pool holds it.
-    let _body_memory = read.memory;
     match tokio::time::timeout(state.request_timeout, receiver).await {
         Ok(Ok(reply)) => json(
             StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use super::url_fetch::{self, UrlError};
 use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
@@ -38,6 +38,11 @@ pub struct Reply {
 
 struct Job {
     body: Vec<u8>,
+    /// What the request holds while its body is in memory (its share of the memory for
+    /// bodies, its admission slot): given back with the body when the job is done or
+    /// dropped, not when the client stops waiting, or a client that gives up at once
+    /// could fill the queue with bodies nobody counts.
+    _holds: Vec<OwnedSemaphorePermit>,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -102,11 +107,20 @@ impl Pool {
         }
     }
 
-    /// Queues a request body; `None` when the queue is full (answer 503).
-    pub fn submit(&self, body: Vec<u8>) -> Option<oneshot::Receiver<Reply>> {
+    /// Queues a request body with the permits it holds, which are given back when the
+    /// job is done or dropped; `None` when the queue is full (answer 503).
+    pub fn submit(
+        &self,
+        body: Vec<u8>,
+        holds: Vec<OwnedSemaphorePermit>,
+    ) -> Option<oneshot::Receiver<Reply>> {
         let (reply, receiver) = oneshot::channel();
         self.queued.fetch_add(1, Ordering::Relaxed);
-        match self.sender.try_send(Job { body, reply }) {
+        match self.sender.try_send(Job {
+            body,
+            _holds: holds,
+            reply,
+        }) {
             Ok(()) => Some(receiver),
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 self.queued.fetch_sub(1, Ordering::Relaxed);
