@@ -184,6 +184,17 @@ impl Default for ImageConfig {
     }
 }
 
+impl ImageConfig {
+    /// Largest photo file read from disk, derived from `max_pixels` rather than set on
+    /// its own: four bytes per pixel (what the decoder may allocate for the pixels) plus
+    /// 64 MiB for metadata and trailers. A JPEG or PNG within the pixel limit is far
+    /// smaller (even an uncompressed RGBA PNG is four bytes a pixel), so a larger file
+    /// cannot pass and is refused before it is read into memory. Default about 264 MB.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_pixels.saturating_mul(4).saturating_add(64 << 20)
+    }
+}
+
 /// Document detection settings. The learned detector (`models/detector/`) uses only
 /// `min_area_fraction`; every other field tunes the classical detector, which answers
 /// when no detector model is installed or it fails to run.

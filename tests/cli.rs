@@ -1,7 +1,9 @@
 //! The command line as a user runs it: real files, real process, exit codes.
 
+use std::io::Read;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use docliveness::synth::{passing_scene, render};
 
@@ -22,6 +24,62 @@ fn assert_success(out: &std::process::Output) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs `cmd` to its end, or kills it after `limit` and fails: a command that hangs must
+/// fail its test rather than stall the suite.
+fn output_within(mut cmd: Command, limit: Duration) -> Output {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Drained alongside, so that a full pipe cannot stall the child.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// `docliveness` under a 2 GiB address-space limit, so that a regression which reads an
+/// endless file fails at once instead of taking the machine's memory with it.
+#[cfg(unix)]
+fn docliveness_in_2gib(args: &[&std::ffi::OsStr]) -> Command {
+    let inner = docliveness();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .args(args);
+    cmd.env_remove("ORT_DYLIB_PATH");
+    cmd
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn write_scene(dir: &Path, name: &str, seed: u64) {
@@ -360,6 +418,113 @@ fn check_json_carries_the_evidence_behind_the_score() {
         .as_f64()
         .expect("the whole view's probability");
     assert!(view < 0.5, "{evidence}");
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_named_directly_get_their_row_and_the_batch_ends() {
+    // A named pipe used to hang the batch in open(); /dev/zero used to be read until
+    // memory ran out (8.8 GB in 14 s).
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.jpg");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    write_scene(dir.path(), "after.jpg", 67);
+    let zero = Path::new("/dev/zero");
+    let after = dir.path().join("after.jpg");
+    let out = output_within(
+        docliveness_in_2gib(&[
+            "check".as_ref(),
+            "--json".as_ref(),
+            fifo.as_os_str(),
+            zero.as_os_str(),
+            after.as_os_str(),
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_success(&out);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for (line, what) in lines[..2].iter().zip(["named pipe", "a device"]) {
+        assert_eq!(line["error"], "IMAGE_INVALID", "{line}");
+        let detail = line["errorDetail"].as_str().unwrap();
+        assert!(
+            detail.contains(what) && detail.contains("not a regular file"),
+            "{detail}"
+        );
+    }
+    assert_eq!(lines[1]["path"], "/dev/zero");
+    assert!(lines[2]["path"].as_str().unwrap().ends_with("after.jpg"));
+    assert_eq!(lines[2]["hasError"], false, "{}", lines[2]);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_oversize_file_is_refused_without_being_read() {
+    // A 1 MP limit allows files of 4 MB of pixels plus 64 MiB; the sparse file claims
+    // 200 MB and holds nothing, so reading it would show as memory, and take a while.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[image]\nmax_pixels = 1000000\n").unwrap();
+    let big = dir.path().join("big.jpg");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(200_000_000)
+        .unwrap();
+    let out = output_within(
+        docliveness_in_2gib(&[
+            "--config".as_ref(),
+            cfg.as_os_str(),
+            "check".as_ref(),
+            "--json".as_ref(),
+            big.as_os_str(),
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_success(&out);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["error"], "IMAGE_INVALID");
+    let detail = lines[0]["errorDetail"].as_str().unwrap();
+    assert!(
+        detail.contains("200000000 bytes") && detail.contains("not read"),
+        "{detail}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_newline_in_a_file_name_stays_in_its_table_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("two\nlines.jpg");
+    std::fs::write(&odd, b"not a photo").unwrap();
+    let out = output_within(
+        {
+            let mut cmd = docliveness();
+            cmd.arg("check").arg(&odd);
+            cmd
+        },
+        Duration::from_secs(60),
+    );
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].contains("two\\nlines.jpg"), "{text}");
+    assert!(lines[1].contains("IMAGE_INVALID"), "{text}");
+    // JSON keeps the real name, escaped by JSON itself.
+    let out = docliveness()
+        .args(["check", "--json"])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    assert!(
+        lines[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("two\nlines.jpg")
+    );
 }
 
 /// Reading commands never create or change anything, and an export never overwrites the

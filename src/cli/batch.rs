@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use crate::engine::{Analysis, Engine, ErrorCode, Region, Side};
+use crate::image_files::{ReadError, read_photo};
 
 /// Reads and analyses `files` on every available core and calls `sink` for each result
-/// in the order of `files`. A file that cannot be read yields an `IMAGE_INVALID`
-/// analysis saying why; the batch goes on.
+/// in the order of `files`. A file that cannot be read, or is not a regular file within
+/// the size limit, yields an `IMAGE_INVALID` analysis saying why; the batch goes on.
 pub fn analyse_all(
     engine: &Engine,
     files: &[PathBuf],
@@ -19,6 +20,7 @@ pub fn analyse_all(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
+    let max_bytes = engine.config().image.max_file_bytes();
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, Analysis)>();
     std::thread::scope(|scope| {
@@ -29,7 +31,7 @@ pub fn analyse_all(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    let analysis = match std::fs::read(path) {
+                    let analysis = match read_photo(path, max_bytes) {
                         Ok(bytes) => engine.analyze(&bytes, side, region),
                         Err(e) => unreadable(engine, side, region, &e),
                     };
@@ -53,7 +55,7 @@ pub fn analyse_all(
     });
 }
 
-fn unreadable(engine: &Engine, side: Side, region: Region, e: &std::io::Error) -> Analysis {
+fn unreadable(engine: &Engine, side: Side, region: Region, e: &ReadError) -> Analysis {
     let mut a = Analysis::input_failed(
         side,
         region,

@@ -9,7 +9,7 @@ use super::batch::analyse_all;
 use super::progress::Progress;
 use super::{CliError, refuse_missing};
 use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Region, Side};
-use crate::image_files::expand;
+use crate::image_files::{display_escaped, expand};
 
 /// One line of `check --json`.
 #[derive(Debug, Serialize)]
@@ -154,7 +154,8 @@ pub fn run(
 }
 
 fn table_row(path: &Path, a: &Analysis) -> String {
-    let name = path.display().to_string();
+    // One file, one line, whatever its name holds.
+    let name = display_escaped(path);
     let name = if name.chars().count() > 40 {
         format!(
             "…{}",

@@ -157,7 +157,9 @@ pub fn run(
                 if !(all || analysis.decision == Some(Decision::Review)) {
                     return;
                 }
-                let Ok(bytes) = std::fs::read(path) else {
+                let Ok(bytes) =
+                    crate::image_files::read_photo(path, engine.config().image.max_file_bytes())
+                else {
                     errors.push(format!(
                         "{}: cannot read it again to store it",
                         path.display()

@@ -440,7 +440,7 @@ impl Intake {
 }
 
 fn analyse(engine: &Engine, path: PathBuf) -> IntakeResult {
-    match std::fs::read(&path) {
+    match crate::image_files::read_photo(&path, engine.config().image.max_file_bytes()) {
         Ok(bytes) => {
             let (analysis, image) =
                 engine.analyze_keeping_image(&bytes, Side::Front, Region::Document);
