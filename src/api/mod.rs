@@ -63,7 +63,15 @@ pub struct Server {
     runtime: tokio::runtime::Runtime,
     limits: connections::ConnectionLimits,
     auth: Arc<auth::Authenticator>,
+    hangups: Hangups,
 }
+
+/// SIGHUP, listened for from `bind` on: until a process listens for it, a SIGHUP ends
+/// it, and an administrator's reload sent while the models load must not.
+#[cfg(unix)]
+type Hangups = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Hangups = ();
 
 impl Server {
     /// Loads users, checks the database, starts the pool and binds the address.
@@ -132,6 +140,13 @@ impl Server {
             body_memory: Arc::new(tokio::sync::Semaphore::new(server.body_memory_bytes)),
             request_permits: Arc::new(tokio::sync::Semaphore::new(workers + depth)),
         });
+        #[cfg(unix)]
+        let hangups = {
+            let _entered = runtime.enter();
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?
+        };
+        #[cfg(not(unix))]
+        let hangups = ();
         tracing::info!(workers, queue = depth, model = ?engine.model_version(), "server ready");
         Ok(Server {
             listener,
@@ -144,6 +159,7 @@ impl Server {
                 send_stall: Duration::from_secs(server.send_stall_secs),
             },
             auth,
+            hangups,
         })
     }
 
@@ -164,9 +180,10 @@ impl Server {
             runtime,
             limits,
             auth,
+            hangups,
         } = self;
         runtime.block_on(async move {
-            let reloader = tokio::spawn(reload_users_on_hangup(auth));
+            let reloader = tokio::spawn(reload_users_on_hangup(auth, hangups));
             connections::serve(listener, app, limits, shutdown).await;
             reloader.abort();
         });
@@ -176,20 +193,14 @@ impl Server {
 
 /// Reloads the users file on every SIGHUP, the usual way to tell a daemon its
 /// configuration changed.
-async fn reload_users_on_hangup(auth: Arc<auth::Authenticator>) {
+async fn reload_users_on_hangup(auth: Arc<auth::Authenticator>, mut hangups: Hangups) {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            // A few lines of text; errors are logged and leave the users in force.
-            let _ = auth.reload();
-        }
+    while hangups.recv().await.is_some() {
+        // A few lines of text; errors are logged and leave the users in force.
+        let _ = auth.reload();
     }
     #[cfg(not(unix))]
-    drop(auth);
+    let _ = (auth, &mut hangups);
 }
 
 /// Completes on Ctrl-C or SIGTERM.
