@@ -85,17 +85,8 @@ pub fn load_users(path: &Path) -> Result<Users, UsersError> {
 
 /// Reads the users file, which may hold no users.
 fn read_users(path: &Path) -> Result<Users, UsersError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(UsersError::Missing(path.to_owned()));
-        }
-        Err(source) => {
-            return Err(UsersError::Io {
-                path: path.to_owned(),
-                source,
-            });
-        }
+    let Some(text) = read_text(path)? else {
+        return Err(UsersError::Missing(path.to_owned()));
     };
     Ok(Users {
         hashes: parse_users(&text, path)?,
@@ -510,9 +501,9 @@ impl Authenticator {
 
     /// Counts an attempt from `client` as a failure before its slow check, in the same
     /// lock as the test against the limit: however many attempts arrive at once, no
-    /// more than the limit get to Argon2. `None` when the limit is reached.
+    /// more than the limit get to Argon2. `None` when the limit is reached. `client` is
+    /// already a `client_key`.
     fn count_attempt(&self, client: IpAddr) -> Option<Instant> {
-        let client = client_key(client);
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         prune(&mut failures);
         let list = failures.entry(client).or_default();

@@ -239,9 +239,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             let options = crate::api::ServeOptions {
                 db_path: db.unwrap_or_else(crate::review::default_db_path),
-                users_file: users
-                    .or_else(|| config.server.users_file.clone())
-                    .unwrap_or_else(crate::api::default_users_file),
+                users_file: users_file(users, &config),
             };
             // Before the engine starts its threads, so that they share the few arenas.
             crate::api::memory::limit_retained_memory();
@@ -282,20 +280,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The users file: the one named on the command line, else the configured one, else the
+/// platform's default; `serve` and the `users` commands must agree on it.
+fn users_file(named: Option<PathBuf>, config: &Config) -> PathBuf {
+    named
+        .or_else(|| config.server.users_file.clone())
+        .unwrap_or_else(crate::api::default_users_file)
+}
+
 /// The `users` commands.
 fn users(command: UsersCommand, config: &Config) -> Result<(), CliError> {
-    let path_of = |users: Option<PathBuf>| {
-        users
-            .or_else(|| config.server.users_file.clone())
-            .unwrap_or_else(crate::api::default_users_file)
-    };
     match command {
         UsersCommand::Add {
             name,
             users,
             password_stdin,
         } => {
-            let path = path_of(users);
+            let path = users_file(users, config);
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin()
@@ -325,14 +326,14 @@ fn users(command: UsersCommand, config: &Config) -> Result<(), CliError> {
             Ok(())
         }
         UsersCommand::Remove { name, users } => {
-            let path = path_of(users);
+            let path = users_file(users, config);
             crate::api::auth::remove_user(&path, &name)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             eprintln!("user {name} removed from {}", path.display());
             Ok(())
         }
         UsersCommand::List { users } => {
-            let path = path_of(users);
+            let path = users_file(users, config);
             let names =
                 crate::api::auth::list_users(&path).map_err(|e| CliError::Usage(e.to_string()))?;
             for name in names {
