@@ -687,16 +687,20 @@ fn connections_over_the_limit_are_shed() {
     drop(idle);
 }
 
+/// The status of a request that logs in as `user` with a tiny body: 200 once logged in
+/// (the body is then answered as an image error), 401 or 429 if not.
+fn login_status(server: &TestServer, user: &str, password: &str) -> u16 {
+    let body = json!({"frontSideImageBase": "AAAA"})
+        .to_string()
+        .into_bytes();
+    post_raw(server, Some(basic(user, password)), body).status
+}
+
 #[test]
 fn users_file_changes_apply_while_running() {
     let server = start(true, |c| c.server.max_auth_failures_per_minute = 100);
     let users = server.dir.path().join("users");
-    let body = || {
-        json!({"frontSideImageBase": "AAAA"})
-            .to_string()
-            .into_bytes()
-    };
-    let status = |password: &str| post_raw(&server, Some(basic(USER, password)), body()).status;
+    let status = |password: &str| login_status(&server, USER, password);
     assert_eq!(status(PASSWORD), 200);
     // A new password: the old one, remembered as verified, stops working at once.
     let new_password = "a completely new password";
@@ -712,8 +716,7 @@ fn users_file_changes_apply_while_running() {
     // A broken file keeps the users in force.
     std::fs::write(&users, "bob:not-a-hash\n").unwrap();
     std::thread::sleep(Duration::from_millis(1100));
-    let a = post_raw(&server, Some(basic("bob", "bob's long password")), body());
-    assert_eq!(a.status, 200);
+    assert_eq!(login_status(&server, "bob", "bob's long password"), 200);
 }
 
 #[cfg(unix)]
@@ -721,12 +724,7 @@ fn users_file_changes_apply_while_running() {
 fn sighup_reloads_the_users_file() {
     let server = start(true, |c| c.server.max_auth_failures_per_minute = 100);
     let users = server.dir.path().join("users");
-    let body = || {
-        json!({"frontSideImageBase": "AAAA"})
-            .to_string()
-            .into_bytes()
-    };
-    let status = |password: &str| post_raw(&server, Some(basic(USER, password)), body()).status;
+    let status = |password: &str| login_status(&server, USER, password);
     assert_eq!(status(PASSWORD), 200);
     std::thread::sleep(Duration::from_millis(200));
     let new_password = "the password after a hangup";
