@@ -5,6 +5,7 @@
 //! turns image bytes into an [`engine::Analysis`]; the command line and, later, the
 //! console and HTTP API are thin edges over it.
 
+pub mod adapt;
 pub mod api;
 pub mod cli;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The command line: argument parsing and the commands. A thin edge over the engine.
 
+mod adapt;
 mod batch;
 mod check;
 mod evaluate;

@@ -51,6 +51,18 @@ pub enum QueueCommand {
         #[arg(long, value_name = "DAYS")]
         days: u32,
     },
+    /// Refit the score's scale on this database's decided cases, judged on a held-back
+    /// share they never saw; refused with too few cases or when it does no better.
+    /// --apply installs it as an overlay beside the liveness model (recorded in every
+    /// analysis's model version).
+    Adapt {
+        /// Install the refit (default: only report what it would do).
+        #[arg(long)]
+        apply: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Analyst statistics: verdicts, reviewer throughput, scores, route against verdict.
     Stats {
         /// Print JSON.
@@ -232,6 +244,11 @@ pub fn run(
                 report.images_removed, report.sides_marked
             );
             Ok(())
+        }
+        QueueCommand::Adapt { apply, json } => {
+            let store = open_existing(db)?;
+            let engine = engine()?;
+            super::adapt::run(&store, &engine, &thresholds, apply, json)
         }
         QueueCommand::Stats {
             json,

@@ -12,10 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use image::RgbImage;
 use ndarray::{Array4, ArrayViewMut3, Axis};
 
+use super::aggregate::Aggregation;
 use super::aggregate::share_attacks;
 use super::analysis::{AttackScores, EvidenceMap};
 use super::geometry::{Homography, Point, Quad};
 use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
+use super::overlay::Overlay;
 use super::resave::jpeg_round_trip;
 use super::view::ViewModel;
 use crate::config::ModelsConfig;
@@ -31,6 +33,8 @@ pub const OUTPUT_ATTACKS: &str = "attacks:screen,print,digital";
 pub struct LivenessModel {
     model: OnnxModel,
     view: Option<ViewModel>,
+    /// The deployment's refitted score scale, when one is installed.
+    overlay: Option<Overlay>,
 }
 
 /// What the model said about one region.
@@ -78,7 +82,54 @@ impl LivenessModel {
                 view_dir.display()
             )));
         }
-        Ok(LivenessModel { model, view })
+        let overlay = Overlay::load(dir)?;
+        if let Some(overlay) = &overlay {
+            let overlay_error = |message: String| OnnxError::Manifest {
+                path: dir.join(super::overlay::OVERLAY_FILE),
+                message,
+            };
+            if let Some(problem) = overlay.mismatch(&model.manifest().version) {
+                return Err(overlay_error(problem));
+            }
+            if view.is_none() && overlay.aggregation.uses_view() {
+                return Err(overlay_error(
+                    "it weighs the whole view, but no whole-view model is installed".into(),
+                ));
+            }
+        }
+        Ok(LivenessModel {
+            model,
+            view,
+            overlay,
+        })
+    }
+
+    /// The rule in force: the installed overlay's, else the manifest's.
+    pub fn aggregation(&self) -> Aggregation {
+        self.overlay.as_ref().map_or_else(
+            || self.model.manifest().aggregation.unwrap_or_default(),
+            |o| o.aggregation,
+        )
+    }
+
+    /// The version every analysis records: the model's, with the overlay's after a `+`
+    /// when one is installed.
+    pub fn version(&self) -> String {
+        let base = &self.model.manifest().version;
+        match &self.overlay {
+            Some(o) => format!("{base}+{}", o.version),
+            None => base.clone(),
+        }
+    }
+
+    /// Whether a whole-view model is installed beside the patch model.
+    pub fn has_view(&self) -> bool {
+        self.view.is_some()
+    }
+
+    /// The installed overlay, if any.
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlay.as_ref()
     }
 
     /// Version of the installed whole-view model, if any.
@@ -150,10 +201,7 @@ impl LivenessModel {
             }
         }
         let n = live.len().max(1) as f64;
-        let score = manifest
-            .aggregation
-            .unwrap_or_default()
-            .combine(&live, view);
+        let score = self.aggregation().combine(&live, view);
         // A NaN would slip through every threshold comparison; it is a model failure.
         if live.is_empty() || !score.is_finite() || attack_sums.iter().any(|v| !v.is_finite()) {
             return Err(OnnxError::Run(

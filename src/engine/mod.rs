@@ -14,6 +14,7 @@ pub mod jpeg_quality;
 pub mod liveness;
 pub mod onnx;
 pub mod outline;
+pub mod overlay;
 pub mod portrait;
 pub mod quality;
 pub mod raster;
@@ -145,7 +146,12 @@ impl Engine {
 
     /// Version of the installed liveness model, if any.
     pub fn model_version(&self) -> Option<String> {
-        self.liveness.as_ref().map(|m| m.manifest().version.clone())
+        self.liveness.as_ref().map(LivenessModel::version)
+    }
+
+    /// The installed liveness model, if any.
+    pub fn liveness_model(&self) -> Option<&LivenessModel> {
+        self.liveness.as_ref()
     }
 
     /// Label of the inference backend, if a model is loaded.

@@ -2,12 +2,14 @@
 //! trail, with images kept content-addressed beside the database. Owns the database and
 //! nothing else; the console, the API and the CLI all go through it.
 
+pub mod decided;
 pub mod images;
 pub mod schema;
 pub mod stats;
 pub mod store;
 pub mod types;
 
+pub use decided::DecidedSide;
 pub use stats::{Confusion, Statistics, confusion};
 pub use store::{NewCase, NewSide, PurgeReport, Store, StoreError};
 pub use types::*;

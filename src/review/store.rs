@@ -161,7 +161,7 @@ pub struct PurgeReport {
 
 /// An open review database.
 pub struct Store {
-    conn: Connection,
+    pub(super) conn: Connection,
     path: PathBuf,
     images: ImageStore,
     now_override: Option<DateTime<Utc>>,

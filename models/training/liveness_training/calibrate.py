@@ -26,7 +26,7 @@ from .evaluate import ATTACKS, check, operating_points
 CLAMP = 1e-3  # a patch's probability is held in [CLAMP, 1 - CLAMP] (as the engine does)
 
 
-def patch_probabilities(results: list[dict], folder: str) -> list[tuple[str, np.ndarray, float | None]]:
+def patch_probabilities(results: list[dict], folder: str | None) -> list[tuple[str, np.ndarray, float | None]]:
     """(class, live probability per patch, whole-view log-odds or None) for every scored
     photo. The evidence map holds 1 - p as 32-bit floats: exact enough inside the clamp;
     the whole view's probability is a 64-bit float."""
@@ -34,7 +34,7 @@ def patch_probabilities(results: list[dict], folder: str) -> list[tuple[str, np.
     for r in results:
         if r.get("score") is None or not r.get("evidence"):
             continue
-        label = os.path.relpath(r["path"], folder).split(os.sep)[0]
+        label = r["label"] if folder is None else os.path.relpath(r["path"], folder).split(os.sep)[0]
         view = r["evidence"].get("view")
         out.append((label, 1.0 - np.asarray(r["evidence"]["values"], dtype=np.float64), None if view is None else logit(view)))
     return out
@@ -58,12 +58,26 @@ def mean_logit(live: np.ndarray) -> float:
 PRIOR_SD = 2.0
 
 
-def fit_logistic(x: np.ndarray, live: np.ndarray, prior_sd: float = PRIOR_SD) -> tuple[np.ndarray, float]:
+def balanced_weights(live: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Each class half the total weight and, inside a class, each source (generated,
+    real) an equal share: 100 real photos must not be outvoted by generated ones, nor
+    the reverse."""
+    w = np.zeros(len(live))
+    for cls in (0, 1):
+        sources = np.unique(source[live == cls])
+        for src in sources:
+            members = (live == cls) & (source == src)
+            w[members] = 0.5 / len(sources) / members.sum()
+    return w
+
+
+def fit_logistic(x: np.ndarray, live: np.ndarray, prior_sd: float = PRIOR_SD, source: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Weights and offset of a logistic regression of `live` (1/0) on the columns of
-    `x`, each class weighted to half the total, with a Gaussian prior of `prior_sd` on
-    each weight (as if over `len(x)` photos), by Newton's method."""
+    `x`, weighted by `balanced_weights` (one source when `source` is None), with a
+    Gaussian prior of `prior_sd` on each weight (as if over `len(x)` photos), by
+    Newton's method."""
     x = x.reshape(len(x), -1)
-    w = np.where(live == 1, 0.5 / max((live == 1).sum(), 1), 0.5 / max((live == 0).sum(), 1))
+    w = balanced_weights(live, np.zeros(len(live)) if source is None else source)
     design = np.concatenate([x, np.ones((len(x), 1))], 1)
     ridge = np.full(design.shape[1], 1.0 / (prior_sd**2 * len(x)))
     ridge[-1] = 0.0
@@ -80,17 +94,30 @@ def fit_logistic(x: np.ndarray, live: np.ndarray, prior_sd: float = PRIOR_SD) ->
     return theta[:-1], float(theta[-1])
 
 
-def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str) -> dict:
+def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str, real: list[tuple[str, str]] | None = None) -> dict:
     """Fits the aggregation on the calibration photos and writes it into the manifest.
     With a whole-view model installed the view gets a logistic function of its own,
     fitted the same way, and the score is the lower of the two: evidence of an attack in
-    either counts, and a view that looks live cannot lift what the patches say (the view
-    knows the simulator's surroundings, the patches the physics of surfaces). A view
-    scale the fit makes negative is dropped."""
+    either counts, and a view that looks live cannot lift what the patches say. A view
+    scale the fit makes negative is dropped.
+
+    `real` lists (path, label) of real calibration photos (genuine and screen, from
+    repositories kept out of training), judged as whole frames under the measurement
+    config; they join the fit with as much weight as the generated photos of their
+    class (`balanced_weights`)."""
+    from .real_eval import MEASURE_CONFIG
+
     results = check(binary, [os.path.join(calib_dir, c) for c in CLASSES])
-    photos = patch_probabilities(results, calib_dir)
-    with_view = bool(photos) and all(v is not None for _, _, v in photos)
-    by_class = {c: [(live, view) for label, live, view in photos if label == c] for c in CLASSES}
+    photos = [(label, live, view, 0) for label, live, view in patch_probabilities(results, calib_dir)]
+    if real:
+        labels = {os.path.abspath(path): label for path, label in real}
+        real_results = check(binary, [path for path, _ in real], region="whole", config=MEASURE_CONFIG)
+        for r in real_results:
+            r["label"] = labels[os.path.abspath(r["path"])]
+        photos += [(label, live, view, 1) for label, live, view in patch_probabilities(real_results, None)]
+    with_view = bool(photos) and all(v is not None for _, _, v, _ in photos)
+    by_class = {c: [(live, view) for label, live, view, _ in photos if label == c] for c in CLASSES}
+    sources = {c: [src for label, _, _, src in photos if label == c] for c in CLASSES}
     rules = {"mean": lambda live, view: float(live.mean()), "meanLogit": lambda live, view: mean_logit(live)}
     if with_view:
         rules["view"] = lambda live, view: view
@@ -103,10 +130,11 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str)
     hardest = max(ranking["meanLogit"], key=lambda k: ranking["meanLogit"][k]["eer"])
     chosen = by_class["genuine"] + by_class[hardest]
     live = np.concatenate([np.ones(len(by_class["genuine"])), np.zeros(len(by_class[hardest]))])
-    weights, offset = fit_logistic(np.array([mean_logit(l) for l, _ in chosen]), live)
+    source = np.array(sources["genuine"] + sources[hardest])
+    weights, offset = fit_logistic(np.array([mean_logit(l) for l, _ in chosen]), live, source=source)
     aggregation = {"rule": "meanLogit", "clamp": CLAMP, "slope": float(weights[0]), "offset": offset}
     if with_view:
-        view_weights, view_offset = fit_logistic(np.array([v for _, v in chosen]), live)
+        view_weights, view_offset = fit_logistic(np.array([v for _, v in chosen]), live, source=source)
         if view_weights[0] > 0:
             aggregation.update(viewSlope=float(view_weights[0]), viewOffset=view_offset)
     view_slope = aggregation.get("viewSlope", 0.0)
@@ -125,15 +153,17 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str)
         "aggregation": aggregation,
     }
     report["after"] = {
-        c: {"below_025": int(sum(score(*v) < 0.25 for v in vs)), "below_05": int(sum(score(*v) < 0.5 for v in vs)), "n": len(vs)}
+        f"{c} ({'real' if src else 'generated'})": {"below_025": int(sum(score(*v) < 0.25 for v, s in zip(vs, sources[c]) if s == src)), "below_05": int(sum(score(*v) < 0.5 for v, s in zip(vs, sources[c]) if s == src)), "n": int(sum(s == src for s in sources[c]))}
         for c, vs in by_class.items()
+        for src in sorted(set(sources[c]))
     }
     manifest = json.load(open(manifest_path))
     manifest["aggregation"] = aggregation
     inputs = "the mean patch log-odds, and one of the whole view's log-odds (the score is the lower of the two)" if view_slope else "the mean patch log-odds"
     manifest["aggregationFit"] = (
         f"logistic regression of {inputs}, genuine against {hardest} (classes weighted equally, prior sd {PRIOR_SD} on each slope), "
-        f"on {len(photos)} calibration photos generated with their own seeds; see models/README.md"
+        f"on {len(photos)} calibration photos: {sum(src == 0 for *_, src in photos)} generated with their own seeds and "
+        f"{sum(src == 1 for *_, src in photos)} real photos from repositories kept out of training; see models/README.md"
     )
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=2)

@@ -44,6 +44,35 @@ def calibration_lines(cal: dict) -> list[str]:
     return lines
 
 
+def real_lines(real: dict) -> list[str]:
+    """The real-photo figures (`real_eval.py`), first: they decide, the generated ones
+    are a regression check."""
+    fig = real["figures"]
+    names = {"genuine": "genuine (camera photos of physical things)", "screen": "screen recaptures", "print": "printed copies", "digital": "digital designs"}
+    lines = [
+        f"**Real photos** ({sum(fig['photos'].values())} photos of the real corpus's validation split, "
+        "repositories never used in training or calibration; whole frames, quality gate lowered: "
+        "`models/training/run.sh liveness realeval`):",
+        "",
+        "| real photos | photos | scored | score ≥ 0.5 | score < 0.25 | score < 0.5 | median |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for k, row in fig["scores"].items():
+        n = row["scored"] or 1
+        lines.append(
+            f"| {names.get(k, k)} | {fig['photos'][k]} | {row['scored']} | {row['at_or_above_05']} ({row['at_or_above_05'] / n:.1%}) | "
+            f"{row['below_025']} ({row['below_025'] / n:.1%}) | {row['below_05']} ({row['below_05'] / n:.1%}) | {row['median']:.3f} |"
+        )
+    if fig.get("errors"):
+        lines += ["", "Not scored: " + "; ".join(f"{k}: " + ", ".join(f"{e} ×{c}" for e, c in v.items()) for k, v in fig["errors"].items()) + "."]
+    aucs = fig.get("auc", {})
+    if aucs:
+        lines += ["", "Separation, genuine against each attack (AUC): " + "; ".join(
+            f"{branch}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()) for branch, row in aucs.items()) + "."]
+    lines += ["", "Targets: " + "; ".join(real["targets"]) + ".", ""]
+    return lines
+
+
 def _outcome_rows(inv: dict, label: str) -> list[str]:
     """Rows for the photos a score change cannot be measured on: some of their variants
     got a score and others a quality error (a re-save moved the document's outline)."""
@@ -55,15 +84,13 @@ def _outcome_rows(inv: dict, label: str) -> list[str]:
     return [f"| photos scored in some variants and stopped by a quality error in others{label} | {', '.join(parts)} |"]
 
 
-def write_card(report: dict, summary: dict, readme: str, manifest_path: str, calibration: dict | None = None, view_summary: dict | None = None) -> None:
+def write_card(report: dict, summary: dict, readme: str, manifest_path: str, calibration: dict | None = None, view_summary: dict | None = None, real: dict | None = None) -> None:
     at = report["at_threshold"]
     cli = report.get("eval_cli", {})
     iso_eer = (cli.get("eer") or [None])[0]
     iso_b5 = next((p["bpcer"] for p in cli.get("bpcerAtApcer", []) if abs(p["apcerTarget"] - 0.05) < 1e-9), None)
-    lines = [
-        START,
-        "",
-        f"Held-out photos: {report['images']} generated with seeds never used in training "
+    lines = [START, ""] + (real_lines(real) if real else []) + [
+        f"Generated held-out photos: {report['images']} generated with seeds never used in training "
         + (
             f"({report['scored']} scored; the rest raised a quality error: "
             + ", ".join(f"{k} ×{v}" for k, v in sorted(report["unscored"].items()))
@@ -130,6 +157,8 @@ def write_card(report: dict, summary: dict, readme: str, manifest_path: str, cal
         "apcerAt025": at["apcer"],
         "source": "models/README.md",
     }
+    if real:
+        manifest["errorRates"]["real"] = {"photos": real["figures"]["photos"], "scores": real["figures"]["scores"]}
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

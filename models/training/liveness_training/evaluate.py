@@ -102,12 +102,13 @@ def make_eval_set(out_dir: str, first_seed: int, per_class: int, workers: int) -
                 print(f"  eval set: {i}/{len(todo)} photos", flush=True)
 
 
-def check(binary: str, paths: list[str], region: str = "document") -> list[dict]:
+def check(binary: str, paths: list[str], region: str = "document", config: str | None = None) -> list[dict]:
     """Runs `docliveness check --json` and returns one result per image.
 
     `--side back`: liveness does not depend on the side, and the portrait check would
     stop held-out backs (and drawn faces) at DOCUMENT_PHOTO_NOT_FOUND before scoring."""
-    out = subprocess.run([binary, "check", "--json", "--side", "back", "--region", region, *paths], check=False, capture_output=True, text=True)
+    options = ["--config", config] if config else []
+    out = subprocess.run([binary, "check", "--json", "--side", "back", "--region", region, *options, *paths], check=False, capture_output=True, text=True)
     results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     if not results:
         raise RuntimeError(f"docliveness check gave no results: {out.stderr[-2000:]}")

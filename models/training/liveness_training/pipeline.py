@@ -22,17 +22,20 @@ WORK = os.environ.get("LIVENESS_WORK", os.path.join(TRAINING, "work"))
 MODEL_DIR = os.path.join(ROOT, "models", "liveness")
 BINARY = os.path.join(ROOT, "target", "release", "docliveness")
 
-TRAIN_SEEDS = range(0, 2400)
+# 1200 generated documents since the real-photo windows joined training (from v3): the
+# synthetic share is a regression check and a teacher of print and moire physics, and
+# the session that rebuilt it had 180 minutes on 2 cores (2400 took 33 minutes to draw).
+TRAIN_SEEDS = range(0, 1200)
 VAL_SEEDS = range(100000, 100200)
 EVAL_FIRST_SEED = 200000
 CALIB_FIRST_SEED = 250000
-EVAL_PER_CLASS = 60
+EVAL_PER_CLASS = 30
 # With 30 per class the patches' fitted slope came out steep enough to push three
 # held-out genuine photos under 0.25; 60 per class took 50 minutes to render on a
 # machine also building, so 45.
-CALIB_PER_CLASS = 45
+CALIB_PER_CLASS = 25
 WINDOWS_PER_SCENE = 6
-EPOCHS = 4
+EPOCHS = 3
 PATCHES = 16
 # Held-out photos per class re-saved, re-tagged and turned for the invariance check.
 INVARIANCE_SAMPLE = {"genuine": 36, "screen": 6, "print": 6}
@@ -50,7 +53,7 @@ RESAVE_QUALITY = 90
 VERSION = "liveness-mnv2b11-p96-8s-view2-rs90"
 VIEW_EPOCHS = 8
 VIEW_VERSION = "view-mnv2b11-128x80-2"
-STEPS = ["data", "train", "settle", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "card", "fixtures", "samples"]
+STEPS = ["data", "realdata", "train", "settle", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "realeval", "card", "fixtures", "samples"]
 SAMPLE_SEEDS = {"genuine": 400000, "screen": 400001, "print": 400002, "digital": 400003}
 FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
 
@@ -62,17 +65,44 @@ def step_data(workers: int) -> None:
     generate(os.path.join(WORK, "train.npz"), TRAIN_SEEDS, WINDOWS_PER_SCENE, workers)
 
 
+def real_corpus() -> str:
+    """The real-photo corpus folder (`REAL_CORPUS`, else work/real-corpus), rebuilt from
+    the manifest when absent: by cloning each pinned repository, or from local
+    snapshots when `REAL_MIRROR` names their folder (`real/rebuild.py`)."""
+    folder = os.environ.get("REAL_CORPUS", os.path.join(WORK, "real-corpus"))
+    if not os.path.exists(os.path.join(folder, "index.csv")):
+        command = ["python3", os.path.join(TRAINING, "real", "rebuild.py"), "--out", folder]
+        if os.environ.get("REAL_MIRROR"):
+            command += ["--mirror-root", os.environ["REAL_MIRROR"]]
+        subprocess.run(command, check=True)
+    return folder
+
+
+def step_realdata(workers: int) -> None:
+    """Windows and whole views of the real training photos (`real_data.py`)."""
+    from .real_data import generate
+
+    report = generate(real_corpus(), "train", os.path.join(WORK, "real_windows.npz"), os.path.join(WORK, "real_views.npz"), workers)
+    with open(os.path.join(WORK, "real_data.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    print(json.dumps(report, indent=2))
+
+
+def patch_sets() -> list[str]:
+    return [os.path.join(WORK, "train.npz"), os.path.join(WORK, "real_windows.npz")]
+
+
 def step_train(workers: int) -> None:
     from .train import train
 
-    summary = train(os.path.join(WORK, "train.npz"), os.path.join(WORK, "val.npz"), os.path.join(WORK, "liveness.pt"), EPOCHS, threads=workers)
+    summary = train(patch_sets(), os.path.join(WORK, "val.npz"), os.path.join(WORK, "liveness.pt"), EPOCHS, threads=workers)
     print(json.dumps(summary, indent=2))
 
 
 def step_settle(workers: int) -> None:
     from .train import settle
 
-    summary = settle(os.path.join(WORK, "liveness.pt"), os.path.join(WORK, "train.npz"), os.path.join(WORK, "val.npz"), os.path.join(WORK, "settled.pt"), threads=workers)
+    summary = settle(os.path.join(WORK, "liveness.pt"), patch_sets(), os.path.join(WORK, "val.npz"), os.path.join(WORK, "settled.pt"), threads=workers)
     print(json.dumps(summary, indent=2))
 
 
@@ -99,7 +129,7 @@ def step_viewdata(workers: int) -> None:
 def step_viewtrain(workers: int) -> None:
     from .view_train import train
 
-    summary = train(os.path.join(WORK, "view_train.npz"), os.path.join(WORK, "view_val.npz"), os.path.join(WORK, "view.pt"), VIEW_EPOCHS, threads=workers)
+    summary = train([os.path.join(WORK, "view_train.npz"), os.path.join(WORK, "real_views.npz")], os.path.join(WORK, "view_val.npz"), os.path.join(WORK, "view.pt"), VIEW_EPOCHS, threads=workers)
     print(json.dumps(summary, indent=2))
 
 
@@ -137,7 +167,11 @@ def step_calibrate(workers: int) -> None:
     from .calibrate import calibrate
 
     build_binary()
-    report = calibrate(BINARY, os.path.join(WORK, "calib"), os.path.join(MODEL_DIR, "manifest.json"), os.path.join(WORK, "calibration.json"))
+    from .real_data import photos
+
+    names = {0: "genuine", 1: "screen"}
+    real = [(path, names[label]) for path, label, _ in photos(real_corpus(), "calibration") if label in names]
+    report = calibrate(BINARY, os.path.join(WORK, "calib"), os.path.join(MODEL_DIR, "manifest.json"), os.path.join(WORK, "calibration.json"), real)
     print(json.dumps(report, indent=2))
 
 
@@ -171,6 +205,19 @@ def step_evaluate(workers: int) -> None:
     print(json.dumps(report, indent=2))
 
 
+def step_realeval(workers: int) -> None:
+    """The real-photo figures: the corpus's validation split through the release binary."""
+    from .real_eval import figures, score_real, targets
+
+    build_binary()
+    results = score_real(BINARY, os.path.join(real_corpus(), "validation"))
+    fig = figures(results)
+    report = {"figures": fig, "targets": targets(fig)}
+    with open(os.path.join(WORK, "real_report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    print(json.dumps(report, indent=2))
+
+
 def step_card(workers: int) -> None:
     from .card import write_card
 
@@ -185,7 +232,9 @@ def step_card(workers: int) -> None:
     calibration = json.load(open(calibration_path)) if os.path.exists(calibration_path) else None
     view_path = os.path.join(WORK, "view.pt.json")
     view_summary = json.load(open(view_path)) if os.path.exists(view_path) else None
-    write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"), calibration, view_summary)
+    real_path = os.path.join(WORK, "real_report.json")
+    real = json.load(open(real_path)) if os.path.exists(real_path) else None
+    write_card(report, summary, os.path.join(ROOT, "models", "README.md"), os.path.join(MODEL_DIR, "manifest.json"), calibration, view_summary, real)
 
 
 def framed_scene(kind: str, seed: int, accept=lambda scene: True, front_photo: bool = False, whole_object: bool = True):

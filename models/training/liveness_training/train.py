@@ -191,18 +191,24 @@ def _finish(model: PatchNet, logits: torch.Tensor, va, out_path: str, summary: d
     return summary
 
 
-def _start(train_path: str, val_path: str, seed: int, threads: int):
+def load_sets(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The windows and labels of every set in `paths` (generated and real) in one array."""
+    sets = [np.load(p) for p in paths]
+    return np.concatenate([s["x"] for s in sets]), np.concatenate([s["y"] for s in sets])
+
+
+def _start(train_paths: list[str], val_path: str, seed: int, threads: int):
     """Seeds torch and a numpy generator, and loads the training windows, their labels
     (on the training device) and the validation set."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
-    tr = np.load(train_path)
-    return rng, tr["x"], torch.from_numpy(tr["y"]).to(device()), np.load(val_path)
+    x, y = load_sets(train_paths)
+    return rng, x, torch.from_numpy(y).to(device()), np.load(val_path)
 
 
-def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int = 7, threads: int = 2) -> dict:
-    rng, x, y, va = _start(train_path, val_path, seed, threads)
+def train(train_paths: list[str], val_path: str, out_path: str, epochs: int, seed: int = 7, threads: int = 2) -> dict:
+    rng, x, y, va = _start(train_paths, val_path, seed, threads)
     model = PatchNet(pretrained=True).to(device())
     head_params = list(model.head.parameters()) + list(model.classify.parameters())
     opt = torch.optim.AdamW([
@@ -238,13 +244,13 @@ def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int 
     return _finish(model, vl, va, out_path, summary)
 
 
-def settle(weights: str, train_path: str, val_path: str, out_path: str, steps: int = SETTLE_STEPS, seed: int = 11, threads: int = 2) -> dict:
+def settle(weights: str, train_paths: list[str], val_path: str, out_path: str, steps: int = SETTLE_STEPS, seed: int = 11, threads: int = 2) -> dict:
     """The settling phase: `steps` more steps from the trained `weights`, on random
     batches of the same windows, with the invariance terms weighted up (see
     `SETTLE_LOG_ODDS_CONSISTENCY`), then the temperature fitted again. A phase of its own
     (its own seed and output file) so that it can be rerun without the 40-minute main
     schedule."""
-    rng, x, y, va = _start(train_path, val_path, seed, threads)
+    rng, x, y, va = _start(train_paths, val_path, seed, threads)
     model = PatchNet(pretrained=False)
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     model.to(device())

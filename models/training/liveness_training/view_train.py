@@ -11,7 +11,7 @@ from scipy import ndimage
 from torch import nn
 
 from .model import PatchNet
-from .train import fit_temperature, to_tensor
+from .train import fit_temperature, load_sets, to_tensor
 
 
 def symmetries(x: np.ndarray) -> list[np.ndarray]:
@@ -47,12 +47,12 @@ def predict_logits(model: PatchNet, x: np.ndarray, batch: int = 256) -> torch.Te
     return torch.cat(outs)
 
 
-def train(train_path: str, val_path: str, out_path: str, epochs: int, seed: int = 11, threads: int = 2) -> dict:
+def train(train_paths: list[str], val_path: str, out_path: str, epochs: int, seed: int = 11, threads: int = 2) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
-    tr, va = np.load(train_path), np.load(val_path)
-    x, y = tr["x"], torch.from_numpy(tr["y"])
+    x, y = load_sets(train_paths)
+    y, va = torch.from_numpy(y), np.load(val_path)
     model = PatchNet(pretrained=True)
     head_params = list(model.head.parameters()) + list(model.classify.parameters())
     opt = torch.optim.AdamW([

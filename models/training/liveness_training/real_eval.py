@@ -1,0 +1,104 @@
+"""The real-photo figures: the shipped models on real photos no one here made.
+
+The corpus's validation split (`models/training/real/`, split by repository) is scored
+through the release binary as whole frames (`--region whole`: most of its photos show
+objects and screens, not documents, so the detector has nothing to find) with the
+quality gate lowered (`real/measure.toml`), so that the model is what is measured. The
+figures are the issue's targets: genuine photos at or above 0.5 and below 0.25, screens
+below 0.5, printed copies below 0.25, digital images below 0.5, with the number of
+photos behind each, and each branch's separation (AUC) beside them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .evaluate import check
+
+MEASURE_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "real", "measure.toml")
+CLAMP = 1e-3
+
+
+def score_real(binary: str, folder: str) -> list[dict]:
+    """`check` of every photo under `folder` (its sub-folders named by label) as whole
+    frames under the measurement config; each result gains its `label`."""
+    paths = [os.path.join(folder, d) for d in sorted(os.listdir(folder)) if os.path.isdir(os.path.join(folder, d))]
+    results = check(binary, paths, region="whole", config=MEASURE_CONFIG)
+    for r in results:
+        r["label"] = os.path.relpath(r["path"], folder).split(os.sep)[0]
+    return results
+
+
+def auc(positive: list[float], negative: list[float]) -> float | None:
+    """Probability that a positive scores above a negative (ties count half)."""
+    if not positive or not negative:
+        return None
+    p, n = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
+    return float((p > n).mean() + 0.5 * (p == n).mean())
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, CLAMP), 1 - CLAMP)
+    return math.log(p / (1 - p))
+
+
+def figures(results: list[dict]) -> dict:
+    """The target figures per label, and the AUC of the score and of each branch
+    (patches' mean log-odds, whole view) for genuine photos against each attack."""
+    by = {}
+    for r in results:
+        by.setdefault(r["label"], []).append(r)
+    out = {"photos": {k: len(v) for k, v in sorted(by.items())}, "errors": {}}
+    scored = {k: [r for r in v if r.get("score") is not None] for k, v in by.items()}
+    for k, v in by.items():
+        errs = {}
+        for r in v:
+            if r.get("score") is None:
+                errs[r.get("error") or "unscored"] = errs.get(r.get("error") or "unscored", 0) + 1
+        if errs:
+            out["errors"][k] = errs
+    rows = {}
+    for k, v in sorted(scored.items()):
+        s = np.array([r["score"] for r in v])
+        rows[k] = {"scored": len(v), "at_or_above_05": int((s >= 0.5).sum()), "below_025": int((s < 0.25).sum()), "below_05": int((s < 0.5).sum()), "median": float(np.median(s)) if len(s) else None}
+    out["scores"] = rows
+
+    def branch(r, name):
+        ev = r["evidence"]
+        if name == "score":
+            return r["score"]
+        if name == "patches":
+            return float(np.mean([_logit(1.0 - v) for v in ev["values"]]))
+        return _logit(ev["view"]) if ev.get("view") is not None else None
+
+    out["auc"] = {}
+    for name in ("score", "patches", "view"):
+        g = [branch(r, name) for r in scored.get("genuine", [])]
+        if any(v is None for v in g):
+            continue
+        out["auc"][name] = {k: auc(g, [branch(r, name) for r in scored[k]]) for k in ("screen", "print", "digital") if scored.get(k)}
+    return out
+
+
+def targets(fig: dict) -> list[str]:
+    """One line per issue target: the share, the photos behind it, met or not."""
+    s = fig["scores"]
+    lines = []
+
+    def share(label, key, want, op):
+        if label not in s or not s[label]["scored"]:
+            return
+        n, k = s[label]["scored"], s[label][key]
+        value = k / n
+        met = value >= want if op == ">=" else value <= want
+        lines.append(f"{label} {key.replace('_', ' ')}: {k}/{n} = {value:.1%} (target {op} {want:.0%}) {'met' if met else 'NOT met'}")
+
+    share("genuine", "at_or_above_05", 0.80, ">=")
+    share("genuine", "below_025", 0.05, "<=")
+    share("screen", "below_05", 0.90, ">=")
+    share("print", "below_025", 0.80, ">=")
+    share("digital", "below_05", 0.90, ">=")
+    return lines

@@ -1,0 +1,72 @@
+//! Decided cases as the evidence the score is computed from.
+
+use crate::engine::{Analysis, LivenessStatus};
+use crate::review::{DecidedSide, Verdict};
+
+/// One decided photo: what the model said about it and what the reviewer decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The case it belongs to (its sides are held back or fitted together).
+    pub case_id: i64,
+    /// The reviewer's verdict: a real document.
+    pub genuine: bool,
+    /// The patches' live probabilities, as the analysis recorded them.
+    pub patches: Vec<f64>,
+    /// The whole view's live probability, when a whole-view model was installed.
+    pub view: Option<f64>,
+}
+
+/// The decided photos a refit can use, and why the others were left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Gathered {
+    /// Photos scored by the installed model.
+    pub samples: Vec<Sample>,
+    /// Scored by another model (its outputs mean something else).
+    pub other_model: usize,
+    /// Never scored (an error code was raised first, or no model was installed).
+    pub unscored: usize,
+}
+
+/// The model version without an overlay's `+…` suffix: an overlay changes only the
+/// scale, so photos scored under any overlay of one model are alike.
+pub fn base_version(version: &str) -> &str {
+    version.split_once('+').map_or(version, |(base, _)| base)
+}
+
+/// The decided sides scored by the model `base_model`, as samples.
+pub fn gather(decided: &[DecidedSide], base_model: &str) -> Gathered {
+    let mut out = Gathered::default();
+    for side in decided {
+        match sample(side.case_id, side.verdict, &side.analysis) {
+            None => out.unscored += 1,
+            Some(_)
+                if side.analysis.model_version.as_deref().map(base_version) != Some(base_model) =>
+            {
+                out.other_model += 1
+            }
+            Some(s) => out.samples.push(s),
+        }
+    }
+    out
+}
+
+fn sample(case_id: i64, verdict: Verdict, analysis: &Analysis) -> Option<Sample> {
+    if analysis.liveness != LivenessStatus::Scored {
+        return None;
+    }
+    let evidence = analysis.evidence.as_ref()?;
+    if evidence.values.is_empty() {
+        return None;
+    }
+    Some(Sample {
+        case_id,
+        genuine: verdict == Verdict::Genuine,
+        // The map holds each patch's attack evidence, 1 − its live probability.
+        patches: evidence
+            .values
+            .iter()
+            .map(|v| 1.0 - f64::from(*v))
+            .collect(),
+        view: evidence.view,
+    })
+}

@@ -1,0 +1,93 @@
+//! A deployment's own calibration of the liveness score: the score's scale refitted on
+//! the cases its reviewers decided (`docliveness queue adapt`).
+//!
+//! The shipped calibration was fitted on the project's photos; a team's cameras, light
+//! and documents are its own. An overlay replaces only the manifest's `aggregation` (how
+//! the patches' and the whole view's outputs become a score), never the networks, so it
+//! stays valid exactly as long as the model it was fitted for is installed. It lives in
+//! the liveness model's folder as `overlay.json`, and every analysis records it in its
+//! model version (`<model>+<overlay>`), so a decision can always be traced to the scale
+//! that routed it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::Aggregation;
+use super::onnx::OnnxError;
+
+/// The overlay's file name inside the liveness model's folder.
+pub const OVERLAY_FILE: &str = "overlay.json";
+
+/// A refitted score scale for one installed model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Overlay {
+    /// This overlay's version, recorded with every analysis it scores.
+    pub version: String,
+    /// The liveness model version it was fitted for.
+    pub base_model: String,
+    /// The rule that replaces the manifest's.
+    pub aggregation: Aggregation,
+    /// When it was fitted (RFC 3339).
+    pub created_at: String,
+    /// What it was fitted on and how it did on the cases held back.
+    pub fit: FitRecord,
+}
+
+/// The evidence behind an overlay, kept with it for audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FitRecord {
+    /// The review database the decided cases came from.
+    pub database: String,
+    /// Decided genuine and attack photos the scale was fitted on.
+    pub fitted_genuine: usize,
+    /// See `fitted_genuine`.
+    pub fitted_attack: usize,
+    /// Decided photos held back to judge the fit, never fitted on.
+    pub held_back_genuine: usize,
+    /// See `held_back_genuine`.
+    pub held_back_attack: usize,
+    /// Class-balanced log-loss on the held-back photos under the scale in force before.
+    pub held_back_loss_before: f64,
+    /// The same under this overlay.
+    pub held_back_loss_after: f64,
+}
+
+impl Overlay {
+    /// The overlay in the liveness folder `dir`, if one is installed.
+    pub fn load(dir: &Path) -> Result<Option<Overlay>, OnnxError> {
+        let path = dir.join(OVERLAY_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(invalid(&path, e.to_string())),
+        };
+        let overlay: Overlay =
+            serde_json::from_str(&text).map_err(|e| invalid(&path, e.to_string()))?;
+        if let Some(problem) = overlay.aggregation.problem() {
+            return Err(invalid(&path, problem));
+        }
+        Ok(Some(overlay))
+    }
+
+    /// Why this overlay cannot be applied to the model `version`, if it cannot: a scale
+    /// fitted on one network's outputs means nothing for another's.
+    pub fn mismatch(&self, version: &str) -> Option<String> {
+        (self.base_model != version).then(|| {
+            format!(
+                "it was fitted for liveness model {} but {version} is installed; \
+                 run `docliveness queue adapt --apply` again or delete the file",
+                self.base_model
+            )
+        })
+    }
+}
+
+fn invalid(path: &Path, message: String) -> OnnxError {
+    OnnxError::Manifest {
+        path: PathBuf::from(path),
+        message,
+    }
+}

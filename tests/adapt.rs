@@ -1,0 +1,197 @@
+//! `docliveness queue adapt` end to end: decided cases in a real database, the real
+//! binary, an overlay out (or a refusal and nothing written), and the overlay recorded by
+//! every analysis after it.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use docliveness::adapt::held_back;
+use docliveness::config::Thresholds;
+use docliveness::engine::analysis::EvidenceMap;
+use docliveness::engine::overlay::Overlay;
+use docliveness::review::{NewCase, NewDecision, NewSide, Origin, Store, Verdict};
+
+const MODEL_VERSION: &str = "test-1"; // tests/fixtures/tiny_model/manifest.json
+
+fn docliveness(models: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docliveness"));
+    cmd.arg("--models").arg(models);
+    cmd.env_remove("ORT_DYLIB_PATH");
+    cmd
+}
+
+fn adapt(models: &Path, db: &Path, apply: bool) -> Output {
+    let mut cmd = docliveness(models);
+    cmd.arg("queue").arg("--db").arg(db).arg("adapt");
+    if apply {
+        cmd.arg("--apply");
+    }
+    cmd.output().unwrap()
+}
+
+/// Files and decides one case whose 16 patches all say live with log-odds `z`.
+fn decided_case(store: &mut Store, i: usize, z: f64, genuine: bool) {
+    let mut a = common::analysis(Some(0.3), None);
+    a.model_version = Some(MODEL_VERSION.into());
+    let live = 1.0 / (1.0 + (-z).exp());
+    a.evidence = Some(EvidenceMap {
+        columns: 4,
+        rows: 4,
+        values: vec![(1.0 - live) as f32; 16],
+        region: [0, 0, 100, 100],
+        corners: None,
+        view: None,
+    });
+    let image = format!("photo {i}").into_bytes();
+    let case = NewCase {
+        origin: Origin::Api,
+        session_id: format!("s{i}"),
+        sides: vec![NewSide {
+            side: docliveness::engine::Side::Front,
+            image: &image,
+            analysis: &a,
+        }],
+    };
+    let id = store.file_case(&case, &Thresholds::default()).unwrap();
+    let decision = NewDecision {
+        reviewer: "ana".into(),
+        verdict: Some(if genuine {
+            Verdict::Genuine
+        } else {
+            Verdict::Attack
+        }),
+        attack_type: (!genuine).then_some(docliveness::review::AttackType::Screen),
+        reason: None,
+        note: None,
+    };
+    store.decide(id, &decision, None).unwrap();
+}
+
+/// `n` decided cases; genuine ones have live log-odds 0.5..2.5, attacks -2.5..-0.5,
+/// unless `drift` flips that relation on the cases the refit holds back.
+fn database(dir: &Path, n: usize, drift: bool) -> std::path::PathBuf {
+    let db = dir.join("review.db");
+    let mut store = Store::open(&db).unwrap();
+    for i in 0..n {
+        let genuine = i % 2 == 0;
+        let spread = (i * 37 % 23) as f64 / 11.0; // 0..2
+        let mut z = if genuine { 0.5 + spread } else { -0.5 - spread };
+        // Case ids start at 1 in filing order.
+        if drift && held_back(i as i64 + 1, 0.3) {
+            z = -z;
+        }
+        decided_case(&mut store, i, z, genuine);
+    }
+    db
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn decided_cases_refit_the_scale_and_every_later_analysis_records_the_overlay() {
+    let models = common::models_with_tiny_liveness();
+    let work = tempfile::tempdir().unwrap();
+    let db = database(work.path(), 300, false);
+    let overlay_file = models.path().join("liveness/overlay.json");
+
+    let dry = adapt(models.path(), &db, false);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    let report = String::from_utf8_lossy(&dry.stdout);
+    assert!(report.contains("Nothing was changed"), "{report}");
+    assert!(!overlay_file.exists(), "a dry run wrote the overlay");
+
+    let applied = adapt(models.path(), &db, true);
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+    let overlay: Overlay =
+        serde_json::from_str(&std::fs::read_to_string(&overlay_file).unwrap()).unwrap();
+    assert_eq!(overlay.base_model, MODEL_VERSION);
+    let fit = &overlay.fit;
+    assert_eq!(
+        fit.fitted_genuine + fit.fitted_attack + fit.held_back_genuine + fit.held_back_attack,
+        300
+    );
+    assert!(
+        fit.held_back_genuine >= 10 && fit.held_back_attack >= 10,
+        "{fit:?}"
+    );
+    assert!(
+        fit.held_back_loss_after < fit.held_back_loss_before,
+        "{fit:?}"
+    );
+    assert!(
+        models
+            .path()
+            .join(format!("liveness/overlays/{}.json", overlay.version))
+            .exists(),
+        "the applied overlay is not kept in the history"
+    );
+
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
+    let check = docliveness(models.path())
+        .args(["check", "--json", "--region", "whole"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let line: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(
+        line["modelVersion"],
+        format!("{MODEL_VERSION}+{}", overlay.version)
+    );
+}
+
+#[test]
+fn a_refit_worse_on_the_held_back_cases_is_refused_and_nothing_is_written() {
+    let models = common::models_with_tiny_liveness();
+    let work = tempfile::tempdir().unwrap();
+    let db = database(work.path(), 300, true);
+    let out = adapt(models.path(), &db, true);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("does no better"), "{}", stderr(&out));
+    assert!(!models.path().join("liveness/overlay.json").exists());
+    assert!(!models.path().join("liveness/overlays").exists());
+}
+
+#[test]
+fn too_few_decided_cases_are_refused() {
+    let models = common::models_with_tiny_liveness();
+    let work = tempfile::tempdir().unwrap();
+    let db = database(work.path(), 40, false);
+    let out = adapt(models.path(), &db, true);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("too few decided photos"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!models.path().join("liveness/overlay.json").exists());
+}
+
+#[test]
+fn an_overlay_fitted_for_another_model_stops_the_engine_with_a_reason() {
+    let models = common::models_with_tiny_liveness();
+    let work = tempfile::tempdir().unwrap();
+    let db = database(work.path(), 300, false);
+    assert_eq!(adapt(models.path(), &db, true).status.code(), Some(0));
+    let path = models.path().join("liveness/overlay.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(MODEL_VERSION, "another-model");
+    std::fs::write(&path, text).unwrap();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
+    let out = docliveness(models.path())
+        .args(["check", "--region", "whole"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("fitted for liveness model another-model"),
+        "{}",
+        stderr(&out)
+    );
+}
