@@ -8,10 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use docliveness::adapt::held_back;
-use docliveness::config::Thresholds;
-use docliveness::engine::analysis::EvidenceMap;
 use docliveness::engine::overlay::Overlay;
-use docliveness::review::{NewCase, NewDecision, NewSide, Origin, Store, Verdict};
+use docliveness::review::Store;
 
 const MODEL_VERSION: &str = "test-1"; // tests/fixtures/tiny_model/manifest.json
 
@@ -31,44 +29,6 @@ fn adapt(models: &Path, db: &Path, apply: bool) -> Output {
     cmd.output().unwrap()
 }
 
-/// Files and decides one case whose 16 patches all say live with log-odds `z`.
-fn decided_case(store: &mut Store, i: usize, z: f64, genuine: bool) {
-    let mut a = common::analysis(Some(0.3), None);
-    a.model_version = Some(MODEL_VERSION.into());
-    let live = 1.0 / (1.0 + (-z).exp());
-    a.evidence = Some(EvidenceMap {
-        columns: 4,
-        rows: 4,
-        values: vec![(1.0 - live) as f32; 16],
-        region: [0, 0, 100, 100],
-        corners: None,
-        view: None,
-    });
-    let image = format!("photo {i}").into_bytes();
-    let case = NewCase {
-        origin: Origin::Api,
-        session_id: format!("s{i}"),
-        sides: vec![NewSide {
-            side: docliveness::engine::Side::Front,
-            image: &image,
-            analysis: &a,
-        }],
-    };
-    let id = store.file_case(&case, &Thresholds::default()).unwrap();
-    let decision = NewDecision {
-        reviewer: "ana".into(),
-        verdict: Some(if genuine {
-            Verdict::Genuine
-        } else {
-            Verdict::Attack
-        }),
-        attack_type: (!genuine).then_some(docliveness::review::AttackType::Screen),
-        reason: None,
-        note: None,
-    };
-    store.decide(id, &decision, None).unwrap();
-}
-
 /// `n` decided cases; genuine ones have live log-odds 0.5..2.5, attacks -2.5..-0.5,
 /// unless `drift` flips that relation on the cases the refit holds back.
 fn database(dir: &Path, n: usize, drift: bool) -> std::path::PathBuf {
@@ -82,7 +42,7 @@ fn database(dir: &Path, n: usize, drift: bool) -> std::path::PathBuf {
         if drift && held_back(i as i64 + 1, 0.3) {
             z = -z;
         }
-        decided_case(&mut store, i, z, genuine);
+        common::decided_case(&mut store, i, MODEL_VERSION, z, genuine);
     }
     db
 }

@@ -271,3 +271,64 @@ fn every_view_and_the_help_overlay_draw() {
     }
     assert_eq!(h.state().tab(), Tab::Queue);
 }
+
+#[test]
+fn an_analyst_refits_the_score_from_decided_cases_and_installs_it() {
+    let models = common::models_with_tiny_liveness();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        for i in 0..300 {
+            let genuine = i % 2 == 0;
+            let spread = (i * 37 % 23) as f64 / 11.0;
+            let z = if genuine { 0.5 + spread } else { -0.5 - spread };
+            common::decided_case(&mut store, i, "test-1", z, genuine);
+        }
+    }
+    let mut config = Config::default();
+    config.models.dir = Some(models.path().to_owned());
+    let engine = Arc::new(Engine::new(config).unwrap());
+    let settings = Settings {
+        reviewer: "alice".into(),
+        samples_shown: true,
+        ..Settings::default()
+    };
+    let app = ConsoleApp::new(db, engine, settings, None).unwrap();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1400.0))
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.draw(ui), app);
+    h.key_press(egui::Key::F3);
+    for _ in 0..600 {
+        h.step();
+        if h.query_by_label("Refit from decided cases").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label("Refit from decided cases").click();
+    let mut shown = false;
+    for _ in 0..600 {
+        h.step();
+        if h.query_by_label("Install this refit").is_some() {
+            shown = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        shown,
+        "no refit was offered (status: {})",
+        h.state().status()
+    );
+    assert!(h.query_by_label_contains("Fitted on").is_some());
+    assert!(
+        !models.path().join("liveness/overlay.json").exists(),
+        "shown is not installed"
+    );
+    h.get_by_label("Install this refit").click();
+    pump(&mut h, "the overlay is installed", |a| {
+        a.status().contains("installed")
+    });
+    assert!(models.path().join("liveness/overlay.json").exists());
+}

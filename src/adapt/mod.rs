@@ -9,6 +9,7 @@
 //! force; an accepted refit becomes an overlay (`crate::engine::overlay`) that the
 //! command line writes beside the model.
 
+pub mod apply;
 pub mod logistic;
 pub mod samples;
 

@@ -110,6 +110,7 @@ pub struct ConsoleApp {
     pub(super) what_if: Thresholds,
     pub(super) stats: Option<Result<Statistics, String>>,
     pub(super) stats_requested: bool,
+    pub(super) adapt: super::adapt_panel::AdaptState,
     pub(super) status: String,
     pub(super) help: bool,
     pub(super) dialogs: Option<Receiver<Vec<PathBuf>>>,
@@ -176,6 +177,7 @@ impl ConsoleApp {
             what_if: thresholds,
             stats: None,
             stats_requested: false,
+            adapt: Default::default(),
             status: String::new(),
             help: false,
             dialogs: None,
@@ -393,6 +395,15 @@ impl ConsoleApp {
                     self.refresh_queue();
                 }
                 DbReply::Stats(stats) => self.stats = Some(stats),
+                DbReply::Adapt { result, applied } => {
+                    if applied && let Ok(p) = &result {
+                        self.status = format!(
+                            "score overlay {} installed; restart to use it",
+                            p.overlay.version
+                        );
+                    }
+                    self.adapt = super::adapt_panel::AdaptState::Done(result, applied);
+                }
             }
         }
         while let Ok(result) = self.intake.results.try_recv() {
@@ -663,7 +674,9 @@ impl ConsoleApp {
                 self.inspector(ui);
             }
             Tab::Analyst => {
-                egui::CentralPanel::default().show(ui, |ui| self.analyst_panel(ui));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.analyst_panel(ui))
+                });
             }
         }
         shortcuts::help_window(&ctx, &mut self.help);

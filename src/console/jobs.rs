@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use egui::ColorImage;
 
+use crate::adapt::apply::{Proposal, Target, install, propose};
 use crate::config::Thresholds;
 use crate::engine::{Analysis, Engine, Region, Side, decode};
 use crate::review::{
@@ -78,6 +79,13 @@ pub enum DbRequest {
         /// Thresholds.
         thresholds: Thresholds,
     },
+    /// Refit the score's scale on the decided cases; with `apply`, install it.
+    Adapt {
+        /// The installed model.
+        target: Target,
+        /// Install the overlay (else only report).
+        apply: bool,
+    },
 }
 
 /// A case opened for inspection.
@@ -130,6 +138,13 @@ pub enum DbReply {
     },
     /// Statistics.
     Stats(Result<Statistics, String>),
+    /// A refit (installed when `applied`), or why there is none.
+    Adapt {
+        /// The refit.
+        result: Result<Box<Proposal>, String>,
+        /// Whether it was installed.
+        applied: bool,
+    },
 }
 
 /// Handle of the database thread.
@@ -276,6 +291,22 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
                 .statistics(&filter, thresholds)
                 .map_err(|e| e.to_string()),
         ),
+        DbRequest::Adapt { target, apply } => {
+            let result = propose(store, &target, thresholds)
+                .map_err(|e| e.to_string())
+                .and_then(|p| {
+                    if apply {
+                        install(&target.dir, &p.overlay).map_err(|e| {
+                            format!("cannot write the overlay in {}: {e}", target.dir.display())
+                        })?;
+                    }
+                    Ok(Box::new(p))
+                });
+            DbReply::Adapt {
+                applied: apply && result.is_ok(),
+                result,
+            }
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! analyst view. The UI thread only draws; the database and the analyses run on their
 //! own threads.
 
+mod adapt_panel;
 pub mod app;
 pub mod jobs;
 mod panels;

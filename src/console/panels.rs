@@ -751,6 +751,8 @@ impl ConsoleApp {
                     .map_or(String::new(), |p| format!(", {p:.1}/hour"))
             ));
         }
+        ui.separator();
+        self.adapt_section(ui);
     }
 }
 

@@ -92,6 +92,53 @@ pub fn analysis(
     }
 }
 
+/// Files and decides one case whose 16 patches all say live with log-odds `z`.
+pub fn decided_case(
+    store: &mut docliveness::review::Store,
+    i: usize,
+    model_version: &str,
+    z: f64,
+    genuine: bool,
+) {
+    use docliveness::review::{AttackType, NewCase, NewDecision, NewSide, Origin, Verdict};
+    let mut a = analysis(Some(0.3), None);
+    a.model_version = Some(model_version.into());
+    let live = 1.0 / (1.0 + (-z).exp());
+    a.evidence = Some(docliveness::engine::analysis::EvidenceMap {
+        columns: 4,
+        rows: 4,
+        values: vec![(1.0 - live) as f32; 16],
+        region: [0, 0, 100, 100],
+        corners: None,
+        view: None,
+    });
+    let image = format!("photo {i}").into_bytes();
+    let case = NewCase {
+        origin: Origin::Api,
+        session_id: format!("s{i}"),
+        sides: vec![NewSide {
+            side: docliveness::engine::Side::Front,
+            image: &image,
+            analysis: &a,
+        }],
+    };
+    let id = store
+        .file_case(&case, &docliveness::config::Thresholds::default())
+        .unwrap();
+    let decision = NewDecision {
+        reviewer: "ana".into(),
+        verdict: Some(if genuine {
+            Verdict::Genuine
+        } else {
+            Verdict::Attack
+        }),
+        attack_type: (!genuine).then_some(AttackType::Screen),
+        reason: None,
+        note: None,
+    };
+    store.decide(id, &decision, None).unwrap();
+}
+
 /// Files one single-sided case with `image` bytes.
 pub fn file(
     store: &mut docliveness::review::Store,

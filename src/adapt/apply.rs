@@ -1,0 +1,168 @@
+//! From a review database to an installed overlay: gather the decided photos, refit,
+//! and write the overlay beside the model. The command line (`queue adapt`) and the
+//! console's analyst view both go through here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use super::{AdaptError, Refit, Settings, gather, refit};
+use crate::config::Thresholds;
+use crate::engine::Engine;
+use crate::engine::aggregate::Aggregation;
+use crate::engine::overlay::{FitRecord, OVERLAY_FILE, Overlay};
+use crate::review::{Store, StoreError};
+
+/// The installed model a refit is for: taken from the engine on the caller's thread,
+/// so that the work itself needs no engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The liveness model's own version (without any overlay).
+    pub base_model: String,
+    /// The rule in force (the overlay's, else the manifest's).
+    pub current: Aggregation,
+    /// Whether a whole-view model is installed.
+    pub with_view: bool,
+    /// The liveness model's folder, where the overlay goes.
+    pub dir: PathBuf,
+}
+
+impl Target {
+    /// The engine's liveness model as a target; `None` without one.
+    pub fn of(engine: &Engine) -> Option<Target> {
+        let model = engine.liveness_model()?;
+        Some(Target {
+            base_model: model.manifest().version.clone(),
+            current: model.aggregation(),
+            with_view: model.has_view(),
+            dir: engine.config().models.resolved_dir().join("liveness"),
+        })
+    }
+}
+
+/// A refit ready to install.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// The refit and its held-back figures.
+    pub refit: Refit,
+    /// The overlay it would install.
+    pub overlay: Overlay,
+    /// Decided photos used, scored by another model, and never scored.
+    pub photos: (usize, usize, usize),
+}
+
+/// Why no refit is proposed.
+#[derive(Debug, Error)]
+pub enum ProposeError {
+    /// The database could not be read.
+    #[error("cannot read the decided cases: {0}")]
+    Store(#[from] StoreError),
+    /// The refit was refused.
+    #[error(
+        "{error} ({used} decided photos scored by {base}; {other_model} scored by another model and {unscored} never scored were left out)"
+    )]
+    Refused {
+        /// Why.
+        error: AdaptError,
+        /// The installed model.
+        base: String,
+        /// Photos used.
+        used: usize,
+        /// Photos scored by another model.
+        other_model: usize,
+        /// Photos never scored.
+        unscored: usize,
+    },
+}
+
+/// Refits on the decided cases of `store` for `target` (read only; nothing is written).
+pub fn propose(
+    store: &Store,
+    target: &Target,
+    thresholds: &Thresholds,
+) -> Result<Proposal, ProposeError> {
+    let gathered = gather(&store.decided_sides()?, &target.base_model);
+    let photos = (
+        gathered.samples.len(),
+        gathered.other_model,
+        gathered.unscored,
+    );
+    let refit = refit(
+        &gathered.samples,
+        &target.current,
+        target.with_view,
+        thresholds,
+        &Settings::default(),
+    )
+    .map_err(|error| ProposeError::Refused {
+        error,
+        base: target.base_model.clone(),
+        used: photos.0,
+        other_model: photos.1,
+        unscored: photos.2,
+    })?;
+    let overlay = overlay_for(&refit, &target.base_model, store.path());
+    Ok(Proposal {
+        refit,
+        overlay,
+        photos,
+    })
+}
+
+fn overlay_for(refit: &Refit, base: &str, db: &Path) -> Overlay {
+    let created = chrono::Utc::now();
+    let params = serde_json::to_string(&refit.aggregation).unwrap_or_default();
+    let digest = Sha256::digest(format!("{base}\n{params}\n{}", db.display()).as_bytes());
+    let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    Overlay {
+        version: format!("adapt-{}-{short}", created.format("%Y%m%dT%H%M%SZ")),
+        base_model: base.to_string(),
+        aggregation: refit.aggregation,
+        created_at: created.to_rfc3339(),
+        fit: FitRecord {
+            database: db.display().to_string(),
+            fitted_genuine: refit.fitted.0,
+            fitted_attack: refit.fitted.1,
+            held_back_genuine: refit.after.genuine,
+            held_back_attack: refit.after.attack,
+            held_back_loss_before: refit.before.loss,
+            held_back_loss_after: refit.after.loss,
+        },
+    }
+}
+
+/// Where the overlay of the model in `dir` lives.
+pub fn overlay_path(dir: &Path) -> PathBuf {
+    dir.join(OVERLAY_FILE)
+}
+
+/// Writes the overlay into `dir` atomically (a temporary sibling, flushed, renamed), so
+/// an engine starting meanwhile reads the old one or the new one, never half; every
+/// overlay ever applied is also kept under `overlays/` to roll back to.
+pub fn install(dir: &Path, overlay: &Overlay) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(overlay).map_err(std::io::Error::other)? + "\n";
+    let history = dir.join("overlays");
+    std::fs::create_dir_all(&history)?;
+    write_atomic(&history.join(format!("{}.json", overlay.version)), &text)?;
+    write_atomic(&overlay_path(dir), &text)
+}
+
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(name);
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    std::fs::File::open(dir)?.sync_all()
+}
