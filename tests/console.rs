@@ -138,6 +138,45 @@ fn without_a_name_nothing_is_decided() {
 }
 
 #[test]
+fn the_name_prompt_works_from_the_keyboard_alone() {
+    let (_dir, db, ids) = seeded_db();
+    let mut h = harness(&db, "");
+    pump(&mut h, "a case opens", |a| a.shown_case().is_some());
+    let store = Store::open(&db).unwrap();
+    // Esc cancels: no name, no decision.
+    h.key_press(egui::Key::G);
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("Your name").is_some(),
+        "the name is asked for"
+    );
+    h.event(egui::Event::Text("x".into()));
+    h.key_press(egui::Key::Escape);
+    for _ in 0..5 {
+        h.step();
+    }
+    assert!(
+        h.query_by_label("Your name").is_none(),
+        "Esc leaves the prompt open"
+    );
+    assert!(ids.iter().all(|id| store.case(*id).unwrap().is_open()));
+    assert_eq!(h.state().settings().reviewer, "");
+    // The decision key again; the name typed and Enter, and no mouse.
+    h.key_press(egui::Key::G);
+    h.step();
+    h.step();
+    h.event(egui::Event::Text("dana".into()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+    pump(&mut h, "decided by dana", |_| {
+        store.case(ids[3]).unwrap().decided_by.as_deref() == Some("dana")
+    });
+    assert_eq!(store.case(ids[3]).unwrap().verdict, Some(Verdict::Genuine));
+    assert_eq!(h.state().settings().reviewer, "dana");
+}
+
+#[test]
 fn filters_narrow_the_queue() {
     let (_dir, db, _ids) = seeded_db();
     let mut h = harness(&db, "alice");

@@ -734,16 +734,22 @@ impl ConsoleApp {
                 let r = ui
                     .text_edit_singleline(&mut self.name_input)
                     .labelled_by(label);
-                r.request_focus();
+                // Read before focus is asked for again: asking makes the field focused
+                // once more, and a field that still has focus never "lost" it to Enter.
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+                if !enter && !escape {
+                    r.request_focus();
+                }
                 ui.horizontal(|ui| {
                     if (ui.button("Save").clicked() || enter) && !self.name_input.trim().is_empty()
                     {
                         self.settings.reviewer = self.name_input.trim().to_string();
                         close = true;
                     }
-                    if ui.button("Cancel").clicked() {
+                    if ui.button("Cancel").clicked() || escape {
                         self.name_prompt = None;
+                        self.name_input.clear();
                     }
                 });
             });
