@@ -586,4 +586,13 @@ fn queue_reading_commands_create_nothing() {
     assert_success(&out);
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["cases"], 1);
+    // --db after the queue command, where people write it, names the same database.
+    let out = docliveness()
+        .args(["queue", "stats", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["cases"], 1);
 }

@@ -72,8 +72,9 @@ pub enum Command {
     },
     /// The review queue: import, export, statistics.
     Queue {
-        /// The review database (default: the platform data folder).
-        #[arg(long, value_name = "PATH")]
+        /// The review database (default: the platform data folder). Accepted before or
+        /// after the queue command (`queue --db X stats`, `queue stats --db X`).
+        #[arg(long, value_name = "PATH", global = true)]
         db: Option<PathBuf>,
         /// What to do with the queue.
         #[command(subcommand)]

@@ -63,6 +63,9 @@ def real_lines(real: dict) -> list[str]:
             f"| {names.get(k, k)} | {fig['photos'][k]} | {row['scored']} | {row['at_or_above_05']} ({row['at_or_above_05'] / n:.1%}) | "
             f"{row['below_025']} ({row['below_025'] / n:.1%}) | {row['below_05']} ({row['below_05'] / n:.1%}) | {row['median']:.3f} |"
         )
+    if fig.get("genuine_by_kind"):
+        lines += ["", "Genuine photos by kind: " + "; ".join(
+            f"{k}: {v['at_or_above_05']} of {v['scored']} at or above 0.5, {v['below_025']} below 0.25" for k, v in fig["genuine_by_kind"].items()) + "."]
     if fig.get("errors"):
         lines += ["", "Not scored: " + "; ".join(f"{k}: " + ", ".join(f"{e} ×{c}" for e, c in v.items()) for k, v in fig["errors"].items()) + "."]
     aucs = fig.get("auc", {})

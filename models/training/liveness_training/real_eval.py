@@ -11,6 +11,7 @@ photos behind each, and each branch's separation (AUC) beside them.
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 
@@ -24,11 +25,19 @@ CLAMP = 1e-3
 
 def score_real(binary: str, folder: str) -> list[dict]:
     """`check` of every photo under `folder` (its sub-folders named by label) as whole
-    frames under the measurement config; each result gains its `label`."""
+    frames under the measurement config; each result gains its `label`, and its `kind`
+    from the corpus index beside the split folder (object scene, physical page, ...)."""
     paths = [os.path.join(folder, d) for d in sorted(os.listdir(folder)) if os.path.isdir(os.path.join(folder, d))]
     results = check(binary, paths, region="whole", config=MEASURE_CONFIG)
+    kinds = {}
+    index = os.path.join(os.path.dirname(os.path.abspath(folder)), "index.csv")
+    if os.path.exists(index):
+        with open(index, newline="") as f:
+            corpus = os.path.dirname(index)
+            kinds = {os.path.abspath(os.path.join(corpus, r["file"])): r["kind"] for r in csv.DictReader(f)}
     for r in results:
         r["label"] = os.path.relpath(r["path"], folder).split(os.sep)[0]
+        r["kind"] = kinds.get(os.path.abspath(r["path"]))
     return results
 
 
@@ -65,6 +74,12 @@ def figures(results: list[dict]) -> dict:
         s = np.array([r["score"] for r in v])
         rows[k] = {"scored": len(v), "at_or_above_05": int((s >= 0.5).sum()), "below_025": int((s < 0.25).sum()), "below_05": int((s < 0.5).sum()), "median": float(np.median(s)) if len(s) else None}
     out["scores"] = rows
+    # Genuine photos by kind: the few that show documents (pages, cards) apart from
+    # everyday scenes.
+    kinds = {}
+    for r in scored.get("genuine", []):
+        kinds.setdefault(r.get("kind") or "unknown", []).append(r["score"])
+    out["genuine_by_kind"] = {k: {"scored": len(v), "at_or_above_05": int(sum(s >= 0.5 for s in v)), "below_025": int(sum(s < 0.25 for s in v))} for k, v in sorted(kinds.items())}
 
     def branch(r, name):
         ev = r["evidence"]
