@@ -2,6 +2,8 @@
 //! slope: the fit `models/training/liveness_training/calibrate.py` makes for the shipped
 //! scale, repeated here on a deployment's decided photos.
 
+use crate::engine::aggregate::logistic;
+
 /// Prior standard deviation of the slope, in score log-odds per evidence log-odds. Where
 /// the photos are separated perfectly the unpenalised slope grows without bound and the
 /// score becomes a step that a re-save could flip; the prior says no input is certain.
@@ -81,11 +83,6 @@ pub fn fit(x: &[f64], genuine: &[bool]) -> Option<(f64, f64)> {
         }
     }
     (slope.is_finite() && offset.is_finite()).then_some((slope, offset))
-}
-
-/// The logistic function.
-pub fn logistic(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
 }
 
 #[cfg(test)]

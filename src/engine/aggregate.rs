@@ -56,7 +56,8 @@ pub fn mean_log_odds(values: impl ExactSizeIterator<Item = f64>, clamp: f64) -> 
         / n
 }
 
-fn logistic(z: f64) -> f64 {
+/// The logistic function, `1 / (1 + e^-z)`.
+pub fn logistic(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
