@@ -55,9 +55,9 @@ BATCH = 1
 # 95 0.024, 90 0.022, 85 0.057, 80 0.098. Below the qualities it is compared at, the
 # save adds double-quantisation traces of its own.
 RESAVE_QUALITY = 90
-VERSION = "liveness-mnv2b11-p96-8s-view2-rs90"
+VERSION = "liveness-mnv2b11-p96-real1-view3-rs90"
 VIEW_EPOCHS = 8
-VIEW_VERSION = "view-mnv2b11-128x80-2"
+VIEW_VERSION = "view-mnv2b11-128x80-real1"
 STEPS = ["data", "realdata", "train", "settle", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "realeval", "card", "fixtures", "samples"]
 SAMPLE_SEEDS = {"genuine": 400000, "screen": 400001, "print": 400002, "digital": 400003}
 FIXTURE_SEEDS = {"genuine": 300000, "screen": 300001, "print": 300002}
@@ -114,10 +114,12 @@ def step_settle(workers: int) -> None:
 def step_export(workers: int) -> None:
     from .export import export
 
+    real = json.load(open(os.path.join(WORK, "real_data.json")))
     training = (
         f"simulated captures of procedurally drawn documents: {len(TRAIN_SEEDS)} documents x 4 classes "
-        f"(genuine, screen, print, digital) x {WINDOWS_PER_SCENE} native-resolution windows; "
-        "built by models/training (python -m liveness_training)"
+        f"(genuine, screen, print, digital) x {WINDOWS_PER_SCENE} native-resolution windows; and "
+        f"{real['windows']} native-resolution windows of {real['photos']} real photos (genuine, screen, digital) from the "
+        "real-capture corpus's training repositories (models/training/real/); built by models/training (python -m liveness_training)"
     )
     export(os.path.join(WORK, "settled.pt"), MODEL_DIR, PATCHES, BATCH, VERSION, training, RESAVE_QUALITY)
 
@@ -142,9 +144,11 @@ def step_viewexport(workers: int) -> None:
     from .export import export_view
     from .whole_view import VIEWS_PER_SCENE
 
+    real = json.load(open(os.path.join(WORK, "real_data.json")))
     training = (
         f"whole views of simulated captures: {len(TRAIN_SEEDS)} documents x 4 classes x {VIEWS_PER_SCENE} views "
-        "(the outline widened twice about its centre, rectified, averaged in linear light); built by models/training"
+        "(the outline widened twice about its centre, rectified, averaged in linear light), and "
+        f"{real['views']} views of {real['photos']} real photos (the whole frame and three document-shaped outlines each); built by models/training"
     )
     export_view(os.path.join(WORK, "view.pt"), os.path.join(MODEL_DIR, "view"), VIEW_VERSION, training, BATCH)
 
