@@ -12,6 +12,12 @@ def pct(v) -> str:
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
 
+def sources(cal: dict) -> str:
+    """How many calibration photos of each source and class were scored."""
+    parts = [f"{v['n']} {k}" for k, v in cal["after"].items()]
+    return "scored: " + ", ".join(parts)
+
+
 def calibration_lines(cal: dict) -> list[str]:
     """The image-level calibration: what was fitted on which photos, and how the ways
     of combining the evidence ranked those photos."""
@@ -24,8 +30,9 @@ def calibration_lines(cal: dict) -> list[str]:
         "",
         f"Score: the logistic function of {agg['slope']:.3f} × (mean patch log-odds) {agg['offset']:+.3f}{view}; each patch "
         f"probability held in [{agg['clamp']:g}, {1 - agg['clamp']:g}]; fitted on {cal['scored']} calibration photos "
-        f"(own seeds, {cal['photos']} generated), genuine against {cal['fitted_against']}, the hardest attack type for the "
-        "patches there, classes weighted equally, each slope with a Gaussian prior (sd 2).",
+        f"({sources(cal)}), genuine against {cal['fitted_against']}, the hardest attack type for the "
+        "patches there, classes weighted equally and, inside a class, the real and the generated photos equally, "
+        "each slope with a Gaussian prior (sd 2).",
         "",
     ]
     names = {"mean": "patches, mean", "meanLogit": "patches, mean log-odds", "view": "whole view alone", "fitted": "fitted score"}
