@@ -1,12 +1,15 @@
-"""Rebuilds the shipped liveness model: data -> train -> settle -> export -> held-out and
-calibration photos -> image-level calibration -> evaluate -> card -> fixtures -> samples.
+"""Rebuilds the shipped liveness model: data -> real data -> train -> settle -> export ->
+whole-view data -> train -> export -> held-out and calibration photos -> image-level
+calibration -> evaluate -> real-photo evaluation -> card -> fixtures -> samples.
 
     python -m liveness_training            # every step
     python -m liveness_training evaluate   # one step (others reuse work/ files)
 
-Seeds are fixed and disjoint: documents 0-2399 train, 100000-100199 validate and set the
+Seeds are fixed and disjoint: documents 0-1199 train, 100000-100199 validate and set the
 patch temperature, the held-out photos start at 200000 and the calibration photos at
-250000. Generated data lives in models/training/work/ and is never committed.
+250000. Real photos come from the real-capture corpus (`REAL_CORPUS`, rebuilt from
+models/training/real/manifest.csv when absent; `REAL_MIRROR` names local snapshots).
+Generated data lives in models/training/work/ and is never committed.
 """
 
 from __future__ import annotations
