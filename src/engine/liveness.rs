@@ -12,8 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use image::RgbImage;
 use ndarray::{Array4, ArrayViewMut3, Axis};
 
-use super::aggregate::Aggregation;
-use super::aggregate::share_attacks;
+use super::aggregate::{Aggregation, share_attacks};
 use super::analysis::{AttackScores, EvidenceMap};
 use super::geometry::{Homography, Point, Quad};
 use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
