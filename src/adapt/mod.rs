@@ -182,7 +182,7 @@ pub fn refit(
     if with_view && fitted.iter().all(|s| s.view.is_some()) {
         let view_x: Vec<f64> = fitted
             .iter()
-            .map(|s| log_odds(s.view.unwrap_or(0.5), clamp))
+            .map(|s| mean_log_odds(std::iter::once(s.view.unwrap_or(0.5)), clamp))
             .collect();
         // A view whose fitted scale is not positive is left out, as the shipped fit does.
         if let Some((vs, vo)) = logistic::fit(&view_x, &labels).filter(|(vs, _)| *vs > 0.0) {
@@ -217,13 +217,8 @@ pub fn refit(
     })
 }
 
-fn log_odds(p: f64, clamp: f64) -> f64 {
-    let p = p.clamp(clamp, 1.0 - clamp);
-    (p / (1.0 - p)).ln()
-}
-
-/// The scale's figures on `set`; a photo whose rule needs a view it lacks scores as the
-/// patches alone would not, so it counts at the worst loss (it cannot be scored).
+/// The scale's figures on `set`. A photo the rule cannot score (it weighs a view the
+/// photo lacks) counts as wrong as it can be: the rule would fail it in use.
 pub fn figures(set: &[&Sample], rule: &Aggregation, thresholds: &Thresholds) -> Figures {
     let mut f = Figures {
         loss: 0.0,

@@ -1,6 +1,6 @@
 //! The analyst view's "adapt the score" section: refit the score's scale on the cases
 //! reviewers decided, see it judged on cases it never saw, and install it. The work runs
-//! on the database thread (`DbRequest::Adapt`); this only draws and asks.
+//! on the database thread (`DbRequest::Adapt`, `DbRequest::Install`); this only draws and asks.
 
 use egui::{Color32, RichText};
 
@@ -38,13 +38,16 @@ impl ConsoleApp {
                 .add_enabled(!running, egui::Button::new("Refit from decided cases"))
                 .clicked()
             {
-                self.ask_adapt(target.clone(), false);
+                self.adapt = AdaptState::Running;
+                self.db.send(DbRequest::Adapt {
+                    target: target.clone(),
+                });
             }
             if running {
                 ui.spinner();
             }
         });
-        let mut install = false;
+        let mut install = None;
         match &self.adapt {
             AdaptState::Idle | AdaptState::Running => {}
             AdaptState::Done(Err(e), _) => {
@@ -78,21 +81,23 @@ impl ConsoleApp {
                         ))
                         .strong(),
                     );
-                } else {
-                    install = ui
-                        .add_enabled(!running, egui::Button::new("Install this refit"))
-                        .clicked();
+                } else if ui
+                    .add_enabled(!running, egui::Button::new("Install this refit"))
+                    .clicked()
+                {
+                    install = Some(p.clone());
                 }
             }
         }
-        if install {
-            self.ask_adapt(target, true);
+        // What is installed is the refit the analyst saw, not a new one fitted on
+        // whatever was decided since.
+        if let Some(proposal) = install {
+            self.adapt = AdaptState::Running;
+            self.db.send(DbRequest::Install {
+                dir: target.dir,
+                proposal,
+            });
         }
-    }
-
-    fn ask_adapt(&mut self, target: Target, apply: bool) {
-        self.adapt = AdaptState::Running;
-        self.db.send(DbRequest::Adapt { target, apply });
     }
 }
 

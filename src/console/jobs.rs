@@ -79,12 +79,17 @@ pub enum DbRequest {
         /// Thresholds.
         thresholds: Thresholds,
     },
-    /// Refit the score's scale on the decided cases; with `apply`, install it.
+    /// Refit the score's scale on the decided cases (nothing is written).
     Adapt {
         /// The installed model.
         target: Target,
-        /// Install the overlay (else only report).
-        apply: bool,
+    },
+    /// Install a refit the analyst was shown, exactly as shown.
+    Install {
+        /// The liveness model's folder.
+        dir: PathBuf,
+        /// The refit.
+        proposal: Box<Proposal>,
     },
 }
 
@@ -291,22 +296,25 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
                 .statistics(&filter, thresholds)
                 .map_err(|e| e.to_string()),
         ),
-        DbRequest::Adapt { target, apply } => {
-            let result = propose(store, &target, thresholds)
-                .map_err(|e| e.to_string())
-                .and_then(|p| {
-                    if apply {
-                        install(&target.dir, &p.overlay).map_err(|e| {
-                            format!("cannot write the overlay in {}: {e}", target.dir.display())
-                        })?;
-                    }
-                    Ok(Box::new(p))
-                });
-            DbReply::Adapt {
-                applied: apply && result.is_ok(),
-                result,
-            }
-        }
+        DbRequest::Adapt { target } => DbReply::Adapt {
+            result: propose(store, &target, thresholds)
+                .map(Box::new)
+                .map_err(|e| e.to_string()),
+            applied: false,
+        },
+        DbRequest::Install { dir, proposal } => match install(&dir, &proposal.overlay) {
+            Ok(()) => DbReply::Adapt {
+                result: Ok(proposal),
+                applied: true,
+            },
+            Err(e) => DbReply::Adapt {
+                result: Err(format!(
+                    "cannot write the overlay in {}: {e}",
+                    dir.display()
+                )),
+                applied: false,
+            },
+        },
     }
 }
 

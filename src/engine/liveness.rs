@@ -126,11 +126,6 @@ impl LivenessModel {
         self.view.is_some()
     }
 
-    /// The installed overlay, if any.
-    pub fn overlay(&self) -> Option<&Overlay> {
-        self.overlay.as_ref()
-    }
-
     /// Version of the installed whole-view model, if any.
     pub fn view_version(&self) -> Option<&str> {
         self.view.as_ref().map(|v| v.manifest().version.as_str())

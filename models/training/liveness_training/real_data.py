@@ -22,6 +22,7 @@ from multiprocessing import Pool
 import numpy as np
 from PIL import Image, ImageOps
 
+from .capture import linear_to_srgb, srgb_to_linear
 from .dataset import WINDOW
 from .whole_view import FILL, HEIGHT, WIDTH, sample_points
 
@@ -71,16 +72,6 @@ def windows(img: np.ndarray, rng: np.random.Generator, count: int) -> list[np.nd
     return [img[y : y + WINDOW, x : x + WINDOW].copy() for y, x in zip(ys, xs)]
 
 
-_LEVELS = np.arange(256, dtype=np.float64) / 255.0
-# sRGB level -> linear light, looked up rather than computed per pixel of a 12 MP photo.
-_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def _linear_to_srgb(v: np.ndarray) -> np.ndarray:
-    v = np.clip(v, 0, 1)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
-
-
 # The photo is averaged in linear light over BASE x BASE cells once, and each view
 # averages those further: a 24 MP photo's four views then cost one pass over it.
 BASE = 4
@@ -91,7 +82,8 @@ def linear_cells(img: np.ndarray, factor: int) -> np.ndarray:
     right and bottom edges dropped)."""
     h, w = img.shape[:2]
     hh, ww = h // factor, w // factor
-    lin = _TO_LINEAR[img[: hh * factor, : ww * factor]]
+    # uint8 in: capture.py looks each level up instead of computing it per pixel.
+    lin = srgb_to_linear(img[: hh * factor, : ww * factor])
     return lin.reshape(hh, factor, ww, factor, 3).mean((1, 3))
 
 
@@ -127,7 +119,7 @@ def render_view(img: np.ndarray, corners: np.ndarray, base: np.ndarray | None = 
     valid = ((x >= 0) & (x < w) & (y >= 0) & (y < h))[..., None]
     count = valid.sum(2)
     mean = (samples * valid).sum(2) / np.maximum(count, 1)
-    out = np.clip(_linear_to_srgb(mean) * 255 + 0.5, 0, 255).astype(np.uint8)
+    out = np.clip(linear_to_srgb(mean) * 255 + 0.5, 0, 255).astype(np.uint8)
     out[count[..., 0] == 0] = FILL
     return out
 

@@ -12,15 +12,14 @@ photos behind each, and each branch's separation (AUC) beside them.
 from __future__ import annotations
 
 import csv
-import math
 import os
 
 import numpy as np
 
+from .calibrate import mean_logit
 from .evaluate import check
 
 MEASURE_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "real", "measure.toml")
-CLAMP = 1e-3
 
 
 def score_real(binary: str, folder: str) -> list[dict]:
@@ -47,11 +46,6 @@ def auc(positive: list[float], negative: list[float]) -> float | None:
         return None
     p, n = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
     return float((p > n).mean() + 0.5 * (p == n).mean())
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, CLAMP), 1 - CLAMP)
-    return math.log(p / (1 - p))
 
 
 def figures(results: list[dict]) -> dict:
@@ -86,8 +80,8 @@ def figures(results: list[dict]) -> dict:
         if name == "score":
             return r["score"]
         if name == "patches":
-            return float(np.mean([_logit(1.0 - v) for v in ev["values"]]))
-        return _logit(ev["view"]) if ev.get("view") is not None else None
+            return mean_logit(1.0 - np.asarray(ev["values"], dtype=np.float64))
+        return mean_logit(np.array([ev["view"]])) if ev.get("view") is not None else None
 
     out["auc"] = {}
     for name in ("score", "patches", "view"):
