@@ -102,9 +102,31 @@ impl LogitGrid<'_> {
 /// outline fits its region badly, the region alone is searched again at a higher level,
 /// where such a join comes apart; the higher level's crossings lie slightly inside the
 /// document, which snapping to the photo's edges then corrects.
+///
+/// A region lying inside another document's outline is part of that document, never a
+/// second one: on real photos the model's mask can leave a hole around a portrait or a
+/// text block and an island inside it, and that island would otherwise read as
+/// `TOO_MANY_DOCUMENTS`.
 pub fn outlines(grid: &LogitGrid<'_>, min_cells: usize) -> Vec<Outline> {
-    outlines_above(grid, min_cells, 0)
+    let mut found = outlines_above(grid, min_cells, 0);
+    found.sort_by(|a, b| b.quad.area().total_cmp(&a.quad.area()));
+    let mut kept: Vec<Outline> = Vec::with_capacity(found.len());
+    for outline in found {
+        let area = outline.quad.area();
+        let inside = kept
+            .iter()
+            .any(|k| k.quad.intersection_area(&outline.quad) > INSIDE_ANOTHER * area);
+        if !inside {
+            kept.push(outline);
+        }
+    }
+    kept
 }
+
+/// Share of an outline's area that, lying inside a larger outline, makes it part of
+/// that document. Two real documents can overlap at a corner (one card on another),
+/// never by half.
+const INSIDE_ANOTHER: f64 = 0.5;
 
 fn sigmoid(logit: f64) -> f64 {
     1.0 / (1.0 + (-logit).exp())
@@ -713,6 +735,32 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert!(found.iter().any(|o| o.quad.iou(&a) > 0.95));
         assert!(found.iter().any(|o| o.quad.iou(&b) > 0.95));
+    }
+
+    #[test]
+    fn an_island_inside_a_documents_hole_is_not_a_second_document() {
+        let card = quad([
+            (300.0, 150.0),
+            (1600.0, 200.0),
+            (1560.0, 950.0),
+            (260.0, 900.0),
+        ]);
+        let mut logits = grid_of(&card, 64, 1920.0, 1080.0);
+        // As on a real page: the model is unsure around a portrait (a ring of
+        // negative cells) and sure about the portrait itself (an island inside it).
+        for r in 0..64 {
+            for c in 0..64 {
+                let (x, y) = ((c as f64 + 0.5) * 30.0, (r as f64 + 0.5) * 1080.0 / 64.0);
+                let ring = (600.0..1100.0).contains(&x) && (350.0..750.0).contains(&y);
+                let island = (700.0..1000.0).contains(&x) && (430.0..670.0).contains(&y);
+                if ring && !island {
+                    logits[r * 64 + c] = -3.0;
+                }
+            }
+        }
+        let found = found_in(&logits);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].quad.iou(&card) > 0.8, "IoU {}", found[0].quad.iou(&card));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-"""Rebuilds the shipped document detector: data -> train -> export.
+"""Rebuilds the shipped document detector: data -> real data -> train -> export, then
+measures it on annotated real photos (realeval).
 
     python -m detector_training          # every step
     python -m detector_training train    # one step (others reuse work/ files)
@@ -6,8 +7,11 @@
 Training photos come from two generators with disjoint seeds: the Rust scene generator
 (`cargo run --release --example detector_data`, seeds from 1 000 000; the detector tests
 use seeds below 1 000) and the physical capture simulator of `liveness_training`
-(seeds from 500 000). Held-out validation: Rust seeds from 2 000 000 and simulator seeds
-from 600 000. Generated data lives in models/training/work/detector/, never committed.
+(seeds from 500 000); and from real phone photos of everyday scenes, the real-capture
+corpus's training split (`real_scenes.py`, seeds from 700 000: scenes left empty, and
+scenes with documents laid in). Held-out validation: Rust seeds from 2 000 000,
+simulator seeds from 600 000, and the corpus's validation split (seeds from 800 000).
+Generated data lives in models/training/work/detector/, never committed.
 The detector is measured by the Rust tests (`tests/detection.rs`) on scenes it never saw.
 """
 
@@ -27,11 +31,13 @@ RUST_TRAIN = (1_000_000, 6000)
 RUST_VAL = (2_000_000, 400)
 PHYS_TRAIN = range(500_000, 501_200)
 PHYS_VAL = range(600_000, 600_100)
+REAL_TRAIN = (700_000, 2600)
+REAL_VAL = (800_000, 200)
 EPOCHS = 6
-VERSION = "detector-mnv2fpn-256-1"
-STEPS = ["data", "train", "export"]
-TRAIN_DIRS = ["rust-train", "phys-train"]
-VAL_DIRS = ["rust-val", "phys-val"]
+VERSION = "detector-mnv2fpn-256-real1"
+STEPS = ["data", "realdata", "train", "export", "realeval"]
+TRAIN_DIRS = ["rust-train", "phys-train", "real-train"]
+VAL_DIRS = ["rust-val", "phys-val", "real-val"]
 
 
 def _rust_scenes(name: str, first: int, count: int) -> None:
@@ -52,6 +58,18 @@ def step_data(workers: int) -> None:
     generate(os.path.join(WORK, "phys-train"), PHYS_TRAIN, SIDE, workers)
 
 
+def step_realdata(workers: int) -> None:
+    """Real everyday scenes, empty and with documents laid in (`real_scenes.py`)."""
+    from liveness_training.pipeline import real_corpus
+
+    from .model import SIDE
+    from .real_scenes import generate
+
+    corpus = real_corpus()
+    generate(os.path.join(WORK, "real-val"), corpus, "validation", REAL_VAL[1], REAL_VAL[0], SIDE, workers)
+    generate(os.path.join(WORK, "real-train"), corpus, "train", REAL_TRAIN[1], REAL_TRAIN[0], SIDE, workers)
+
+
 def step_train(workers: int) -> None:
     from .train import train
 
@@ -63,14 +81,30 @@ def step_train(workers: int) -> None:
 
 def step_export(workers: int) -> None:
     from .export import export
+    from .real_scenes import NEGATIVE_SHARE
 
     training = (
         f"{RUST_TRAIN[1]} scenes from the Rust scene generator (hazards: fingers, clutter, low contrast, cut off, "
         f"two documents, printed sheets, screens, glare; plus edge cases) and {len(PHYS_TRAIN)} photos from the "
-        "physical capture simulator (genuine, screen, print, digital), 256 px; built by models/training "
+        "physical capture simulator (genuine, screen, print, digital), "
+        f"{REAL_TRAIN[1]} real phone photos of everyday scenes ({1 - NEGATIVE_SHARE:.0%} with generated documents or real specimen designs laid in, "
+        "the rest empty: hard negatives), 256 px; built by models/training "
         "(python -m detector_training)"
     )
     print(export(os.path.join(WORK, "detector.pt"), MODEL_DIR, VERSION, training))
+
+
+def step_realeval(workers: int) -> None:
+    """The shipped detector on the annotated real validation list (`real_eval.py`)."""
+    from liveness_training.pipeline import BINARY, build_binary, real_corpus
+
+    from .real_eval import evaluate, lines
+
+    build_binary()
+    report = evaluate(BINARY, real_corpus())
+    with open(os.path.join(WORK, "real_report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    print("\n".join(lines(report)))
 
 
 def main() -> None:

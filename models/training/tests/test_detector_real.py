@@ -1,0 +1,74 @@
+"""The detector's real-photo measurement and its real-background training samples.
+Run: `cd models/training && .venv/bin/python -m unittest discover tests`."""
+
+import unittest
+
+import numpy as np
+
+from detector_training.data import mask
+from detector_training.real_eval import RIGHT, iou
+from detector_training.real_scenes import _lay, _quad
+
+
+class OutlineIoU(unittest.TestCase):
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
+
+    def test_a_quad_against_itself_in_either_winding_is_one(self):
+        self.assertAlmostEqual(iou(self.square, self.square[::-1]), 1.0)
+
+    def test_half_overlap(self):
+        shifted = self.square + [5, 0]
+        # Intersection 50, union 150.
+        self.assertAlmostEqual(iou(self.square, shifted), 1 / 3)
+
+    def test_apart_is_zero(self):
+        self.assertEqual(iou(self.square, self.square + [20, 0]), 0.0)
+
+
+class Outcomes(unittest.TestCase):
+    def test_a_whole_document_must_be_one_outline_and_not_cut_off(self):
+        self.assertTrue(RIGHT["one"](1, None))
+        self.assertTrue(RIGHT["one"](1, "DOCUMENT_TOO_SMALL"))
+        self.assertFalse(RIGHT["one"](1, "DOCUMENT_CROPPED"))
+        self.assertFalse(RIGHT["one"](2, "TOO_MANY_DOCUMENTS"))
+
+    def test_no_document_must_be_not_found(self):
+        self.assertTrue(RIGHT["none"](0, "DOCUMENT_NOT_FOUND"))
+        self.assertFalse(RIGHT["none"](1, "DOCUMENT_TOO_SMALL"))
+
+    def test_a_cut_off_document_may_be_cropped_or_too_close(self):
+        self.assertTrue(RIGHT["cut"](1, "DOCUMENT_CROPPED"))
+        self.assertTrue(RIGHT["cut"](1, "DOCUMENT_TOO_CLOSE_TO_CAMERA"))
+        self.assertFalse(RIGHT["cut"](1, None))
+
+
+class Composites(unittest.TestCase):
+    def test_the_label_covers_the_pixels_the_document_was_laid_on(self):
+        rng = np.random.default_rng(3)
+        frame = np.full((256, 256, 3), 30.0)
+        doc = np.full((54, 86, 3), 240, np.uint8)
+        q = _quad(rng, 256, 256, 86 / 54, [])
+        self.assertIsNotNone(q)
+        out = _lay(rng, frame, doc, q)
+        cover = mask([q]) > 0.9
+        # Mean brightness of each 4 px cell, where the mask says document and where it says not.
+        cells = out.mean(2).reshape(64, 4, 64, 4).mean((1, 3))
+        outside = mask([q]) < 0.01
+        self.assertGreater(cells[cover].mean(), 100)
+        self.assertLess(cells[outside].mean(), 40)
+
+    def test_a_second_document_never_meets_the_first(self):
+        rng = np.random.default_rng(5)
+        to_input = np.array([256 / 512, 256 / 384])
+        first = _quad(rng, 512, 384, 1.586, [])
+        placed = 0
+        for _ in range(20):
+            second = _quad(rng, 512, 384, 1.586, [first])
+            if second is not None:
+                placed += 1
+                self.assertEqual(int(((mask([first * to_input]) > 0) & (mask([second * to_input]) > 0)).sum()), 0)
+        self.assertGreater(placed, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
