@@ -276,7 +276,7 @@ mod tests {
                 let genuine = i % 2 == 0;
                 let jitter = ((i * 37) % 17) as f64 / 17.0 - 0.5;
                 let z: f64 = if genuine { 1.0 + jitter } else { -1.0 + jitter };
-                sample(i, genuine, 1.0 / (1.0 + (-z).exp()))
+                sample(i, genuine, crate::engine::probability::logistic(z))
             })
             .collect()
     }

@@ -5,6 +5,7 @@
 //! names the rule and, for a fitted rule, the scale it was fitted to on whole photos
 //! that neither training nor the held-out evaluation uses.
 
+use super::probability::logistic;
 use serde::{Deserialize, Serialize};
 
 /// The rule in a liveness manifest's `aggregation` field.
@@ -54,11 +55,6 @@ pub fn mean_log_odds(values: impl ExactSizeIterator<Item = f64>, clamp: f64) -> 
         })
         .sum::<f64>()
         / n
-}
-
-/// The logistic function, `1 / (1 + e^-z)`.
-pub fn logistic(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
 }
 
 impl Aggregation {

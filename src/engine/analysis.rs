@@ -83,10 +83,10 @@ impl ErrorCode {
         match self {
             ErrorCode::ImageInvalid => "The file is not a readable JPEG or PNG image.",
             ErrorCode::ImageTooSmall => {
-                "The photo is smaller than 1080p; take it at a higher resolution."
+                "The photo's resolution is below the minimum; take it at a higher resolution."
             }
             ErrorCode::ImageTooCompressed => {
-                "The photo is compressed too strongly (JPEG quality below 70)."
+                "The photo is compressed too strongly; send the camera's original file."
             }
             ErrorCode::DocumentNotFound => "No identity document was found in the photo.",
             ErrorCode::TooManyDocuments => {

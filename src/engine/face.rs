@@ -6,6 +6,7 @@
 //! the document (a portrait fills about half of that), both ways up, because a
 //! document's outline does not say which way is up.
 
+use super::probability::logistic;
 use std::path::Path;
 
 use image::RgbImage;
@@ -124,7 +125,7 @@ impl FaceDetector {
         }
         let mut best: Option<(f64, [f64; 4])> = None;
         for (i, &(ax, ay)) in self.anchors.iter().enumerate() {
-            let p = 1.0 / (1.0 + (-f64::from(logits[i]).clamp(-60.0, 60.0)).exp());
+            let p = logistic(f64::from(logits[i]));
             if p < min_score || best.is_some_and(|(b, _)| b >= p) {
                 continue;
             }

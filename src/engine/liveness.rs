@@ -6,6 +6,7 @@
 //! patch is, how many to take and what each output means; the per-patch results form the
 //! coarse evidence map.
 
+use super::probability::logistic;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -221,7 +222,7 @@ impl LivenessModel {
                     .collect(),
                 region,
                 corners: Some(area.0.map(|p| [p.x, p.y])),
-                view: view.map(|m| 1.0 / (1.0 + (-m).exp())),
+                view: view.map(logistic),
             },
         })
     }

@@ -16,6 +16,7 @@ pub mod onnx;
 pub mod outline;
 pub mod overlay;
 pub mod portrait;
+pub mod probability;
 pub mod quality;
 pub mod raster;
 pub mod resave;
@@ -240,8 +241,9 @@ impl Engine {
 
     fn judge(&self, image: &DecodedImage, analysis: &mut Analysis) {
         analysis.image = Some(image.facts.clone());
-        if let Some(code) = quality::image_rule(&image.facts, &self.config.image) {
+        if let Some((code, reason)) = quality::image_rule(&image.facts, &self.config.image) {
             analysis.error = Some(code);
+            analysis.invalid_reason = Some(reason);
             return;
         }
         let (w, h) = (image.rgb.width(), image.rgb.height());

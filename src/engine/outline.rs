@@ -10,6 +10,7 @@
 //! rather than mistaken for a side. A side wholly outside the frame is inferred from the
 //! document formats' aspect ratios.
 
+use super::probability::logistic;
 use std::f64::consts::{PI, TAU};
 
 use super::geometry::{Line, Point, Quad};
@@ -128,10 +129,6 @@ pub fn outlines(grid: &LogitGrid<'_>, min_cells: usize) -> Vec<Outline> {
 /// never by half.
 const INSIDE_ANOTHER: f64 = 0.5;
 
-fn sigmoid(logit: f64) -> f64 {
-    1.0 / (1.0 + (-logit).exp())
-}
-
 /// Logit steps between the levels tried, and how many higher levels are tried.
 const LEVEL_STEP: f32 = 2.5;
 const MAX_DEPTH: usize = 3;
@@ -182,7 +179,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
         let lowered = f64::from(LEVEL_STEP) * depth as f64;
         let confidence = cells
             .iter()
-            .map(|&i| sigmoid(f64::from(grid.logits[i]) + lowered))
+            .map(|&i| logistic(f64::from(grid.logits[i]) + lowered))
             .sum::<f64>()
             / cells.len() as f64;
         let (quad, sides_seen, near_frame) = match fitted {
@@ -760,7 +757,11 @@ mod tests {
         }
         let found = found_in(&logits);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].quad.iou(&card) > 0.8, "IoU {}", found[0].quad.iou(&card));
+        assert!(
+            found[0].quad.iou(&card) > 0.8,
+            "IoU {}",
+            found[0].quad.iou(&card)
+        );
     }
 
     #[test]

@@ -6,13 +6,28 @@ use super::document::DetectedDocument;
 use super::portrait::PortraitCheck;
 use crate::config::{ImageConfig, QualityConfig};
 
-/// `IMAGE_TOO_SMALL` or `IMAGE_TOO_COMPRESSED`, in that order, if either applies.
-pub fn image_rule(facts: &ImageFacts, cfg: &ImageConfig) -> Option<ErrorCode> {
-    if facts.width.min(facts.height) < cfg.min_short_side {
-        return Some(ErrorCode::ImageTooSmall);
+/// `IMAGE_TOO_SMALL` or `IMAGE_TOO_COMPRESSED`, in that order, if either applies, with
+/// the reason in this deployment's numbers (the limits are configurable, so the code's
+/// fixed explanation cannot name them).
+pub fn image_rule(facts: &ImageFacts, cfg: &ImageConfig) -> Option<(ErrorCode, String)> {
+    let short = facts.width.min(facts.height);
+    if short < cfg.min_short_side {
+        return Some((
+            ErrorCode::ImageTooSmall,
+            format!(
+                "The photo's shorter side is {short} px; at least {} px is needed. Take it at a higher resolution.",
+                cfg.min_short_side
+            ),
+        ));
     }
-    if facts.jpeg_quality.is_some_and(|q| q < cfg.min_jpeg_quality) {
-        return Some(ErrorCode::ImageTooCompressed);
+    if let Some(q) = facts.jpeg_quality.filter(|&q| q < cfg.min_jpeg_quality) {
+        return Some((
+            ErrorCode::ImageTooCompressed,
+            format!(
+                "The photo is saved at JPEG quality about {q}; at least {} is needed. Send the camera's original file.",
+                cfg.min_jpeg_quality
+            ),
+        ));
     }
     None
 }
@@ -129,17 +144,47 @@ mod tests {
             software: None,
         };
         let cfg = ImageConfig::default();
-        assert_eq!(image_rule(&facts(1920, 1080, Some(90)), &cfg), None);
-        assert_eq!(image_rule(&facts(1080, 1920, Some(70)), &cfg), None);
+        let code = |f: &ImageFacts, cfg: &ImageConfig| image_rule(f, cfg).map(|(c, _)| c);
+        assert_eq!(code(&facts(1920, 1080, Some(90)), &cfg), None);
+        assert_eq!(code(&facts(1080, 1920, Some(70)), &cfg), None);
         assert_eq!(
-            image_rule(&facts(1920, 1079, Some(50)), &cfg),
+            code(&facts(1920, 1079, Some(50)), &cfg),
             Some(ErrorCode::ImageTooSmall)
         );
         assert_eq!(
-            image_rule(&facts(1920, 1080, Some(69)), &cfg),
+            code(&facts(1920, 1080, Some(69)), &cfg),
             Some(ErrorCode::ImageTooCompressed)
         );
-        assert_eq!(image_rule(&facts(1920, 1080, None), &cfg), None);
+        assert_eq!(code(&facts(1920, 1080, None), &cfg), None);
+    }
+
+    #[test]
+    fn the_image_reasons_name_this_deployments_limits() {
+        let facts = |w, h, q| ImageFacts {
+            width: w,
+            height: h,
+            orientation: 1,
+            jpeg_quality: q,
+            format: ImageKind::Jpeg,
+            byte_size: 1,
+            camera: None,
+            software: None,
+        };
+        let cfg = ImageConfig {
+            min_short_side: 720,
+            min_jpeg_quality: 55,
+            ..ImageConfig::default()
+        };
+        let (_, small) = image_rule(&facts(1280, 700, Some(90)), &cfg).expect("too small");
+        assert!(
+            small.contains("700 px") && small.contains("720 px"),
+            "{small}"
+        );
+        let (_, packed) = image_rule(&facts(1280, 720, Some(40)), &cfg).expect("too compressed");
+        assert!(
+            packed.contains("about 40") && packed.contains("55"),
+            "{packed}"
+        );
     }
 
     #[test]
