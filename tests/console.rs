@@ -371,3 +371,20 @@ fn an_analyst_refits_the_score_from_decided_cases_and_installs_it() {
     });
     assert!(models.path().join("liveness/overlay.json").exists());
 }
+
+#[test]
+fn an_unreadable_queue_is_reported_not_shown_empty() {
+    let (_dir, db, _ids) = seeded_db();
+    let mut h = harness(&db, "alice");
+    pump(&mut h, "counted", |a| a.queue_total() == Some(4));
+    // Another process breaks the database under the running console.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("ALTER TABLE cases RENAME TO cases_moved")
+        .unwrap();
+    h.state_mut().set_filter(CaseFilter::default());
+    pump(&mut h, "the failure reported", |a| {
+        a.status().contains("could not be")
+    });
+    assert_eq!(h.state().queue_total(), None, "{}", h.state().status());
+}

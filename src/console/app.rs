@@ -316,6 +316,15 @@ impl ConsoleApp {
                     offset,
                     rows,
                 } if generation == self.generation => {
+                    let rows = match rows {
+                        Ok(rows) => rows,
+                        // An unreadable queue is not an empty one: say so. The page stays
+                        // unloaded (and not asked for again every frame) until a refresh.
+                        Err(e) => {
+                            self.status = format!("the queue could not be read: {e}");
+                            continue;
+                        }
+                    };
                     self.pages.insert(offset / PAGE, rows);
                     if self.open_selected_when_loaded
                         && let Some(row) = self.selected_row
@@ -329,6 +338,13 @@ impl ConsoleApp {
                     }
                 }
                 DbReply::Count { generation, count } if generation == self.generation => {
+                    let count = match count {
+                        Ok(count) => count,
+                        Err(e) => {
+                            self.status = format!("the queue could not be counted: {e}");
+                            continue;
+                        }
+                    };
                     self.total = Some(count);
                     if count == 0 {
                         self.selected_row = None;

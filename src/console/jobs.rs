@@ -113,15 +113,15 @@ pub enum DbReply {
         generation: u64,
         /// First row.
         offset: u64,
-        /// Rows.
-        rows: Vec<ReviewCase>,
+        /// Rows, or why the store could not list them.
+        rows: Result<Vec<ReviewCase>, String>,
     },
     /// A count.
     Count {
         /// Filter generation.
         generation: u64,
-        /// Matches.
-        count: u64,
+        /// Matches, or why the store could not count them.
+        count: Result<u64, String>,
     },
     /// An opened case.
     Opened(Box<OpenedCase>),
@@ -204,11 +204,11 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
             offset,
             rows: store
                 .list(&filter, order, limit, offset)
-                .unwrap_or_default(),
+                .map_err(|e| e.to_string()),
         },
         DbRequest::Count { filter, generation } => DbReply::Count {
             generation,
-            count: store.count(&filter).unwrap_or(0),
+            count: store.count(&filter).map_err(|e| e.to_string()),
         },
         DbRequest::Open { id } => {
             let opened = (|| -> Result<OpenedCase, crate::review::StoreError> {
