@@ -20,7 +20,7 @@ fn harness(db: &std::path::Path, reviewer: &str) -> Harness<'static, ConsoleApp>
         samples_shown: true,
         ..Settings::default()
     };
-    let app = ConsoleApp::new(db.to_owned(), engine, settings, None).unwrap();
+    let app = ConsoleApp::new(Store::open(db).unwrap(), engine, settings, None).unwrap();
     Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(|ui, app: &mut ConsoleApp| app.draw(ui), app)
@@ -333,7 +333,7 @@ fn an_analyst_refits_the_score_from_decided_cases_and_installs_it() {
         samples_shown: true,
         ..Settings::default()
     };
-    let app = ConsoleApp::new(db, engine, settings, None).unwrap();
+    let app = ConsoleApp::new(Store::open(&db).unwrap(), engine, settings, None).unwrap();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 1400.0))
         .build_ui_state(|ui, app: &mut ConsoleApp| app.draw(ui), app);

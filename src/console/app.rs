@@ -15,7 +15,7 @@ use super::viewer::{Overlays, View, Zoom};
 use crate::config::Thresholds;
 use crate::engine::{Analysis, Decision, Engine};
 use crate::review::{
-    AttackType, CaseFilter, NewDecision, ReviewCase, SortOrder, Statistics, Verdict,
+    AttackType, CaseFilter, NewDecision, ReviewCase, SortOrder, Statistics, Store, Verdict,
 };
 
 /// Rows fetched per request of the queue list.
@@ -125,9 +125,10 @@ pub struct ConsoleApp {
 }
 
 impl ConsoleApp {
-    /// A console on the database at `db_path`. Fails when the database cannot be used.
+    /// A console on an open review store (opened, and checked, once by the caller,
+    /// before any window; the console moves it to its database thread).
     pub fn new(
-        db_path: PathBuf,
+        store: Store,
         engine: Arc<Engine>,
         settings: Settings,
         samples_dir: Option<PathBuf>,
@@ -142,7 +143,7 @@ impl ConsoleApp {
             }
         };
         let thresholds = engine.config().thresholds;
-        let db = Database::start(db_path, thresholds, ask(&repaint))?;
+        let db = Database::start(store, thresholds, ask(&repaint))?;
         // One core stays free for drawing, so the window keeps its frame rate during a batch.
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -665,7 +666,7 @@ impl ConsoleApp {
         for action in shortcuts::pressed(&ctx) {
             self.act(action);
         }
-        if (self.stats.is_none() || !self.stats_requested) && self.tab == Tab::Analyst {
+        if !self.stats_requested && self.tab == Tab::Analyst {
             self.stats_requested = true;
             self.db.send(DbRequest::Stats {
                 filter: self.filter.clone(),

@@ -160,14 +160,12 @@ pub struct Database {
 }
 
 impl Database {
-    /// Opens the store on its own thread. Fails (on the caller's thread) when the
-    /// database cannot be opened, so the console can say why before showing anything.
+    /// Moves the open store to its own thread. Fails only when no thread can be started.
     pub fn start(
-        path: PathBuf,
+        mut store: Store,
         thresholds: Thresholds,
         repaint: impl Fn() + Send + 'static,
     ) -> Result<Database, String> {
-        let mut store = Store::open(&path).map_err(|e| e.to_string())?;
         let (sender, requests) = channel::<DbRequest>();
         let (reply_tx, replies) = channel();
         std::thread::Builder::new()

@@ -43,8 +43,9 @@ impl eframe::App for Window {
 /// Opens the console window on the database at `db_path`, with `photos` (files or
 /// folders) queued for analysis; returns when the window is closed.
 pub fn run(db_path: PathBuf, engine: Arc<Engine>, photos: Vec<PathBuf>) -> Result<(), String> {
-    // Refuse a foreign or newer database before any window appears.
-    drop(crate::review::Store::open(&db_path).map_err(|e| e.to_string())?);
+    // Refuse a foreign or newer database before any window appears; this one open store
+    // then moves to the console's database thread.
+    let store = crate::review::Store::open(&db_path).map_err(|e| e.to_string())?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("docliveness - document liveness review")
@@ -61,7 +62,7 @@ pub fn run(db_path: PathBuf, engine: Arc<Engine>, photos: Vec<PathBuf>) -> Resul
                 .storage
                 .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
                 .unwrap_or_default();
-            match ConsoleApp::new(db_path, engine, settings, samples_dir()) {
+            match ConsoleApp::new(store, engine, settings, samples_dir()) {
                 Ok(mut app) => {
                     if !photos.is_empty() {
                         app.add_paths(photos);
