@@ -17,25 +17,50 @@ pub fn analyse_all(
     region: Region,
     mut sink: impl FnMut(usize, &Path, Analysis),
 ) {
+    analyse_all_keeping(
+        engine,
+        files,
+        side,
+        region,
+        |_| false,
+        |i, path, a, _| sink(i, path, a),
+    );
+}
+
+/// `analyse_all`, also handing `sink` the bytes that were analysed wherever `keep` says
+/// so (a photo to be stored): stored and analysed bytes are then the same bytes, even if
+/// the file changes meanwhile, and no file is read twice.
+pub fn analyse_all_keeping(
+    engine: &Engine,
+    files: &[PathBuf],
+    side: Side,
+    region: Region,
+    keep: impl Fn(&Analysis) -> bool + Sync,
+    mut sink: impl FnMut(usize, &Path, Analysis, Option<Vec<u8>>),
+) {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
     let max_bytes = engine.config().image.max_file_bytes();
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, Analysis)>();
+    let (tx, rx) = mpsc::channel::<(usize, Analysis, Option<Vec<u8>>)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let next = &next;
+            let (next, keep) = (&next, &keep);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    let analysis = match read_photo(path, max_bytes) {
-                        Ok(bytes) => engine.analyze(&bytes, side, region),
-                        Err(e) => unreadable(engine, side, region, &e),
+                    let (analysis, bytes) = match read_photo(path, max_bytes) {
+                        Ok(bytes) => {
+                            let a = engine.analyze(&bytes, side, region);
+                            let kept = keep(&a).then_some(bytes);
+                            (a, kept)
+                        }
+                        Err(e) => (unreadable(engine, side, region, &e), None),
                     };
-                    if tx.send((i, analysis)).is_err() {
+                    if tx.send((i, analysis, bytes)).is_err() {
                         break;
                     }
                 }
@@ -45,10 +70,10 @@ pub fn analyse_all(
         // Results arrive in completion order; hold early ones until their turn.
         let mut pending = std::collections::BTreeMap::new();
         let mut turn = 0;
-        for (i, analysis) in rx {
-            pending.insert(i, analysis);
-            while let Some(a) = pending.remove(&turn) {
-                sink(turn, &files[turn], a);
+        for (i, analysis, bytes) in rx {
+            pending.insert(i, (analysis, bytes));
+            while let Some((a, bytes)) = pending.remove(&turn) {
+                sink(turn, &files[turn], a, bytes);
                 turn += 1;
             }
         }

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
-use super::batch::analyse_all;
+use super::batch::analyse_all_keeping;
 use super::progress::Progress;
 use super::{CliError, refuse_missing};
 use crate::config::Thresholds;
-use crate::engine::{Decision, Engine, Region, Side};
+use crate::engine::{Analysis, Decision, Engine, Region, Side};
 use crate::image_files::expand;
 use crate::review::images::ImageStore;
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
@@ -163,18 +163,22 @@ pub fn run(
             let engine = engine()?;
             let (mut analysed, mut filed, mut errors) = (0usize, Vec::new(), Vec::new());
             let mut progress = Progress::new(files.len());
-            analyse_all(&engine, &files, side, region, |_, path, analysis| {
+            let filed_here = |a: &Analysis| all || a.decision == Some(Decision::Review);
+            let sink = |_, path: &Path, analysis: Analysis, bytes: Option<Vec<u8>>| {
                 progress.tick();
                 analysed += 1;
-                if !(all || analysis.decision == Some(Decision::Review)) {
+                if !filed_here(&analysis) {
                     return;
                 }
-                let Ok(bytes) =
-                    crate::image_files::read_photo(path, engine.config().image.max_file_bytes())
-                else {
+                // An unreadable file was analysed as IMAGE_INVALID and has no bytes.
+                let Some(bytes) = bytes else {
                     errors.push(format!(
-                        "{}: cannot read it again to store it",
-                        path.display()
+                        "{}: {}",
+                        path.display(),
+                        analysis
+                            .invalid_reason
+                            .as_deref()
+                            .unwrap_or("the file could not be read")
                     ));
                     return;
                 };
@@ -191,7 +195,8 @@ pub fn run(
                     Ok(id) => filed.push(id),
                     Err(e) => errors.push(format!("{}: {e}", path.display())),
                 }
-            });
+            };
+            analyse_all_keeping(&engine, &files, side, region, filed_here, sink);
             println!(
                 "{analysed} images analysed, {} filed as cases in {}",
                 filed.len(),

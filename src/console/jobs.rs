@@ -3,7 +3,7 @@
 //! reply asks for a repaint so it shows at once.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
@@ -353,7 +353,31 @@ pub struct Intake {
     pub total: Arc<AtomicUsize>,
     /// Photos finished in the current batch.
     pub done: Arc<AtomicUsize>,
-    cancelled: Arc<AtomicBool>,
+    /// Bumped by every cancel, under the queue's lock: a folder whose walk began before
+    /// a cancel must not queue its photos after it.
+    cancels: Arc<AtomicU64>,
+}
+
+/// Queues the photos found in a folder whose walk began at cancel count `walk_began`,
+/// unless a cancel came since; returns how many were queued. Checked under the queue's
+/// lock, the lock `cancel` clears the queue under, so the two cannot interleave.
+fn admit_folder(
+    photos: Vec<PathBuf>,
+    walk_began: u64,
+    cancels: &AtomicU64,
+    queue: &Mutex<std::collections::VecDeque<PathBuf>>,
+    total: &AtomicUsize,
+) -> usize {
+    let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+    if cancels.load(Ordering::SeqCst) != walk_began {
+        return 0;
+    }
+    let n = photos.len();
+    total.fetch_add(n, Ordering::Relaxed);
+    for photo in photos.into_iter().rev() {
+        q.push_front(photo);
+    }
+    n
 }
 
 impl Intake {
@@ -369,9 +393,10 @@ impl Intake {
         let (result_tx, results) = channel();
         let total = Arc::new(AtomicUsize::new(0));
         let done = Arc::new(AtomicUsize::new(0));
-        let cancelled = Arc::new(AtomicBool::new(false));
+        let cancels = Arc::new(AtomicU64::new(0));
         let repaint = Arc::new(repaint);
         for i in 0..workers.max(1) {
+            let cancels = Arc::clone(&cancels);
             let (queue, wakes, wake, result_tx, total, done, engine, repaint) = (
                 Arc::clone(&queue),
                 Arc::clone(&wakes),
@@ -386,7 +411,12 @@ impl Intake {
                 .name(format!("intake-{i}"))
                 .spawn(move || {
                     loop {
-                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                        // The cancel count is read with the pop, under the same lock, so
+                        // a cancel after this pop is always seen as one.
+                        let (next, walk_began) = {
+                            let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                            (q.pop_front(), cancels.load(Ordering::SeqCst))
+                        };
                         let Some(path) = next else {
                             // Sleep until more work arrives; a closed channel means the console is gone.
                             if wakes
@@ -404,14 +434,7 @@ impl Intake {
                             // whole tree. Its photos go first, in order, and stand in
                             // for the folder in the batch's count.
                             let photos = crate::image_files::expand(&[path]);
-                            let n = photos.len();
-                            total.fetch_add(n, Ordering::Relaxed);
-                            {
-                                let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
-                                for photo in photos.into_iter().rev() {
-                                    q.push_front(photo);
-                                }
-                            }
+                            let n = admit_folder(photos, walk_began, &cancels, &queue, &total);
                             for _ in 0..n {
                                 let _ = wake.send(());
                             }
@@ -435,7 +458,7 @@ impl Intake {
             results,
             total,
             done,
-            cancelled,
+            cancels,
         }
     }
 
@@ -446,7 +469,6 @@ impl Intake {
             self.total.store(0, Ordering::Relaxed);
             self.done.store(0, Ordering::Relaxed);
         }
-        self.cancelled.store(false, Ordering::Relaxed);
         let n = paths.len();
         self.queue
             .lock()
@@ -458,16 +480,16 @@ impl Intake {
         }
     }
 
-    /// Drops every photo not yet started.
+    /// Drops every photo not yet started, and the photos of any folder being walked now.
     pub fn cancel(&self) {
         let dropped = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            self.cancels.fetch_add(1, Ordering::SeqCst);
             let n = q.len();
             q.clear();
             n
         };
         self.total.fetch_sub(dropped, Ordering::Relaxed);
-        self.cancelled.store(true, Ordering::Relaxed);
     }
 
     /// True when nothing is queued or running.
@@ -500,5 +522,44 @@ fn analyse(engine: &Engine, path: PathBuf) -> IntakeResult {
             bytes: Arc::new(Vec::new()),
             pixels: None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn photos(n: usize) -> Vec<PathBuf> {
+        (0..n).map(|i| PathBuf::from(format!("p{i}.jpg"))).collect()
+    }
+
+    #[test]
+    fn a_folder_walked_across_a_cancel_queues_nothing() {
+        let queue = Mutex::new(std::collections::VecDeque::new());
+        let (total, cancels) = (AtomicUsize::new(1), AtomicU64::new(0));
+        let walk_began = cancels.load(Ordering::SeqCst);
+        // The reviewer cancels while the folder is being walked.
+        cancels.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(
+            admit_folder(photos(3), walk_began, &cancels, &queue, &total),
+            0
+        );
+        assert!(queue.lock().unwrap().is_empty());
+        assert_eq!(total.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_folder_walked_undisturbed_goes_first_in_order() {
+        let queue = Mutex::new(std::collections::VecDeque::from([PathBuf::from(
+            "later.jpg",
+        )]));
+        let (total, cancels) = (AtomicUsize::new(2), AtomicU64::new(4));
+        assert_eq!(admit_folder(photos(2), 4, &cancels, &queue, &total), 2);
+        let q: Vec<_> = queue.lock().unwrap().iter().cloned().collect();
+        assert_eq!(
+            q,
+            [PathBuf::from("p0.jpg"), "p1.jpg".into(), "later.jpg".into()]
+        );
+        assert_eq!(total.load(Ordering::Relaxed), 4);
     }
 }
