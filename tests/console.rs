@@ -388,3 +388,29 @@ fn an_unreadable_queue_is_reported_not_shown_empty() {
     });
     assert_eq!(h.state().queue_total(), None, "{}", h.state().status());
 }
+
+#[test]
+fn a_case_that_cannot_be_opened_does_not_hold_decisions_back() {
+    let (_dir, db, ids) = seeded_db();
+    let mut h = harness(&db, "alice");
+    pump(&mut h, "the first case opens", |a| {
+        a.shown_case().map(|c| c.id) == Some(ids[3])
+    });
+    // The next case's sides become unreadable under the running console.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("ALTER TABLE sides RENAME TO sides_moved")
+        .unwrap();
+    h.key_press(egui::Key::J);
+    pump(&mut h, "the failure reported", |a| {
+        a.status().contains("could not be opened")
+    });
+    assert!(
+        h.state().shown_case().is_none(),
+        "the previous case stays on screen"
+    );
+    // A decision key now asks for a case instead of waiting for one that never comes.
+    h.key_press(egui::Key::G);
+    h.step();
+    assert_eq!(h.state().status(), "select a case to decide");
+}

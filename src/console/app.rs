@@ -375,6 +375,16 @@ impl ConsoleApp {
                         textures,
                     });
                 }
+                DbReply::OpenFailed { id, error } => {
+                    if self.awaiting_open == Some(id) {
+                        // The case asked for is not coming: stop waiting for it, and show
+                        // no case rather than the previous one, which a decision key would
+                        // otherwise decide in its place.
+                        self.awaiting_open = None;
+                        self.shown = None;
+                    }
+                    self.status = format!("case {id} could not be opened: {error}");
+                }
                 DbReply::Changed {
                     id,
                     decision,

@@ -125,6 +125,13 @@ pub enum DbReply {
     },
     /// An opened case.
     Opened(Box<OpenedCase>),
+    /// A case that could not be opened, and why.
+    OpenFailed {
+        /// Case.
+        id: i64,
+        /// Why.
+        error: String,
+    },
     /// A decision or undo was recorded (or refused, with the reason).
     Changed {
         /// Case.
@@ -233,10 +240,9 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
             })();
             match opened {
                 Ok(o) => DbReply::Opened(Box::new(o)),
-                Err(e) => DbReply::Changed {
+                Err(e) => DbReply::OpenFailed {
                     id,
-                    decision: None,
-                    result: Err(e.to_string()),
+                    error: e.to_string(),
                 },
             }
         }
