@@ -13,8 +13,9 @@ use docliveness::engine::onnx::Backend;
 #[test]
 fn tiny_model_matches_reference_on_onnxruntime() {
     if std::env::var_os("ORT_DYLIB_PATH").is_none_or(|v| v.is_empty()) {
+        let under_ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
         assert!(
-            std::env::var_os("CI").is_none(),
+            !under_ci,
             "CI must set ORT_DYLIB_PATH (see .ci/run): the ONNX Runtime path was not exercised"
         );
         eprintln!("SKIPPED: ORT_DYLIB_PATH is not set, so the ONNX Runtime path was not exercised");

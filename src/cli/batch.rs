@@ -43,15 +43,23 @@ pub fn analyse_all_keeping(
         .min(files.len().max(1));
     let max_bytes = engine.config().image.max_file_bytes();
     let next = AtomicUsize::new(0);
+    // Results are handed on in input order, so a slow file holds back the ones after it;
+    // workers wait rather than run more than `window` files ahead of it, which bounds the
+    // results (and kept photos) waiting in memory.
+    let turn = AtomicUsize::new(0);
+    let window = 2 * workers.max(1);
     let (tx, rx) = mpsc::channel::<(usize, Analysis, Option<Vec<u8>>)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let (next, keep) = (&next, &keep);
+            let (next, keep, turn) = (&next, &keep, &turn);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
+                    while i >= turn.load(Ordering::Acquire) + window {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
                     let (analysis, bytes) = match read_photo(path, max_bytes) {
                         Ok(bytes) => {
                             let a = engine.analyze(&bytes, side, region);
@@ -69,12 +77,13 @@ pub fn analyse_all_keeping(
         drop(tx);
         // Results arrive in completion order; hold early ones until their turn.
         let mut pending = std::collections::BTreeMap::new();
-        let mut turn = 0;
+        let mut handed = 0;
         for (i, analysis, bytes) in rx {
             pending.insert(i, (analysis, bytes));
-            while let Some((a, bytes)) = pending.remove(&turn) {
-                sink(turn, &files[turn], a, bytes);
-                turn += 1;
+            while let Some((a, bytes)) = pending.remove(&handed) {
+                sink(handed, &files[handed], a, bytes);
+                handed += 1;
+                turn.store(handed, Ordering::Release);
             }
         }
     });

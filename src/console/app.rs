@@ -110,6 +110,8 @@ pub struct ConsoleApp {
     pub(super) what_if: Thresholds,
     pub(super) stats: Option<Result<Statistics, String>>,
     pub(super) stats_requested: bool,
+    /// The last count of the queue failed (the status line says why).
+    pub(super) count_failed: bool,
     pub(super) adapt: super::adapt_panel::AdaptState,
     pub(super) status: String,
     pub(super) help: bool,
@@ -178,6 +180,7 @@ impl ConsoleApp {
             what_if: thresholds,
             stats: None,
             stats_requested: false,
+            count_failed: false,
             adapt: Default::default(),
             status: String::new(),
             help: false,
@@ -261,6 +264,7 @@ impl ConsoleApp {
         self.pages.clear();
         self.requested.clear();
         self.total = None;
+        self.count_failed = false;
         self.stats_requested = false;
         self.db.send(DbRequest::Count {
             filter: self.filter.clone(),
@@ -322,6 +326,12 @@ impl ConsoleApp {
                         // An unreadable queue is not an empty one: say so. The page stays
                         // unloaded (and not asked for again every frame) until a refresh.
                         Err(e) => {
+                            // Nothing will open from this page: decisions must not wait
+                            // for it, nor land on the case still on screen.
+                            if self.open_selected_when_loaded {
+                                self.open_selected_when_loaded = false;
+                                self.shown = None;
+                            }
                             self.status = format!("the queue could not be read: {e}");
                             continue;
                         }
@@ -343,6 +353,7 @@ impl ConsoleApp {
                         Ok(count) => count,
                         Err(e) => {
                             self.status = format!("the queue could not be counted: {e}");
+                            self.count_failed = true;
                             continue;
                         }
                     };
@@ -376,14 +387,16 @@ impl ConsoleApp {
                     });
                 }
                 DbReply::OpenFailed { id, error } => {
+                    // Only the case asked for matters; an earlier request overtaken by
+                    // the reviewer moving on is no news.
                     if self.awaiting_open == Some(id) {
-                        // The case asked for is not coming: stop waiting for it, and show
-                        // no case rather than the previous one, which a decision key would
-                        // otherwise decide in its place.
+                        // It is not coming: stop waiting for it, and show no case rather
+                        // than the previous one, which a decision key would otherwise
+                        // decide in its place.
                         self.awaiting_open = None;
                         self.shown = None;
+                        self.status = format!("case {id} could not be opened: {error}");
                     }
-                    self.status = format!("case {id} could not be opened: {error}");
                 }
                 DbReply::Changed {
                     id,

@@ -444,12 +444,12 @@ impl Intake {
                             for _ in 0..n {
                                 let _ = wake.send(());
                             }
-                            done.fetch_add(1, Ordering::Relaxed);
+                            done.fetch_add(1, Ordering::Release);
                             repaint();
                             continue;
                         }
                         let result = analyse(&engine, path);
-                        done.fetch_add(1, Ordering::Relaxed);
+                        done.fetch_add(1, Ordering::Release);
                         if result_tx.send(result).is_err() {
                             break;
                         }
@@ -495,12 +495,20 @@ impl Intake {
             q.clear();
             n
         };
-        self.total.fetch_sub(dropped, Ordering::Relaxed);
+        // Saturating: a count that slipped below zero would wrap and leave the batch
+        // busy for ever.
+        let _ = self
+            .total
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                Some(t.saturating_sub(dropped))
+            });
     }
 
     /// True when nothing is queued or running.
     pub fn idle(&self) -> bool {
-        self.done.load(Ordering::Relaxed) >= self.total.load(Ordering::Relaxed)
+        // `done` first, with Acquire: a folder's photos are added to `total` before the
+        // folder counts as done, so a finished folder is never seen without its photos.
+        self.done.load(Ordering::Acquire) >= self.total.load(Ordering::Acquire)
     }
 }
 

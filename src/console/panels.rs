@@ -210,6 +210,7 @@ impl ConsoleApp {
         ui.separator();
         let total = self.total.unwrap_or(0);
         ui.label(match self.total {
+            None if self.count_failed => "the queue could not be counted".to_string(),
             None => "counting...".to_string(),
             Some(0) => "no cases match".to_string(),
             Some(n) => format!("{n} cases"),

@@ -232,7 +232,8 @@ pub struct Analysis {
     pub region: Region,
     /// Image facts; `None` when the bytes were not a decodable image.
     pub image: Option<ImageFacts>,
-    /// Why the image could not be decoded, in words.
+    /// Why the image was refused, in words with this deployment's numbers (unreadable,
+    /// too small, too compressed); `None` when a code's fixed explanation says it all.
     pub invalid_reason: Option<String>,
     /// Every document found (empty with `Region::Whole`).
     pub documents: Vec<DetectedDocument>,
