@@ -5,7 +5,8 @@ corpus manifest) and what a person sees in it:
 
     one   one whole document in view          -> exactly one outline, no geometry stop
                                                  that says otherwise (not found, too many,
-                                                 cropped)
+                                                 cropped), and where corners were placed,
+                                                 an outline with IoU > 0.5 against them
     cut   one document cut off by the frame    -> exactly one outline; DOCUMENT_CROPPED
                                                  or a too-close code counts as right
     none  no document (an everyday scene, a    -> DOCUMENT_NOT_FOUND
@@ -122,20 +123,29 @@ def evaluate(binary: str, corpus: str) -> dict:
         docs = [np.array(d["quad"], float) for d in res.get("documents") or []]
         code = res.get("error")
         right = RIGHT[item["expect"]](len(docs), code)
-        by.setdefault(item["expect"], []).append(right)
-        if item["expect"] != "two":
-            too_many_base += 1
-            too_many_false += code == "TOO_MANY_DOCUMENTS"
-        record = {"repo": item["repo"], "path": item["path"], "expect": item["expect"], "error": code, "documents": len(docs), "right": bool(right)}
+        record = {"repo": item["repo"], "path": item["path"], "expect": item["expect"], "error": code, "documents": len(docs)}
         if item["corners"] is not None:
             first = iou(docs[0], item["corners"]) if docs else 0.0
             strict = first if len(docs) == 1 else 0.0
             ious.append(strict)
             firsts.append(first)
             record.update(iou=strict, first_iou=first)
+            # As in the synthetic measure: the outline must also be the document's.
+            right = right and strict > 0.5
+        record["right"] = bool(right)
+        by.setdefault(item["expect"], []).append(right)
+        if item["expect"] != "two":
+            too_many_base += 1
+            too_many_false += code == "TOO_MANY_DOCUMENTS"
         per_photo.append(record)
+    codes = {}
+    for r in per_photo:
+        key = r["error"] or "scored"
+        codes.setdefault(r["expect"], {}).setdefault(key, 0)
+        codes[r["expect"]][key] += 1
     return {
         "photos": len(items),
+        "codes": codes,
         "right": {k: {"photos": len(v), "right": int(sum(v))} for k, v in sorted(by.items())},
         "too_many_false": {"photos": too_many_base, "too_many": too_many_false},
         "iou": {"photos": len(ious), "mean": float(np.mean(ious)) if ious else None, "at_least_09": int(sum(v >= 0.9 for v in ious)), "mean_first_outline": float(np.mean(firsts)) if firsts else None},
@@ -147,7 +157,8 @@ def lines(report: dict) -> list[str]:
     """The figures, one per line, with the photos behind each and the issue's targets."""
     out = []
     for k, v in report["right"].items():
-        out.append(f"expect {k}: right outcome {v['right']}/{v['photos']} = {v['right'] / v['photos']:.1%}")
+        seen = ", ".join(f"{c} {n}" for c, n in sorted(report["codes"][k].items(), key=lambda x: -x[1]))
+        out.append(f"expect {k}: right outcome {v['right']}/{v['photos']} = {v['right'] / v['photos']:.1%} ({seen})")
     t = report["too_many_false"]
     if t["photos"]:
         rate = t["too_many"] / t["photos"]
