@@ -47,7 +47,7 @@ pub fn analyse_all_keeping(
     // workers wait rather than run more than `window` files ahead of it, which bounds the
     // results (and kept photos) waiting in memory.
     let turn = AtomicUsize::new(0);
-    let window = 2 * workers.max(1);
+    let window = 2 * workers;
     let (tx, rx) = mpsc::channel::<(usize, Analysis, Option<Vec<u8>>)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {

@@ -5,8 +5,9 @@
 //! names the rule and, for a fitted rule, the scale it was fitted to on whole photos
 //! that neither training nor the held-out evaluation uses.
 
-use super::probability::logistic;
 use serde::{Deserialize, Serialize};
+
+use super::probability::logistic;
 
 /// The rule in a liveness manifest's `aggregation` field.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]

@@ -6,7 +6,6 @@
 //! the document (a portrait fills about half of that), both ways up, because a
 //! document's outline does not say which way is up.
 
-use super::probability::logistic;
 use std::path::Path;
 
 use image::RgbImage;
@@ -15,6 +14,7 @@ use ndarray::Array4;
 use super::geometry::{Homography, Point, Quad};
 use super::onnx::{Backend, Manifest, OnnxError, OnnxModel};
 use super::portrait::{FoundPortrait, PortraitDetector};
+use super::probability::logistic;
 use crate::config::ModelsConfig;
 
 /// Output meaning of BlazeFace's box regressors, `[1, anchors, 16]`.

@@ -6,7 +6,6 @@
 //! patch is, how many to take and what each output means; the per-patch results form the
 //! coarse evidence map.
 
-use super::probability::logistic;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -18,6 +17,7 @@ use super::analysis::{AttackScores, EvidenceMap};
 use super::geometry::{Homography, Point, Quad};
 use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
 use super::overlay::Overlay;
+use super::probability::logistic;
 use super::resave::jpeg_round_trip;
 use super::view::ViewModel;
 use crate::config::ModelsConfig;

@@ -10,10 +10,10 @@
 //! rather than mistaken for a side. A side wholly outside the frame is inferred from the
 //! document formats' aspect ratios.
 
-use super::probability::logistic;
 use std::f64::consts::{PI, TAU};
 
 use super::geometry::{Line, Point, Quad};
+use super::probability::logistic;
 
 /// Long-to-short side ratio of an ID-1 card, one of the formats a hidden side is
 /// inferred from.

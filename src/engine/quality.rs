@@ -131,9 +131,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn image_rules_in_spec_order() {
-        let facts = |w, h, q| ImageFacts {
+    /// Facts of a JPEG of `w × h` at estimated quality `q`.
+    fn facts(w: u32, h: u32, q: Option<u8>) -> ImageFacts {
+        ImageFacts {
             width: w,
             height: h,
             orientation: 1,
@@ -142,7 +142,11 @@ mod tests {
             byte_size: 1,
             camera: None,
             software: None,
-        };
+        }
+    }
+
+    #[test]
+    fn image_rules_in_spec_order() {
         let cfg = ImageConfig::default();
         let code = |f: &ImageFacts, cfg: &ImageConfig| image_rule(f, cfg).map(|(c, _)| c);
         assert_eq!(code(&facts(1920, 1080, Some(90)), &cfg), None);
@@ -160,16 +164,6 @@ mod tests {
 
     #[test]
     fn the_image_reasons_name_this_deployments_limits() {
-        let facts = |w, h, q| ImageFacts {
-            width: w,
-            height: h,
-            orientation: 1,
-            jpeg_quality: q,
-            format: ImageKind::Jpeg,
-            byte_size: 1,
-            camera: None,
-            software: None,
-        };
         let cfg = ImageConfig {
             min_short_side: 720,
             min_jpeg_quality: 55,

@@ -24,9 +24,10 @@ import os
 from multiprocessing import Pool
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
 from liveness_training.documents import draw_document, load_faces
+from liveness_training.real_data import load
 
 # Frames (width, height) the composites are built in; the detector sees them stretched
 # to its square input, as the engine stretches a photo.
@@ -46,11 +47,6 @@ def corpus_rows(corpus: str, split: str, kinds: tuple[str, ...]) -> list[str]:
     paths = [os.path.join(corpus, r["file"]) for r in rows]
     # Pillow cannot always read WebP copies here; they are few and not needed.
     return [p for p in paths if not p.lower().endswith(".webp")]
-
-
-def _load(path: str) -> Image.Image:
-    with Image.open(path) as im:
-        return ImageOps.exif_transpose(im).convert("RGB")
 
 
 def _crop_frame(rng: np.random.Generator, photo: Image.Image, frame: tuple[int, int]) -> Image.Image:
@@ -106,8 +102,7 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _document(rng: np.random.Generator, faces, specimens: list[str]) -> np.ndarray:
     if specimens and rng.random() < SPECIMEN_SHARE:
-        im = _load(specimens[rng.integers(len(specimens))])
-        return np.asarray(im)
+        return load(specimens[rng.integers(len(specimens))])
     return draw_document(rng, faces, dpi=rng.uniform(160, 260)).image
 
 
@@ -159,7 +154,7 @@ def _one(args):
     seed, background, specimens, side = args
     rng = np.random.default_rng([seed, 31])
     frame_wh = FRAMES[rng.integers(len(FRAMES))]
-    frame = np.asarray(_crop_frame(rng, _load(background), frame_wh))
+    frame = np.asarray(_crop_frame(rng, Image.fromarray(load(background)), frame_wh))
     quads = []
     if rng.random() >= NEGATIVE_SHARE:
         faces = load_faces()
