@@ -14,7 +14,15 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 fn harness(db: &std::path::Path, reviewer: &str) -> Harness<'static, ConsoleApp> {
-    let engine = Arc::new(Engine::without_models(Config::default()).unwrap());
+    harness_with(db, reviewer, Config::default())
+}
+
+fn harness_with(
+    db: &std::path::Path,
+    reviewer: &str,
+    config: Config,
+) -> Harness<'static, ConsoleApp> {
+    let engine = Arc::new(Engine::without_models(config).unwrap());
     let settings = Settings {
         reviewer: reviewer.into(),
         samples_shown: true,
@@ -413,4 +421,23 @@ fn a_case_that_cannot_be_opened_does_not_hold_decisions_back() {
     h.key_press(egui::Key::G);
     h.step();
     assert_eq!(h.state().status(), "select a case to decide");
+}
+
+#[test]
+fn the_inspector_shows_the_route_the_case_was_filed_with() {
+    // Filed at 0.30 under the default thresholds: review. The console now runs with a
+    // fail threshold above that score; the case still says what was decided when it
+    // was filed, in the queue row and in the inspector alike.
+    let (_dir, db, ids) = seeded_db();
+    let mut config = Config::default();
+    config.thresholds.fail_below = 0.35;
+    let mut h = harness_with(&db, "alice", config);
+    pump(&mut h, "the first case opens", |a| a.shown_case().is_some());
+    h.key_press(egui::Key::J);
+    pump(&mut h, "the 0.30 case opens", |a| {
+        a.shown_case().map(|c| c.id) == Some(ids[0])
+    });
+    h.step();
+    assert!(h.query_by_label("score 0.300 - review").is_some());
+    assert!(h.query_by_label("score 0.300 - fail").is_none());
 }

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use docliveness::config::Config;
-use docliveness::engine::{Decision, Engine, Region, Side};
+use docliveness::engine::{Engine, Region, Route, Side};
 use docliveness::review::{
     AttackType, CaseFilter, NewDecision, Origin, SortOrder, Status, Store, Verdict,
 };
@@ -72,7 +72,7 @@ fn scored_photos(config_file: &Path) -> Vec<Vec<u8>> {
     for seed in 9100..9160u64 {
         let jpeg = render(&passing_scene(seed, 1920, 1080)).jpeg;
         let a = engine.analyze(&jpeg, Side::Front, Region::Document);
-        if a.error.is_none() && a.decision == Some(Decision::Review) {
+        if a.error.is_none() && a.decision == Some(Route::Review) {
             photos.push(jpeg);
             if photos.len() == PHOTOS {
                 break;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use docliveness::config::Thresholds;
-use docliveness::engine::{Decision, ErrorCode, Side};
+use docliveness::engine::{ErrorCode, Outcome, Route, Side};
 use docliveness::review::*;
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -45,12 +45,13 @@ fn filing_keeps_score_route_sides_and_image() {
                 analysis: &b,
             },
         ],
+        outcome: Outcome::of([&a, &b], &Thresholds::default()),
     };
-    let id = store.file_case(&case, &Thresholds::default()).unwrap();
+    let id = store.file_case(&case).unwrap();
     let c = store.case(id).unwrap();
     // The overall score is the lower of the two sides (spec).
     assert_eq!(c.score, Some(0.3));
-    assert_eq!(c.route, Some(Decision::Review));
+    assert_eq!(c.route, Some(Route::Review));
     assert_eq!((c.origin, c.session_id.as_str()), (Origin::Api, "bbbf9002"));
     assert!(c.is_open());
     let sides = store.sides(id).unwrap();

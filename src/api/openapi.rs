@@ -126,7 +126,7 @@ mod tests {
             has_error: false,
             error: Some("X".into()),
             message: Some("m".into()),
-            decision: Some(crate::engine::Decision::Review),
+            decision: Some(crate::engine::Route::Review),
             review_case_id: Some(1),
             model_version: Some("v".into()),
             front: Some(side.clone()),

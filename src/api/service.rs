@@ -12,7 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use super::url_fetch::{self, UrlError};
 use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
 use crate::config::{Thresholds, UrlInputConfig};
-use crate::engine::{Analysis, Decision, Engine, ErrorCode, LivenessStatus, Region, Side, route};
+use crate::engine::{Analysis, Engine, ErrorCode, Outcome, Region, Route, Side};
 use crate::review::{NewCase, NewSide, Origin, Store};
 
 /// Everything a worker needs.
@@ -199,47 +199,40 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
         front: results.first().cloned(),
         back: results.get(1).cloned(),
     };
-    if let Some((a, _)) = sides.iter().map(|(_, s)| s).find(|(a, _)| a.has_error()) {
-        let code = a.error.unwrap_or(ErrorCode::ImageInvalid);
-        response.has_error = true;
-        response.error = Some(code.as_str().to_string());
-        response.message = Some(
-            a.invalid_reason
-                .clone()
-                .unwrap_or_else(|| code.explanation().to_string()),
-        );
-        return reply(200, response);
+    let outcome = Outcome::of(sides.iter().map(|(_, (a, _))| a), &ctx.thresholds);
+    match &outcome {
+        Outcome::Refused { code, message } => {
+            response.has_error = true;
+            response.error = Some(code.as_str().to_string());
+            response.message = Some(message.clone());
+            return reply(200, response);
+        }
+        Outcome::Unscored { failure } => {
+            let (status, code, message) = match failure {
+                Some(message) => (
+                    500,
+                    "INTERNAL_ERROR",
+                    format!("the liveness model failed: {message}"),
+                ),
+                None => (
+                    503,
+                    "MODEL_NOT_INSTALLED",
+                    "no liveness model is installed on this server, so no score can be given"
+                        .to_string(),
+                ),
+            };
+            let mut r = LivenessResponse::error(session_id, code, message);
+            r.front = response.front;
+            r.back = response.back;
+            return reply(status, r);
+        }
+        Outcome::Scored { score, route } => {
+            response.score = Some(*score);
+            response.decision = Some(*route);
+        }
     }
-    if let Some((a, _)) = sides
-        .iter()
-        .map(|(_, s)| s)
-        .find(|(a, _)| a.score.is_none())
-    {
-        let (code, message) = match &a.liveness {
-            LivenessStatus::Failed { message } => (
-                "INTERNAL_ERROR",
-                format!("the liveness model failed: {message}"),
-            ),
-            _ => (
-                "MODEL_NOT_INSTALLED",
-                "no liveness model is installed on this server, so no score can be given"
-                    .to_string(),
-            ),
-        };
-        let mut r = LivenessResponse::error(session_id, code, message);
-        r.front = response.front;
-        r.back = response.back;
-        return reply(if code == "INTERNAL_ERROR" { 500 } else { 503 }, r);
-    }
-    let score = sides
-        .iter()
-        .filter_map(|(_, (a, _))| a.score)
-        .fold(f64::INFINITY, f64::min);
-    let decision = route(score, &ctx.thresholds);
-    response.score = Some(score);
-    response.decision = Some(decision);
-    if decision == Decision::Review {
-        match file_case(ctx, store, &session_id, &sides) {
+    if outcome.route() == Some(Route::Review) {
+        match file_case(ctx, store, &session_id, &sides, outcome) {
             Ok(id) => response.review_case_id = Some(id),
             Err(e) => {
                 tracing::error!(error = %e, "could not file a review case");
@@ -286,6 +279,7 @@ fn file_case(
     store: &mut Option<Store>,
     session_id: &str,
     sides: &[(Side, SideInput)],
+    outcome: Outcome,
 ) -> Result<i64, crate::review::StoreError> {
     if store.is_none() {
         *store = Some(Store::open(&ctx.db_path)?);
@@ -301,14 +295,12 @@ fn file_case(
             })
         })
         .collect();
-    store.file_case(
-        &NewCase {
-            origin: Origin::Api,
-            session_id: session_id.to_string(),
-            sides: new_sides,
-        },
-        &ctx.thresholds,
-    )
+    store.file_case(&NewCase {
+        origin: Origin::Api,
+        session_id: session_id.to_string(),
+        sides: new_sides,
+        outcome,
+    })
 }
 
 /// A request field that holds something; an empty or blank one counts as absent.

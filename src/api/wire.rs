@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Analysis, Decision, ErrorCode};
+use crate::engine::{Analysis, ErrorCode, Route};
 
 /// The request body. `documentImageBase` is the product page's name for the front side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ pub struct LivenessResponse {
     pub message: Option<String>,
     /// `pass`, `review` or `fail`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision: Option<Decision>,
+    pub decision: Option<Route>,
     /// The review case opened for a review-band score.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_case_id: Option<i64>,

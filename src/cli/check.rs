@@ -21,7 +21,7 @@ pub struct CheckRecord<'a> {
     error: Option<ErrorCode>,
     error_detail: Option<String>,
     score: Option<f64>,
-    decision: Option<crate::engine::Decision>,
+    decision: Option<crate::engine::Route>,
     attack_scores: Option<crate::engine::analysis::AttackScores>,
     /// The per-patch attack evidence behind the score, for analysts who want to see
     /// where on the document it came from.

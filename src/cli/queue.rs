@@ -9,7 +9,7 @@ use super::batch::analyse_all_keeping;
 use super::progress::Progress;
 use super::{CliError, refuse_missing};
 use crate::config::Thresholds;
-use crate::engine::{Analysis, Decision, Engine, Region, Side};
+use crate::engine::{Analysis, Engine, Outcome, Region, Route, Side};
 use crate::image_files::expand;
 use crate::review::images::ImageStore;
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
@@ -163,7 +163,7 @@ pub fn run(
             let engine = engine()?;
             let (mut analysed, mut filed, mut errors) = (0usize, Vec::new(), Vec::new());
             let mut progress = Progress::new(files.len());
-            let filed_here = |a: &Analysis| all || a.decision == Some(Decision::Review);
+            let filed_here = |a: &Analysis| all || a.decision == Some(Route::Review);
             let sink = |_, path: &Path, analysis: Analysis, bytes: Option<Vec<u8>>| {
                 progress.tick();
                 analysed += 1;
@@ -190,8 +190,9 @@ pub fn run(
                         image: &bytes,
                         analysis: &analysis,
                     }],
+                    outcome: Outcome::of([&analysis], &thresholds),
                 };
-                match store.file_case(&case, &thresholds) {
+                match store.file_case(&case) {
                     Ok(id) => filed.push(id),
                     Err(e) => errors.push(format!("{}: {e}", path.display())),
                 }
@@ -345,7 +346,7 @@ pub fn export(
                         case.created_at.clone(),
                         case.score.map(|s| format!("{s:.6}")).unwrap_or_default(),
                         case.route
-                            .map(|r| crate::review::route_str(r).to_string())
+                            .map(|r| r.as_str().to_string())
                             .unwrap_or_default(),
                         case.error_code
                             .map(|e| e.as_str().to_string())

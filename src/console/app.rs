@@ -13,7 +13,7 @@ use super::jobs::{Database, DbReply, DbRequest, Intake, IntakeResult, OpenedCase
 use super::shortcuts::{self, Action};
 use super::viewer::{Overlays, View, Zoom};
 use crate::config::Thresholds;
-use crate::engine::{Analysis, Decision, Engine};
+use crate::engine::{Analysis, Engine, Route};
 use crate::review::{
     AttackType, CaseFilter, NewDecision, ReviewCase, SortOrder, Statistics, Store, Verdict,
 };
@@ -448,7 +448,7 @@ impl ConsoleApp {
         }
         while let Ok(result) = self.intake.results.try_recv() {
             // Review-band results go straight to the queue; others can be added by hand.
-            if result.analysis.decision == Some(Decision::Review) {
+            if result.analysis.decision == Some(Route::Review) {
                 self.file(&result);
             }
             self.items.push(IntakeItem {
@@ -844,7 +844,7 @@ fn texture_options() -> TextureOptions {
 pub fn result_words(a: &Analysis) -> String {
     match (a.error, a.decision, &a.liveness) {
         (Some(code), _, _) => code.as_str().to_string(),
-        (None, Some(d), _) => format!("{d:?}").to_lowercase(),
+        (None, Some(route), _) => route.to_string(),
         (None, None, crate::engine::LivenessStatus::NoModel) => "no liveness model".into(),
         _ => "-".into(),
     }

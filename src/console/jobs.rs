@@ -11,7 +11,7 @@ use egui::ColorImage;
 
 use crate::adapt::apply::{Proposal, Target, install, propose};
 use crate::config::Thresholds;
-use crate::engine::{Analysis, Engine, Region, Side, decode};
+use crate::engine::{Analysis, Engine, Outcome, Region, Side, decode};
 use crate::review::{
     AuditEntry, CaseFilter, DecisionRecord, NewCase, NewDecision, NewSide, Origin, ReviewCase,
     SortOrder, Statistics, Store, StoredSide,
@@ -281,18 +281,16 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
         } => DbReply::Filed {
             path,
             result: store
-                .file_case(
-                    &NewCase {
-                        origin: Origin::Console,
-                        session_id: uuid::Uuid::new_v4().to_string(),
-                        sides: vec![NewSide {
-                            side: analysis.side,
-                            image: &bytes,
-                            analysis: &analysis,
-                        }],
-                    },
-                    thresholds,
-                )
+                .file_case(&NewCase {
+                    origin: Origin::Console,
+                    session_id: uuid::Uuid::new_v4().to_string(),
+                    sides: vec![NewSide {
+                        side: analysis.side,
+                        image: &bytes,
+                        analysis: &analysis,
+                    }],
+                    outcome: Outcome::of([&*analysis], thresholds),
+                })
                 .map_err(|e| e.to_string()),
         },
         DbRequest::Stats { filter, thresholds } => DbReply::Stats(

@@ -5,7 +5,7 @@ use egui::{Color32, RichText, Sense};
 
 use super::app::{ConsoleApp, Tab, result_words};
 use super::viewer;
-use crate::engine::{Analysis, ErrorCode, PortraitCheck};
+use crate::engine::{Analysis, ErrorCode, Outcome, PortraitCheck};
 use crate::review::{Origin, SortOrder, Status};
 
 impl ConsoleApp {
@@ -248,9 +248,7 @@ impl ConsoleApp {
                             Some(c) => vec![
                                 format!("#{}", c.id),
                                 c.score.map_or("-".into(), |s| format!("{s:.3}")),
-                                c.route.map_or("-".into(), |r| {
-                                    crate::review::route_str(r).to_string()
-                                }),
+                                c.route.map_or("-".into(), |r| r.as_str().to_string()),
                                 c.error_code
                                     .map_or(String::new(), |e| short_code(e).to_string()),
                                 c.origin.as_str().to_string(),
@@ -414,9 +412,9 @@ impl ConsoleApp {
         analyses: &[Analysis],
         case: Option<&crate::review::ReviewCase>,
     ) {
-        let Some(first) = analyses.first() else {
+        if analyses.is_empty() {
             return;
-        };
+        }
         if let Some(c) = case {
             ui.heading(format!("Case #{}", c.id));
             ui.label(format!(
@@ -428,25 +426,22 @@ impl ConsoleApp {
         } else {
             ui.heading("Photo");
         }
-        let score = case.and_then(|c| c.score).or(first.score);
-        ui.add_space(6.0);
-        match score {
-            Some(s) => {
-                let words = match crate::engine::route(s, &self.thresholds) {
-                    crate::engine::Decision::Pass => "pass",
-                    crate::engine::Decision::Review => "review",
-                    crate::engine::Decision::Fail => "fail",
-                };
-                ui.label(
-                    RichText::new(format!("score {s:.3} - {words}"))
-                        .size(18.0)
-                        .strong(),
-                );
-            }
+        // A filed case shows what was filed (its score and route, worked out once when it
+        // was filed); a photo that is not a case shows its own outcome.
+        let (score, route) = match case {
+            Some(c) => (c.score, c.route),
             None => {
-                ui.label(RichText::new("no score").size(18.0).strong());
+                let outcome = Outcome::of(analyses, &self.thresholds);
+                (outcome.score(), outcome.route())
             }
-        }
+        };
+        ui.add_space(6.0);
+        let headline = match (score, route) {
+            (Some(s), Some(r)) => format!("score {s:.3} - {r}"),
+            (Some(s), None) => format!("score {s:.3}"),
+            (None, _) => "no score".to_string(),
+        };
+        ui.label(RichText::new(headline).size(18.0).strong());
         viewer::gauge(
             ui,
             score,

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::decode::ImageFacts;
 use super::document::DetectedDocument;
+use super::outcome::Route;
 use super::portrait::PortraitCheck;
-use crate::config::Thresholds;
 
 /// Which side of the document the photo shows. Only the front carries a portrait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -131,31 +131,6 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// Where a score sends a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    /// Score at or above `pass_from`.
-    Pass,
-    /// Score in `[fail_below, pass_from)`: a reviewer decides.
-    Review,
-    /// Score below `fail_below`.
-    Fail,
-}
-
-/// Routes a score per the spec: fail below 0.25, review in [0.25, 0.5), pass from 0.5
-/// (with the default thresholds).
-pub fn route(score: f64, thresholds: &Thresholds) -> Decision {
-    // A NaN score fails rather than passes.
-    if score.is_nan() || score < thresholds.fail_below {
-        Decision::Fail
-    } else if score < thresholds.pass_from {
-        Decision::Review
-    } else {
-        Decision::Pass
-    }
-}
-
 /// Per-attack scores when the model gives them: what the liveness score leaves (`1 − score`),
 /// shared among the attacks in proportion to what the patches saw, so that they add up to 1
 /// with the score.
@@ -244,7 +219,7 @@ pub struct Analysis {
     /// Liveness score 0..1 (higher = more live); `None` on error or without a model.
     pub score: Option<f64>,
     /// Route of the score; `None` without a score.
-    pub decision: Option<Decision>,
+    pub decision: Option<Route>,
     /// Per-attack scores when the model gives them.
     pub attack_scores: Option<AttackScores>,
     /// Coarse evidence map when the model gives one.
@@ -297,18 +272,6 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routing_follows_the_spec_bands() {
-        let t = Thresholds::default();
-        assert_eq!(route(0.0, &t), Decision::Fail);
-        assert_eq!(route(0.2499, &t), Decision::Fail);
-        assert_eq!(route(0.25, &t), Decision::Review);
-        assert_eq!(route(0.4999, &t), Decision::Review);
-        assert_eq!(route(0.5, &t), Decision::Pass);
-        assert_eq!(route(1.0, &t), Decision::Pass);
-        assert_eq!(route(f64::NAN, &t), Decision::Fail);
-    }
 
     #[test]
     fn codes_serialise_as_the_spec_writes_them() {

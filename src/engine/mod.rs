@@ -13,6 +13,7 @@ pub mod geometry;
 pub mod jpeg_quality;
 pub mod liveness;
 pub mod onnx;
+pub mod outcome;
 pub mod outline;
 pub mod overlay;
 pub mod portrait;
@@ -27,10 +28,11 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-pub use analysis::{Analysis, Decision, ErrorCode, LivenessStatus, Region, Side, Timings, route};
+pub use analysis::{Analysis, ErrorCode, LivenessStatus, Region, Side, Timings};
 pub use decode::{DecodeError, DecodedImage, ImageFacts};
 pub use document::DetectedDocument;
 pub use geometry::{Point, Quad};
+pub use outcome::{Outcome, Route};
 pub use portrait::{PortraitCheck, PortraitDetector};
 
 use crate::config::Config;
@@ -288,7 +290,7 @@ impl Engine {
         match model.score(&image.rgb, &judged) {
             Ok(result) => {
                 analysis.score = Some(result.score);
-                analysis.decision = Some(route(result.score, &self.config.thresholds));
+                analysis.decision = Some(Route::of(result.score, &self.config.thresholds));
                 analysis.attack_scores = result.attacks;
                 analysis.evidence = Some(result.evidence);
                 analysis.liveness = LivenessStatus::Scored;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::store::{Result, Store, where_clause};
 use super::types::{AttackType, CaseFilter, Verdict};
 use crate::config::Thresholds;
-use crate::engine::{Decision, route};
+use crate::engine::Route;
 
 /// Decisions of one reviewer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,10 +72,10 @@ pub fn confusion(pairs: &[(f64, Verdict)], thresholds: Thresholds) -> Confusion 
         fail: RouteCounts::default(),
     };
     for &(score, verdict) in pairs {
-        let bucket = match route(score, &thresholds) {
-            Decision::Pass => &mut c.pass,
-            Decision::Review => &mut c.review,
-            Decision::Fail => &mut c.fail,
+        let bucket = match Route::of(score, &thresholds) {
+            Route::Pass => &mut c.pass,
+            Route::Review => &mut c.review,
+            Route::Fail => &mut c.fail,
         };
         match verdict {
             Verdict::Genuine => bucket.genuine += 1,

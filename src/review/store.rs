@@ -17,8 +17,7 @@ use thiserror::Error;
 use super::images::ImageStore;
 use super::schema::{LATEST, MIGRATIONS};
 use super::types::*;
-use crate::config::Thresholds;
-use crate::engine::{Analysis, Side, route};
+use crate::engine::{Analysis, Outcome, Route, Side};
 
 /// How long a writer waits for another before giving up. Decisions and filings are
 /// single small transactions, so ten seconds means something is badly wrong.
@@ -148,6 +147,9 @@ pub struct NewCase<'a> {
     pub session_id: String,
     /// One or two sides.
     pub sides: Vec<NewSide<'a>>,
+    /// What the check came to, as the engine worked it out over the sides; filed as it
+    /// is, never recomputed.
+    pub outcome: Outcome,
 }
 
 /// Which images a retention run removed.
@@ -350,18 +352,10 @@ impl Store {
         t.to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 
-    /// Files a check as a case. The overall score is the lower of the sides' (spec);
-    /// the first side with an error gives the case's error code.
-    pub fn file_case(&mut self, case: &NewCase<'_>, thresholds: &Thresholds) -> Result<i64> {
-        let error = case.sides.iter().find_map(|s| s.analysis.error);
-        let score = if error.is_some() || case.sides.iter().any(|s| s.analysis.score.is_none()) {
-            None
-        } else {
-            case.sides
-                .iter()
-                .filter_map(|s| s.analysis.score)
-                .reduce(f64::min)
-        };
+    /// Files a check as a case with the outcome it was given.
+    pub fn file_case(&mut self, case: &NewCase<'_>) -> Result<i64> {
+        let error = case.outcome.error();
+        let score = case.outcome.score();
         let model_version = case
             .sides
             .iter()
@@ -385,7 +379,7 @@ impl Store {
                 case.session_id,
                 now,
                 score,
-                score.map(|s| route_str(route(s, thresholds))),
+                case.outcome.route().map(Route::as_str),
                 error.map(|e| e.as_str()),
                 model_version,
             ],
@@ -784,7 +778,7 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCase> {
         route: r
             .get::<_, Option<String>>(5)?
             .as_deref()
-            .and_then(parse_route),
+            .and_then(Route::parse),
         error_code: r
             .get::<_, Option<String>>(6)?
             .as_deref()

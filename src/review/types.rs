@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Decision, ErrorCode};
+use crate::engine::{ErrorCode, Route};
 
 /// Which surface filed a case.
 #[derive(
@@ -94,25 +94,6 @@ text_enum!(Origin { Console => "console", Api => "api", Cli => "cli" });
 text_enum!(Verdict { Genuine => "genuine", Attack => "attack" });
 text_enum!(AttackType { Screen => "screen", Print => "print", Digital => "digital", Other => "other" });
 
-/// Stored text of a route.
-pub fn route_str(d: Decision) -> &'static str {
-    match d {
-        Decision::Pass => "pass",
-        Decision::Review => "review",
-        Decision::Fail => "fail",
-    }
-}
-
-/// Route from its stored text.
-pub fn parse_route(s: &str) -> Option<Decision> {
-    match s {
-        "pass" => Some(Decision::Pass),
-        "review" => Some(Decision::Review),
-        "fail" => Some(Decision::Fail),
-        _ => None,
-    }
-}
-
 /// Parses a stored error code.
 pub fn parse_error_code(s: &str) -> Option<ErrorCode> {
     ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
@@ -133,7 +114,7 @@ pub struct ReviewCase {
     /// Overall score (the lower of the sides), if scored.
     pub score: Option<f64>,
     /// The model's route of the score.
-    pub route: Option<Decision>,
+    pub route: Option<Route>,
     /// Error code, if the check raised one.
     pub error_code: Option<ErrorCode>,
     /// Liveness model version.

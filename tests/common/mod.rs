@@ -77,7 +77,7 @@ pub fn analysis(
         portrait: PortraitCheck::NotApplicable,
         error,
         score,
-        decision: score.map(|s| route(s, &docliveness::config::Thresholds::default())),
+        decision: score.map(|s| Route::of(s, &docliveness::config::Thresholds::default())),
         attack_scores: None,
         evidence: None,
         liveness: if score.is_some() {
@@ -90,6 +90,11 @@ pub fn analysis(
         backend: Some("tract".into()),
         timings_ms: Timings::default(),
     }
+}
+
+/// The outcome of a one-sided check under the default thresholds.
+pub fn outcome(a: &docliveness::engine::Analysis) -> docliveness::engine::Outcome {
+    docliveness::engine::Outcome::of([a], &docliveness::config::Thresholds::default())
 }
 
 /// Files and decides one case whose 16 patches all say live with log-odds `z`.
@@ -121,10 +126,9 @@ pub fn decided_case(
             image: &image,
             analysis: &a,
         }],
+        outcome: outcome(&a),
     };
-    let id = store
-        .file_case(&case, &docliveness::config::Thresholds::default())
-        .unwrap();
+    let id = store.file_case(&case).unwrap();
     let decision = NewDecision {
         reviewer: "ana".into(),
         verdict: Some(if genuine {
@@ -156,10 +160,9 @@ pub fn file(
             image,
             analysis: &a,
         }],
+        outcome: outcome(&a),
     };
-    store
-        .file_case(&case, &docliveness::config::Thresholds::default())
-        .expect("case filed")
+    store.file_case(&case).expect("case filed")
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
