@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the commands. A thin edge over the engine.
 
 mod adapt;
+mod args;
 mod batch;
 mod check;
 mod evaluate;
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::engine::{Engine, Region, Side};
+use args::Framing;
 
 /// Exit status for a finished run (even if some images had errors).
 pub const EXIT_OK: i32 = 0;
@@ -57,12 +59,8 @@ pub enum Command {
     },
     /// Check photos of documents (files or folders, searched recursively).
     Check {
-        /// Which side of the document the photos show.
-        #[arg(long, value_enum, default_value_t = Side::Front)]
-        side: Side,
-        /// Judge the detected document, or the whole frame (skips the DOCUMENT_* rules).
-        #[arg(long, value_enum, default_value_t = Region::Document)]
-        region: Region,
+        #[command(flatten)]
+        framing: Framing,
         /// One JSON object per image per line instead of a table.
         #[arg(long)]
         json: bool,
@@ -103,12 +101,8 @@ pub enum Command {
     /// Measure error rates on a labelled folder with sub-folders genuine/, screen/,
     /// print/ and digital/.
     Eval {
-        /// Which side of the document the photos show.
-        #[arg(long, value_enum, default_value_t = Side::Front)]
-        side: Side,
-        /// Judge the detected document, or the whole frame.
-        #[arg(long, value_enum, default_value_t = Region::Document)]
-        region: Region,
+        #[command(flatten)]
+        framing: Framing,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -222,13 +216,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             .map_err(CliError::Failure)
         }
         Command::Check {
-            side,
-            region,
+            framing,
             json,
             paths,
         } => {
             let engine = build_engine(config)?;
-            check::run(&engine, &paths, side, region, json)
+            check::run(&engine, &paths, framing.side, framing.region, json)
         }
         Command::Queue { db, command } => {
             let db = db.unwrap_or_else(crate::review::default_db_path);
@@ -269,15 +262,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             print!("{text}");
             Ok(())
         }
-        Command::Eval {
-            side,
-            region,
-            json,
-            dir,
-        } => {
+        Command::Eval { framing, json, dir } => {
             let labelled = evaluate::labelled_files(&dir)?;
             let engine = build_engine(config)?;
-            evaluate::run(&engine, &labelled, side, region, json)
+            evaluate::run(&engine, &labelled, framing.side, framing.region, json)
         }
     }
 }

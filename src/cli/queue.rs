@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
+use super::args::Framing;
 use super::batch::analyse_all_keeping;
 use super::progress::Progress;
 use super::{CliError, refuse_missing};
 use crate::config::Thresholds;
-use crate::engine::{Analysis, Engine, Outcome, Region, Route, Side};
+use crate::engine::{Analysis, Engine, Outcome, Route};
 use crate::image_files::expand;
 use crate::review::images::ImageStore;
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
@@ -25,12 +26,8 @@ pub enum QueueCommand {
         /// File every analysed image, not only the review band.
         #[arg(long)]
         all: bool,
-        /// Which side the photos show.
-        #[arg(long, value_enum, default_value_t = Side::Front)]
-        side: Side,
-        /// Judge the detected document or the whole frame.
-        #[arg(long, value_enum, default_value_t = Region::Document)]
-        region: Region,
+        #[command(flatten)]
+        framing: Framing,
     },
     /// Write cases with their decision in force.
     Export {
@@ -149,8 +146,7 @@ pub fn run(
         QueueCommand::Import {
             paths,
             all,
-            side,
-            region,
+            framing: Framing { side, region },
         } => {
             refuse_missing(&paths)?;
             let files = expand(&paths);

@@ -8,7 +8,7 @@ use super::outcome::Route;
 use super::portrait::PortraitCheck;
 
 /// Which side of the document the photo shows. Only the front carries a portrait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// The side with the holder's portrait.
@@ -19,7 +19,7 @@ pub enum Side {
 }
 
 /// What part of the photo is judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Region {
     /// Find the document and judge it (the product's normal mode).

@@ -1,0 +1,72 @@
+//! Arguments shared by several commands, and how the engine's and the store's own types
+//! are spelled on the command line. The library's types know nothing of clap; the
+//! command line's view of them lives here.
+
+use clap::builder::PossibleValue;
+use clap::{Args, ValueEnum};
+
+use crate::engine::{Region, Side};
+use crate::review::Status;
+
+/// Which side the photos show and what part of them is judged.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Framing {
+    /// Which side of the document the photos show.
+    #[arg(long, value_enum, default_value_t = Side::Front)]
+    pub side: Side,
+    /// Judge the detected document, or the whole frame (skips the DOCUMENT_* rules).
+    #[arg(long, value_enum, default_value_t = Region::Document)]
+    pub region: Region,
+}
+
+/// `ValueEnum` for a library enum: its variants, the word for each and its help.
+macro_rules! value_enum {
+    ($t:ty { $($v:ident => $word:literal: $help:literal),+ $(,)? }) => {
+        impl ValueEnum for $t {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$(<$t>::$v),+]
+            }
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(match self {
+                    $(<$t>::$v => PossibleValue::new($word).help($help)),+
+                })
+            }
+        }
+    };
+}
+
+value_enum!(Side {
+    Front => "front": "The side with the holder's portrait",
+    Back => "back": "The other side",
+});
+value_enum!(Region {
+    Document => "document": "Find the document and judge it (the product's normal mode)",
+    Whole => "whole": "Skip document detection and its rules; judge the whole frame (spot checks of crops)",
+});
+value_enum!(Status {
+    Open => "open": "No decision in force",
+    Decided => "decided": "A decision in force",
+    All => "all": "Both",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_words_are_the_wire_words() {
+        // A side or region typed on the command line is spelled as the JSON spells it.
+        for side in Side::value_variants() {
+            let word = side.to_possible_value().unwrap().get_name().to_string();
+            assert_eq!(serde_json::to_value(side).unwrap(), word);
+        }
+        for region in Region::value_variants() {
+            let word = region.to_possible_value().unwrap().get_name().to_string();
+            assert_eq!(serde_json::to_value(region).unwrap(), word);
+        }
+        for status in Status::value_variants() {
+            let word = status.to_possible_value().unwrap().get_name().to_string();
+            assert_eq!(serde_json::to_value(status).unwrap(), word);
+        }
+    }
+}
