@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -112,6 +114,22 @@ pub async fn read_body(
 /// that a client still sending gets to see the answer instead of a reset connection;
 /// past it the connection is simply closed.
 const DRAIN_CAP: usize = 64 << 20;
+
+/// Answers with `response` at once without using the body; what is left of it is drained
+/// in the background (within the body limits) so that a client still sending sees the
+/// answer instead of a reset connection.
+pub fn refuse(
+    headers: &HeaderMap,
+    body: Body,
+    limits: &BodyLimits,
+    response: Response,
+) -> Response {
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    drain_in_background(body, expects_continue, limits);
+    response
+}
 
 /// Reads and drops what is left of a refused body, in the background so the answer
 /// goes out at once, within the body's time limits and `DRAIN_CAP`. A client that asked

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod body;
 pub mod client_address;
 pub mod connections;
+pub mod error;
+pub mod login;
 pub mod memory;
 pub mod openapi;
 pub mod password_pool;

@@ -5,31 +5,12 @@ use serde_json::{Value, json};
 
 /// The OpenAPI 3.0 document.
 pub fn document() -> Value {
-    let error_codes = [
-        "DOCUMENT_NOT_FOUND",
-        "TOO_MANY_DOCUMENTS",
-        "DOCUMENT_CROPPED",
-        "DOCUMENT_TOO_CLOSE_TO_BORDER",
-        "DOCUMENT_TOO_CLOSE_TO_CAMERA",
-        "DOCUMENT_TOO_SMALL",
-        "DOCUMENT_PHOTO_NOT_FOUND",
-        "IMAGE_INVALID",
-        "IMAGE_TOO_SMALL",
-        "IMAGE_TOO_COMPRESSED",
-        "IMAGE_URL_NOT_ALLOWED",
-        "IMAGE_URL_FETCH_FAILED",
-        "INVALID_REQUEST",
-        "UNAUTHORIZED",
-        "TOO_MANY_FAILED_LOGINS",
-        "PAYLOAD_TOO_LARGE",
-        "REQUEST_TIMEOUT",
-        "OVERLOADED",
-        "TIMEOUT",
-        "MODEL_NOT_INSTALLED",
-        "INTERNAL_ERROR",
-        "NOT_FOUND",
-        "METHOD_NOT_ALLOWED",
-    ];
+    // The image codes of the engine, then the request codes of the API.
+    let error_codes: Vec<&str> = crate::engine::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(super::error::ApiError::CODES)
+        .collect();
     let error_response = json!({"$ref": "#/components/schemas/LivenessResponse"});
     json!({
         "openapi": "3.0.3",

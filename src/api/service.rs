@@ -9,6 +9,7 @@ use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
+use super::error::{ApiError, Rejection};
 use super::url_fetch::{self, UrlError};
 use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
 use crate::config::{Thresholds, UrlInputConfig};
@@ -27,14 +28,9 @@ pub struct ServiceContext {
     pub url_policy: UrlInputConfig,
 }
 
-/// HTTP status and body of an answer.
-#[derive(Debug)]
-pub struct Reply {
-    /// HTTP status code.
-    pub status: u16,
-    /// JSON body.
-    pub body: LivenessResponse,
-}
+/// The answer to a request body: a check's result (also when a side was refused with an
+/// error code, as the spec answers those with 200), or a rejection.
+pub type Reply = Result<LivenessResponse, Rejection>;
 
 struct Job {
     body: Vec<u8>,
@@ -86,14 +82,10 @@ impl Pool {
                         let reply = outcome.unwrap_or_else(|_| {
                             tracing::error!("analysis panicked; the worker goes on");
                             store = None;
-                            Reply {
-                                status: 500,
-                                body: LivenessResponse::error(
-                                    String::new(),
-                                    "INTERNAL_ERROR",
-                                    "the analysis failed unexpectedly",
-                                ),
-                            }
+                            Err(Rejection::new(
+                                ApiError::Internal("the analysis failed unexpectedly".into()),
+                                String::new(),
+                            ))
                         });
                         let _ = job.reply.send(reply);
                     }
@@ -140,24 +132,16 @@ impl Pool {
     }
 }
 
-fn reply(status: u16, body: LivenessResponse) -> Reply {
-    Reply { status, body }
-}
-
 /// Handles one request body from start to finish.
 pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> Reply {
     let request: LivenessRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
         Err(e) => {
             let session = uuid::Uuid::new_v4().to_string();
-            return reply(
-                400,
-                LivenessResponse::error(
-                    session,
-                    "INVALID_REQUEST",
-                    format!("the body is not valid JSON for this API: {e}"),
-                ),
-            );
+            return Err(Rejection::new(
+                ApiError::InvalidRequest(format!("the body is not valid JSON for this API: {e}")),
+                session,
+            ));
         }
     };
     // The spec: the client's session id is echoed unchanged (an empty one too); only an
@@ -170,14 +154,12 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
     let Some(front_field) =
         present(&request.front_side_image_base).or_else(|| present(&request.document_image_base))
     else {
-        return reply(
-            400,
-            LivenessResponse::error(
-                session_id,
-                "INVALID_REQUEST",
-                "frontSideImageBase (or documentImageBase) is required",
+        return Err(Rejection::new(
+            ApiError::InvalidRequest(
+                "frontSideImageBase (or documentImageBase) is required".into(),
             ),
-        );
+            session_id,
+        ));
     };
     let mut sides = vec![(Side::Front, read_side(ctx, Side::Front, front_field))];
     if let Some(back) = present(&request.back_side_image_base) {
@@ -205,26 +187,16 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
             response.has_error = true;
             response.error = Some(code.as_str().to_string());
             response.message = Some(message.clone());
-            return reply(200, response);
+            return Ok(response);
         }
         Outcome::Unscored { failure } => {
-            let (status, code, message) = match failure {
-                Some(message) => (
-                    500,
-                    "INTERNAL_ERROR",
-                    format!("the liveness model failed: {message}"),
-                ),
-                None => (
-                    503,
-                    "MODEL_NOT_INSTALLED",
-                    "no liveness model is installed on this server, so no score can be given"
-                        .to_string(),
-                ),
+            let error = match failure {
+                Some(message) => {
+                    ApiError::Internal(format!("the liveness model failed: {message}"))
+                }
+                None => ApiError::ModelNotInstalled,
             };
-            let mut r = LivenessResponse::error(session_id, code, message);
-            r.front = response.front;
-            r.back = response.back;
-            return reply(status, r);
+            return Err(Rejection::new(error, session_id).with_sides(response.front, response.back));
         }
         Outcome::Scored { score, route } => {
             response.score = Some(*score);
@@ -236,18 +208,16 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
             Ok(id) => response.review_case_id = Some(id),
             Err(e) => {
                 tracing::error!(error = %e, "could not file a review case");
-                return reply(
-                    500,
-                    LivenessResponse::error(
-                        session_id,
-                        "INTERNAL_ERROR",
-                        "the review queue is unavailable; the check was not recorded",
+                return Err(Rejection::new(
+                    ApiError::Internal(
+                        "the review queue is unavailable; the check was not recorded".into(),
                     ),
-                );
+                    session_id,
+                ));
             }
         }
     }
-    reply(200, response)
+    Ok(response)
 }
 
 type SideInput = (Analysis, Option<Vec<u8>>);

@@ -265,9 +265,12 @@ impl Harness {
             }
             Target::Api => {
                 let reply = process(&self.service, &mut worker.store, bytes);
-                let r = &reply.body;
-                check(matches!(reply.status, 200 | 400), || {
-                    format!("status {} ({:?}: {:?})", reply.status, r.error, r.message)
+                let (status, r) = match &reply {
+                    Ok(r) => (200, r),
+                    Err(rejection) => (rejection.error.status().as_u16(), &rejection.response),
+                };
+                check(matches!(status, 200 | 400), || {
+                    format!("status {status} ({:?}: {:?})", r.error, r.message)
                 })?;
                 if let Ok(LivenessRequest {
                     session_id: Some(session),
@@ -278,7 +281,7 @@ impl Harness {
                         "session id not echoed".to_string()
                     })?;
                 }
-                if reply.status == 200 && !r.has_error {
+                if status == 200 && !r.has_error {
                     check(
                         r.score.is_some_and(|s| (0.0..=1.0).contains(&s)) && r.decision.is_some(),
                         || format!("a success without a valid score: {r:?}"),
