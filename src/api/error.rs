@@ -129,14 +129,14 @@ impl IntoResponse for ApiError {
 pub struct Rejection {
     /// Why.
     pub error: ApiError,
-    /// The body sent.
-    pub response: LivenessResponse,
+    /// The body sent (boxed: an error is the rare path and need not widen every reply).
+    pub response: Box<LivenessResponse>,
 }
 
 impl Rejection {
     /// The error for the request with `session_id`.
     pub fn new(error: ApiError, session_id: String) -> Rejection {
-        let response = error.body(session_id);
+        let response = Box::new(error.body(session_id));
         Rejection { error, response }
     }
 
@@ -150,7 +150,7 @@ impl Rejection {
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        let mut r = (self.error.status(), Json(self.response)).into_response();
+        let mut r = (self.error.status(), Json(*self.response)).into_response();
         if let Some(seconds) = self.error.retry_after() {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -267,7 +267,7 @@ impl Harness {
                 let reply = process(&self.service, &mut worker.store, bytes);
                 let (status, r) = match &reply {
                     Ok(r) => (200, r),
-                    Err(rejection) => (rejection.error.status().as_u16(), &rejection.response),
+                    Err(rejection) => (rejection.error.status().as_u16(), &*rejection.response),
                 };
                 check(matches!(status, 200 | 400), || {
                     format!("status {status} ({:?}: {:?})", r.error, r.message)
