@@ -27,16 +27,13 @@ impl Store {
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<_, Verdict>(1)?,
                 r.get::<_, String>(2)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (case_id, verdict, analysis) = row?;
-            let Some(verdict) = Verdict::parse(&verdict) else {
-                continue;
-            };
             out.push(DecidedSide {
                 case_id,
                 verdict,

@@ -123,14 +123,8 @@ impl Store {
             cases += 1;
             let score: Option<f64> = r.get(0)?;
             let decision: Option<i64> = r.get(1)?;
-            let verdict = r
-                .get::<_, Option<String>>(2)?
-                .as_deref()
-                .and_then(Verdict::parse);
-            let attack = r
-                .get::<_, Option<String>>(3)?
-                .as_deref()
-                .and_then(AttackType::parse);
+            let verdict: Option<Verdict> = r.get(2)?;
+            let attack: Option<AttackType> = r.get(3)?;
             if let Some(code) = r.get::<_, Option<String>>(4)? {
                 *errors.entry(code).or_insert(0) += 1;
             }

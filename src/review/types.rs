@@ -58,11 +58,6 @@ text_enum!(Origin { Console => "console", Api => "api", Cli => "cli" });
 text_enum!(Verdict { Genuine => "genuine", Attack => "attack" });
 text_enum!(AttackType { Screen => "screen", Print => "print", Digital => "digital", Other => "other" });
 
-/// Parses a stored error code.
-pub fn parse_error_code(s: &str) -> Option<ErrorCode> {
-    ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
-}
-
 /// One case of the queue with the decision in force.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,188 @@
+//! Filing checks as cases and reading them back: one case, its sides, pages of the
+//! queue and their counts.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
+
+use super::filter::where_clause;
+use super::rows::{CASE_COLUMNS, case_from_row};
+use super::{Result, Store, StoreError, audit};
+use crate::engine::{Analysis, Outcome, Side};
+use crate::review::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide};
+
+/// One side of a case being filed.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSide<'a> {
+    /// Front or back.
+    pub side: Side,
+    /// The photo as received.
+    pub image: &'a [u8],
+    /// The engine's analysis of it.
+    pub analysis: &'a Analysis,
+}
+
+/// A check to file as a case.
+#[derive(Debug, Clone)]
+pub struct NewCase<'a> {
+    /// Filing surface.
+    pub origin: Origin,
+    /// The client's session id.
+    pub session_id: String,
+    /// One or two sides.
+    pub sides: Vec<NewSide<'a>>,
+    /// What the check came to, as the engine worked it out over the sides; filed as it
+    /// is, never recomputed.
+    pub outcome: Outcome,
+}
+
+impl Store {
+    /// Files a check as a case with the outcome it was given.
+    pub fn file_case(&mut self, case: &NewCase<'_>) -> Result<i64> {
+        let error = case.outcome.error();
+        let score = case.outcome.score();
+        let model_version = case
+            .sides
+            .iter()
+            .find_map(|s| s.analysis.model_version.clone());
+        let now = Self::stamp(self.now());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Images are written under the write lock, before the rows that point at them: a
+        // crash leaves at most an unreferenced image, and a retention run (which deletes
+        // under the same lock) cannot remove an image between its check and this case.
+        let mut hashes = Vec::with_capacity(case.sides.len());
+        for side in &case.sides {
+            hashes.push(self.images.put(side.image)?);
+        }
+        tx.execute(
+            "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                case.origin,
+                case.session_id,
+                now,
+                score,
+                case.outcome.route(),
+                error,
+                model_version,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        for (side, sha) in case.sides.iter().zip(&hashes) {
+            tx.execute(
+                "INSERT INTO sides (case_id, side, image_sha256, image_size, jpeg_quality, analysis)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id,
+                    side.side,
+                    sha,
+                    side.image.len() as i64,
+                    side.analysis.image.as_ref().and_then(|f| f.jpeg_quality),
+                    serde_json::to_string(side.analysis)?,
+                ],
+            )?;
+        }
+        audit(
+            &tx,
+            Some(id),
+            case.origin.as_str(),
+            "filed",
+            Some(&serde_json::json!({"score": score, "error": error}).to_string()),
+            &now,
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// One case.
+    pub fn case(&self, id: i64) -> Result<ReviewCase> {
+        self.conn
+            .query_row(
+                &format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"),
+                [id],
+                case_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NoSuchCase(id))
+    }
+
+    /// The sides of a case, front first.
+    pub fn sides(&self, id: i64) -> Result<Vec<StoredSide>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT side, image_sha256, image_size, jpeg_quality, analysis, image_purged_at
+             FROM sides WHERE case_id = ?1 ORDER BY side DESC",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, Side>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<u8>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (side, sha, size, quality, analysis, purged) = row?;
+            out.push(StoredSide {
+                side,
+                image_sha256: sha,
+                image_size: size.max(0) as u64,
+                jpeg_quality: quality,
+                analysis: serde_json::from_str(&analysis)?,
+                image_purged_at: purged,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One page of cases matching `filter`, in `order`.
+    pub fn list(
+        &self,
+        filter: &CaseFilter,
+        order: SortOrder,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<ReviewCase>> {
+        let (clause, values) = where_clause(filter);
+        let order_by = match order {
+            SortOrder::ScoreAscending => "score ASC, id ASC",
+            SortOrder::ScoreDescending => "score DESC, id DESC",
+            SortOrder::OldestFirst => "created_at ASC, id ASC",
+            SortOrder::NewestFirst => "created_at DESC, id DESC",
+        };
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases {clause} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values.iter()), case_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// How many cases match `filter`.
+    pub fn count(&self, filter: &CaseFilter) -> Result<u64> {
+        let (clause, values) = where_clause(filter);
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM cases {clause}"),
+            params_from_iter(values.iter()),
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// The query plan of a listing, for checking that filters use an index.
+    pub fn explain_list(&self, filter: &CaseFilter, order: SortOrder) -> Result<String> {
+        let (clause, values) = where_clause(filter);
+        let order_by = match order {
+            SortOrder::ScoreAscending | SortOrder::ScoreDescending => "score",
+            SortOrder::OldestFirst | SortOrder::NewestFirst => "created_at",
+        };
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT id FROM cases {clause} ORDER BY {order_by} LIMIT 50"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values.iter()), |r| r.get::<_, String>(3))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("; "))
+    }
+}

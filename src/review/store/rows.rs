@@ -1,0 +1,126 @@
+//! Rows to records, and the enums as they are stored: as text, through `ToSql` and
+//! `FromSql`, so that a value this build does not know is an error, never a silent
+//! stand-in.
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+
+use crate::engine::{ErrorCode, Route, Side};
+use crate::review::types::{AttackType, DecisionRecord, Origin, ReviewCase, Verdict};
+
+/// Stores an enum as the text its `as_str` gives and reads it back with `parse`.
+macro_rules! stored_as_text {
+    ($($t:ty: $what:literal, $to:expr, $from:expr;)+) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from($to(*self)))
+            }
+        }
+        impl FromSql for $t {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let text = value.as_str()?;
+                $from(text).ok_or_else(|| {
+                    FromSqlError::Other(format!("unknown {} {text:?} in the review database", $what).into())
+                })
+            }
+        }
+    )+};
+}
+
+stored_as_text! {
+    Origin: "origin", Origin::as_str, Origin::parse;
+    Verdict: "verdict", Verdict::as_str, Verdict::parse;
+    AttackType: "attack type", AttackType::as_str, AttackType::parse;
+    Route: "route", Route::as_str, Route::parse;
+    Side: "side", side_str, parse_side;
+    ErrorCode: "error code", ErrorCode::as_str, parse_error_code;
+}
+
+fn side_str(side: Side) -> &'static str {
+    match side {
+        Side::Front => "front",
+        Side::Back => "back",
+    }
+}
+
+fn parse_side(text: &str) -> Option<Side> {
+    [Side::Front, Side::Back]
+        .into_iter()
+        .find(|s| side_str(*s) == text)
+}
+
+fn parse_error_code(text: &str) -> Option<ErrorCode> {
+    ErrorCode::ALL.into_iter().find(|c| c.as_str() == text)
+}
+
+pub(super) const CASE_COLUMNS: &str = "id, origin, session_id, created_at, score, route, error_code, model_version, \
+     claimed_by, claim_expires_at, decision_id, verdict, attack_type, decided_by, decided_at";
+
+pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCase> {
+    Ok(ReviewCase {
+        id: r.get(0)?,
+        origin: r.get(1)?,
+        session_id: r.get(2)?,
+        created_at: r.get(3)?,
+        score: r.get(4)?,
+        route: r.get(5)?,
+        error_code: r.get(6)?,
+        model_version: r.get(7)?,
+        claimed_by: r.get(8)?,
+        claim_expires_at: r.get(9)?,
+        decision_id: r.get(10)?,
+        verdict: r.get(11)?,
+        attack_type: r.get(12)?,
+        decided_by: r.get(13)?,
+        decided_at: r.get(14)?,
+    })
+}
+
+pub(super) const DECISION_COLUMNS: &str =
+    "id, case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes";
+
+pub(super) fn decision_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRecord> {
+    Ok(DecisionRecord {
+        id: r.get(0)?,
+        case_id: r.get(1)?,
+        is_undo: r.get::<_, String>(2)? == "undo",
+        reviewer: r.get(3)?,
+        verdict: r.get(4)?,
+        attack_type: r.get(5)?,
+        reason: r.get(6)?,
+        note: r.get(7)?,
+        decided_at: r.get(8)?,
+        supersedes: r.get(9)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    #[test]
+    fn stored_words_round_trip_and_unknown_ones_are_errors() {
+        let conn = Connection::open_in_memory().unwrap();
+        let back: Verdict = conn
+            .query_row("SELECT ?1", [Verdict::Attack], |r| r.get(0))
+            .unwrap();
+        assert_eq!(back, Verdict::Attack);
+        let side: Side = conn.query_row("SELECT 'back'", [], |r| r.get(0)).unwrap();
+        assert_eq!(side, Side::Back);
+        let code: ErrorCode = conn
+            .query_row("SELECT 'DOCUMENT_CROPPED'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(code, ErrorCode::DocumentCropped);
+        // Before, an unknown origin was read as `cli` without a word.
+        let unknown = conn.query_row("SELECT 'fax'", [], |r| r.get::<_, Origin>(0));
+        assert!(
+            unknown
+                .unwrap_err()
+                .to_string()
+                .contains("unknown origin \"fax\"")
+        );
+        let none: Option<Route> = conn.query_row("SELECT NULL", [], |r| r.get(0)).unwrap();
+        assert_eq!(none, None);
+    }
+}
