@@ -306,6 +306,28 @@ pub struct Thresholds {
     pub pass_from: f64,
 }
 
+impl Thresholds {
+    /// Checks that the thresholds are scores and in order: 0 <= fail_below <= pass_from <= 1.
+    pub fn validate(&self) -> Result<(), InvalidThresholds> {
+        if !(0.0..=1.0).contains(&self.fail_below)
+            || !(0.0..=1.0).contains(&self.pass_from)
+            || self.fail_below > self.pass_from
+        {
+            return Err(InvalidThresholds(*self));
+        }
+        Ok(())
+    }
+}
+
+/// Thresholds that are not scores in order.
+#[derive(Debug, Clone, Copy, PartialEq, Error)]
+#[error(
+    "thresholds must satisfy 0 <= fail_below <= pass_from <= 1 (got {} and {})",
+    .0.fail_below,
+    .0.pass_from
+)]
+pub struct InvalidThresholds(pub Thresholds);
+
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
@@ -435,16 +457,9 @@ impl Config {
 
     /// Checks that values are in their meaningful ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let t = self.thresholds;
-        if !(0.0..=1.0).contains(&t.fail_below)
-            || !(0.0..=1.0).contains(&t.pass_from)
-            || t.fail_below > t.pass_from
-        {
-            return Err(ConfigError::Invalid(format!(
-                "thresholds must satisfy 0 <= fail_below <= pass_from <= 1 (got {} and {})",
-                t.fail_below, t.pass_from
-            )));
-        }
+        self.thresholds
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let s = &self.server;
         if s.body_memory_bytes < s.max_body_bytes {
             return Err(ConfigError::Invalid(format!(
@@ -485,6 +500,31 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thresholds_must_be_scores_in_order() {
+        let ok = Thresholds {
+            fail_below: 0.3,
+            pass_from: 0.3,
+        };
+        assert!(ok.validate().is_ok());
+        let crossed = Thresholds {
+            fail_below: 0.6,
+            pass_from: 0.5,
+        };
+        assert!(
+            crossed
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("(got 0.6 and 0.5)")
+        );
+        let mut config = Config::default();
+        config.thresholds.pass_from = 1.5;
+        assert!(
+            matches!(config.validate(), Err(ConfigError::Invalid(m)) if m.contains("pass_from"))
+        );
+    }
 
     #[test]
     fn partial_file_keeps_other_defaults() {

@@ -3,27 +3,14 @@
 //! upright photo, agree. Without this a turned photo moved the outline by up to a grid
 //! cell, and the liveness patches and whole view with it.
 
+mod common;
+
+use common::orientation::held;
 use docliveness::config::Config;
 use docliveness::engine::detector::DocumentModel;
 use docliveness::engine::geometry::Point;
 use docliveness::synth::passing_scene;
 use docliveness::synth::scene::render_rgb;
-use image::RgbImage;
-use image::imageops::{flip_horizontal, rotate90};
-
-/// The photo as the camera records it held the `k`-th way (mirrored for `k >= 4`, then
-/// turned a quarter clockwise `k % 4` times).
-fn held(image: &RgbImage, k: usize) -> RgbImage {
-    let mut v = if k >= 4 {
-        flip_horizontal(image)
-    } else {
-        image.clone()
-    };
-    for _ in 0..k % 4 {
-        v = rotate90(&v);
-    }
-    v
-}
 
 /// Where cell `(x, y)` of a square `n`-grid over the upright photo lies in the `k`-th
 /// photo's grid.

@@ -6,12 +6,15 @@
 //! of a whole phone never resolves the grid; the whole view is there for that case, and
 //! the model card measures it.)
 
+mod common;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use common::orientation::held;
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::{Engine, LivenessStatus, Region, Side};
-use image::{DynamicImage, ImageFormat, RgbImage};
+use image::{ImageFormat, RgbImage};
 
 fn engine() -> Engine {
     let mut config = Config::default();
@@ -99,17 +102,7 @@ fn orientation_and_jpeg_quality_never_change_the_verdict() {
             .to_rgb8();
         let mut scores = Vec::new();
         for k in 0..8 {
-            let mut v = DynamicImage::ImageRgb8(upright.clone());
-            if k >= 4 {
-                v = v.fliph();
-            }
-            v = match k % 4 {
-                1 => v.rotate90(),
-                2 => v.rotate180(),
-                3 => v.rotate270(),
-                _ => v,
-            };
-            scores.push(score(&engine, &jpeg(&v.to_rgb8(), 95)));
+            scores.push(score(&engine, &jpeg(&held(&upright, k), 95)));
         }
         scores.push(score(&engine, &jpeg(&upright, 90)));
         scores.push(score(&engine, &jpeg(&upright, 100)));

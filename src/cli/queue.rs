@@ -262,14 +262,7 @@ pub fn run(
                 fail_below: fail_below.unwrap_or(thresholds.fail_below),
                 pass_from: pass_from.unwrap_or(thresholds.pass_from),
             };
-            if !(0.0..=1.0).contains(&t.fail_below)
-                || !(0.0..=1.0).contains(&t.pass_from)
-                || t.fail_below > t.pass_from
-            {
-                return Err(CliError::Usage(
-                    "thresholds must satisfy 0 <= fail-below <= pass-from <= 1".into(),
-                ));
-            }
+            t.validate().map_err(|e| CliError::Usage(e.to_string()))?;
             let stats = store
                 .statistics(
                     &CaseFilter {

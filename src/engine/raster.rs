@@ -120,16 +120,21 @@ impl WorkImage {
 
     /// Separable Gaussian blur of every plane, in place.
     pub fn blur(&mut self, sigma: f32) {
-        let kernel = gaussian_kernel(sigma);
         for plane in &mut self.planes {
-            *plane = convolve_separable(plane, self.width, self.height, &kernel);
+            // Two sigmas hold 95% of the weight; the rest only costs time here.
+            *plane = blur_plane(plane, self.width, self.height, sigma, 2.0);
         }
     }
 }
 
-fn gaussian_kernel(sigma: f32) -> Vec<f32> {
-    // Two sigmas hold 95% of the weight; the rest only costs time.
-    let radius = (2.0 * sigma).ceil().max(1.0) as i32;
+/// A Gaussian blur of one `w` x `h` plane, its kernel reaching `reach` sigmas either
+/// side; edge pixels repeat outwards.
+pub fn blur_plane(plane: &[f32], w: usize, h: usize, sigma: f32, reach: f32) -> Vec<f32> {
+    convolve_separable(plane, w, h, &gaussian_kernel(sigma, reach))
+}
+
+fn gaussian_kernel(sigma: f32, reach: f32) -> Vec<f32> {
+    let radius = (reach * sigma).ceil().max(1.0) as i32;
     let mut k: Vec<f32> = (-radius..=radius)
         .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
         .collect();

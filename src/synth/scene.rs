@@ -509,38 +509,14 @@ fn apply_lighting(rng: &mut Rng, buf: &mut [f32], w: usize, h: usize, strength: 
     }
 }
 
+/// Gaussian blur of an interleaved RGB buffer, three sigmas either side (a camera's
+/// defocus has long tails).
 fn blur(buf: &mut [f32], w: usize, h: usize, sigma: f32) {
-    let radius = (3.0 * sigma).ceil() as isize;
-    let mut kernel: Vec<f32> = (-radius..=radius)
-        .map(|i| (-((i * i) as f32) / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let sum: f32 = kernel.iter().sum();
-    kernel.iter_mut().for_each(|k| *k /= sum);
-    let mut tmp = vec![0f32; buf.len()];
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = [0f32; 3];
-            for (k, kv) in kernel.iter().enumerate() {
-                let xi = (x as isize + k as isize - radius).clamp(0, w as isize - 1) as usize;
-                let j = (y * w + xi) * 3;
-                for c in 0..3 {
-                    acc[c] += buf[j + c] * kv;
-                }
-            }
-            tmp[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&acc);
-        }
-    }
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = [0f32; 3];
-            for (k, kv) in kernel.iter().enumerate() {
-                let yi = (y as isize + k as isize - radius).clamp(0, h as isize - 1) as usize;
-                let j = (yi * w + x) * 3;
-                for c in 0..3 {
-                    acc[c] += tmp[j + c] * kv;
-                }
-            }
-            buf[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&acc);
+    for c in 0..3 {
+        let plane: Vec<f32> = buf.iter().skip(c).step_by(3).copied().collect();
+        let blurred = crate::engine::raster::blur_plane(&plane, w, h, sigma, 3.0);
+        for (dst, v) in buf.iter_mut().skip(c).step_by(3).zip(blurred) {
+            *dst = v;
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod orientation;
+
 use std::path::{Path, PathBuf};
 
 use docliveness::config::{BackendChoice, Config};
