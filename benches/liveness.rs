@@ -13,12 +13,12 @@ use std::process::Command;
 
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::PortraitDetector;
-use docliveness::engine::detector::DocumentModel;
-use docliveness::engine::face::FaceDetector;
+use docliveness::engine::detection::DocumentModel;
 use docliveness::engine::geometry::{Point, Quad};
 use docliveness::engine::liveness::LivenessModel;
-use docliveness::engine::resave::jpeg_round_trip;
-use docliveness::engine::view::{ViewModel, render};
+use docliveness::engine::liveness::jpeg_round_trip;
+use docliveness::engine::liveness::{ViewModel, render};
+use docliveness::engine::portrait::FaceDetector;
 use image::RgbImage;
 
 mod common;

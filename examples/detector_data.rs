@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use docliveness::engine::geometry::Point;
-use docliveness::engine::raster::WorkImage;
+use docliveness::engine::photo::WorkImage;
 use docliveness::synth::scene::render_rgb;
 use docliveness::synth::{
     Background, CardStyle, DocumentFormat, Extras, Placement, Rng, SceneSpec, hard_scene,

@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Instant;
 
-use docliveness::engine::decode::{DecodeError, ImageKind, decode};
-use docliveness::engine::jpeg_quality::estimate_quality;
+use docliveness::engine::photo::estimate_quality;
+use docliveness::engine::photo::{DecodeError, ImageKind, decode};
 use docliveness::synth::{passing_scene, scene::render_rgb};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageEncoder, RgbImage};

@@ -7,7 +7,7 @@ mod common;
 
 use common::orientation::held;
 use docliveness::config::Config;
-use docliveness::engine::detector::DocumentModel;
+use docliveness::engine::detection::DocumentModel;
 use docliveness::engine::geometry::Point;
 use docliveness::synth::passing_scene;
 use docliveness::synth::scene::render_rgb;

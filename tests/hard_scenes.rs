@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use docliveness::config::Config;
-use docliveness::engine::decode::decode;
-use docliveness::engine::detector::{DocumentModel, snapped};
-use docliveness::engine::document::detect_documents;
+use docliveness::engine::detection::detect_documents;
+use docliveness::engine::detection::{DocumentModel, snapped};
 use docliveness::engine::geometry::Quad;
+use docliveness::engine::photo::decode;
 use docliveness::synth::{Hazard, hard_scene, render};
 
 const SCENES: u64 = 320;

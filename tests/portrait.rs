@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use docliveness::config::{BackendChoice, Config};
-use docliveness::engine::face::FaceDetector;
 use docliveness::engine::geometry::{Homography, Point};
+use docliveness::engine::portrait::FaceDetector;
 use docliveness::engine::{Analysis, Engine, ErrorCode, PortraitCheck, Region, Side};
 use docliveness::synth::scene::{encode_jpeg, render_rgb};
 use docliveness::synth::{SceneSpec, passing_scene, render};

@@ -11,8 +11,8 @@ use thiserror::Error;
 use super::{AdaptError, Refit, Settings, gather, refit};
 use crate::config::Thresholds;
 use crate::engine::Engine;
-use crate::engine::aggregate::Aggregation;
-use crate::engine::overlay::{FitRecord, OVERLAY_FILE, Overlay};
+use crate::engine::liveness::Aggregation;
+use crate::engine::liveness::{FitRecord, OVERLAY_FILE, Overlay};
 use crate::review::{Store, StoreError};
 
 /// The installed model a refit is for: taken from the engine on the caller's thread,

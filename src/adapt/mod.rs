@@ -6,7 +6,7 @@
 //! view's, the score the lower of the two) on a share of the decided photos, and judges
 //! it on the rest, which it never saw. It is refused when there are too few photos of
 //! either verdict or when it does no better on the held-back photos than the scale in
-//! force; an accepted refit becomes an overlay (`crate::engine::overlay`) that the
+//! force; an accepted refit becomes an overlay (`crate::engine::liveness::Overlay`) that the
 //! command line writes beside the model.
 
 pub mod apply;
@@ -16,7 +16,7 @@ pub mod samples;
 use thiserror::Error;
 
 use crate::config::Thresholds;
-use crate::engine::aggregate::{Aggregation, mean_log_odds};
+use crate::engine::liveness::{Aggregation, mean_log_odds};
 pub use samples::{Gathered, Sample, base_version, gather};
 
 /// How much evidence a refit needs and how it is judged.

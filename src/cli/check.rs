@@ -22,11 +22,11 @@ pub struct CheckRecord<'a> {
     error_detail: Option<String>,
     score: Option<f64>,
     decision: Option<crate::engine::Route>,
-    attack_scores: Option<crate::engine::analysis::AttackScores>,
+    attack_scores: Option<crate::engine::AttackScores>,
     /// The per-patch attack evidence behind the score, for analysts who want to see
     /// where on the document it came from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    evidence: Option<&'a crate::engine::analysis::EvidenceMap>,
+    evidence: Option<&'a crate::engine::EvidenceMap>,
     documents: Vec<DocumentRecord>,
     image: Option<ImageRecord>,
     portrait: &'a crate::engine::PortraitCheck,

@@ -11,7 +11,7 @@ use egui::ColorImage;
 
 use crate::adapt::apply::{Proposal, Target, install, propose};
 use crate::config::Thresholds;
-use crate::engine::{Analysis, Engine, Outcome, Region, Side, decode};
+use crate::engine::{Analysis, Engine, Outcome, Region, Side, photo};
 use crate::review::{
     AuditEntry, CaseFilter, DecisionRecord, NewCase, NewDecision, NewSide, Origin, ReviewCase,
     SortOrder, Statistics, Store, StoredSide,
@@ -226,7 +226,7 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
                             .images()
                             .get(&s.image_sha256)
                             .ok()
-                            .and_then(|bytes| decode::decode(&bytes, u64::MAX).ok())
+                            .and_then(|bytes| photo::decode(&bytes, u64::MAX).ok())
                             .map(|d| to_color_image(&d.rgb));
                         (s, pixels)
                     })

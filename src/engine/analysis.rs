@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::decode::ImageFacts;
-use super::document::DetectedDocument;
-use super::outcome::Route;
-use super::portrait::PortraitCheck;
+use crate::engine::detection::classical::DetectedDocument;
+use crate::engine::outcome::Route;
+use crate::engine::photo::decode::ImageFacts;
+use crate::engine::portrait::PortraitCheck;
 
 /// Which side of the document the photo shows. Only the front carries a portrait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,44 +1,42 @@
 //! The engine: bytes in, `Analysis` out. Knows nothing of files, HTTP, SQL or widgets.
 //!
 //! Built once (models loaded once), `Send + Sync`, shared behind an `Arc`.
+//!
+//! The pipeline by stage, one folder each: `photo/` (decode, EXIF, JPEG quality, working
+//! rasters), `detection/` (the learned detector, outline fitting and snapping, the
+//! classical fallback), `portrait/`, `liveness/` (patches, the whole view, aggregation,
+//! re-save, calibration overlay). Beside them: the spec's rules (`rules.rs`), the
+//! analysis record (`analysis.rs`), a check's outcome (`outcome.rs`), and geometry,
+//! ONNX loading and the logistic function that every stage shares.
 
-pub mod aggregate;
-pub mod analysis;
-pub mod decode;
-pub mod detector;
-pub mod document;
-pub mod exif;
-pub mod face;
+mod analysis;
+pub mod detection;
 pub mod geometry;
-pub mod jpeg_quality;
 pub mod liveness;
 pub mod onnx;
-pub mod outcome;
-pub mod outline;
-pub mod overlay;
+mod outcome;
+pub mod photo;
 pub mod portrait;
-pub mod probability;
-pub mod quality;
-pub mod raster;
-pub mod resave;
-pub mod snap;
-pub mod view;
+pub(crate) mod probability;
+mod rules;
 
 use std::time::Instant;
 
 use thiserror::Error;
 
-pub use analysis::{Analysis, ErrorCode, LivenessStatus, Region, Side, Timings};
-pub use decode::{DecodeError, DecodedImage, ImageFacts};
-pub use document::DetectedDocument;
+pub use analysis::{
+    Analysis, AttackScores, ErrorCode, EvidenceMap, LivenessStatus, Region, Side, Timings,
+};
+pub use detection::DetectedDocument;
 pub use geometry::{Point, Quad};
 pub use outcome::{Outcome, Route};
+pub use photo::{DecodeError, DecodedImage, ImageFacts};
 pub use portrait::{PortraitCheck, PortraitDetector};
 
 use crate::config::Config;
-use detector::DocumentModel;
-use face::FaceDetector;
+use detection::DocumentModel;
 use liveness::LivenessModel;
+use portrait::FaceDetector;
 
 /// The model in `<models>/<name>/`, loaded by `load` when its manifest is there. A missing
 /// folder means the model is not installed (logged with what that costs, `without`); a
@@ -194,7 +192,7 @@ impl Engine {
             backend: self.backend_label(),
             timings_ms: Timings::default(),
         };
-        let decoded = decode::decode(bytes, self.config.image.max_pixels);
+        let decoded = photo::decode(bytes, self.config.image.max_pixels);
         analysis.timings_ms.decode = ms(start);
         let image = match decoded {
             Ok(image) => {
@@ -223,7 +221,7 @@ impl Engine {
     /// the model fail to run, the classical detector answers instead and the failure is
     /// logged, so a broken model degrades detection rather than stopping every check.
     fn detect_by(&self, rgb: &image::RgbImage) -> (Vec<DetectedDocument>, String) {
-        let classical = || document::detect_documents(rgb, &self.config.detection);
+        let classical = || detection::detect_documents(rgb, &self.config.detection);
         match &self.detector {
             Some(model) => match model.detect(rgb, &self.config.detection) {
                 Ok(found) => (found, model.manifest().version.clone()),
@@ -243,7 +241,7 @@ impl Engine {
 
     fn judge(&self, image: &DecodedImage, analysis: &mut Analysis) {
         analysis.image = Some(image.facts.clone());
-        if let Some((code, reason)) = quality::image_rule(&image.facts, &self.config.image) {
+        if let Some((code, reason)) = rules::image_rule(&image.facts, &self.config.image) {
             analysis.error = Some(code);
             analysis.invalid_reason = Some(reason);
             return;
@@ -265,7 +263,7 @@ impl Engine {
             analysis.detector = Some(detector);
             analysis.timings_ms.detect = ms(t);
             if let Some(code) =
-                quality::document_rule(&analysis.documents, w, h, &self.config.quality)
+                rules::document_rule(&analysis.documents, w, h, &self.config.quality)
             {
                 analysis.error = Some(code);
                 return;
@@ -277,7 +275,7 @@ impl Engine {
                 analysis.portrait =
                     portrait::check_portrait(self.portrait.as_deref(), &image.rgb, &quad);
                 analysis.timings_ms.portrait = ms(t);
-                if let Some(code) = quality::portrait_rule(&analysis.portrait) {
+                if let Some(code) = rules::portrait_rule(&analysis.portrait) {
                     analysis.error = Some(code);
                     return;
                 }

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{Analysis, ErrorCode, LivenessStatus};
 use crate::config::Thresholds;
+use crate::engine::analysis::{Analysis, ErrorCode, LivenessStatus};
 
 /// Where the engine's score sends a check: the automatic route. A reviewer's verdict on a
 /// case is another thing (`review::Verdict`).

@@ -111,7 +111,7 @@ pub fn decided_case(
     let mut a = analysis(Some(0.3), None);
     a.model_version = Some(model_version.into());
     let live = 1.0 / (1.0 + (-z).exp());
-    a.evidence = Some(docliveness::engine::analysis::EvidenceMap {
+    a.evidence = Some(docliveness::engine::EvidenceMap {
         columns: 4,
         rows: 4,
         values: vec![(1.0 - live) as f32; 16],

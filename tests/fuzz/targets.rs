@@ -7,9 +7,7 @@ use base64::Engine as _;
 use docliveness::api::service::{ServiceContext, process};
 use docliveness::api::wire::{ImageSource, LivenessRequest, image_source};
 use docliveness::config::{BackendChoice, Config};
-use docliveness::engine::{
-    Analysis, Engine, LivenessStatus, Region, Side, decode, exif, jpeg_quality,
-};
+use docliveness::engine::{Analysis, Engine, LivenessStatus, Region, Side, photo};
 use docliveness::review::Store;
 use docliveness::synth::Rng;
 
@@ -26,7 +24,7 @@ const FUZZ_MAX_PIXELS: u64 = 4_000_000;
 pub enum Target {
     /// `engine::decode` with `jpeg_quality` on the same bytes.
     Decode,
-    /// `engine::exif::read_text_tags` on EXIF blocks.
+    /// `engine::photo::read_text_tags` on EXIF blocks.
     Exif,
     /// `api::wire::image_source` on request fields.
     ImageSource,
@@ -208,11 +206,11 @@ impl Harness {
                 } else {
                     FUZZ_MAX_PIXELS
                 };
-                let _ = jpeg_quality::read_quant_tables(bytes);
-                if let Some(q) = jpeg_quality::estimate_quality(bytes) {
+                let _ = photo::read_quant_tables(bytes);
+                if let Some(q) = photo::estimate_quality(bytes) {
                     check((1..=100).contains(&q), || format!("JPEG quality {q}"))?;
                 }
-                let decoded = decode::decode(bytes, max_pixels);
+                let decoded = photo::decode(bytes, max_pixels);
                 if let Ok(image) = &decoded {
                     let f = &image.facts;
                     check(
@@ -228,7 +226,7 @@ impl Harness {
                 Ok(decoded.is_ok())
             }
             Target::Exif => {
-                let text = exif::read_text_tags(bytes);
+                let text = photo::read_text_tags(bytes);
                 let longest = text
                     .camera
                     .iter()

@@ -9,7 +9,7 @@
 
 use image::RgbImage;
 
-use super::geometry::{Line, Point, Quad, angle_between, clip_segment};
+use crate::engine::geometry::{Line, Point, Quad, angle_between, clip_segment};
 
 /// Profiles taken along each side.
 const SAMPLES: usize = 40;

@@ -17,11 +17,11 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::Array4;
 
-use super::aggregate::mean_log_odds;
-use super::geometry::{Homography, Point, Quad};
-use super::liveness::OUTPUT_LIVENESS;
-use super::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
 use crate::config::ModelsConfig;
+use crate::engine::geometry::{Homography, Point, Quad};
+use crate::engine::liveness::aggregate::mean_log_odds;
+use crate::engine::liveness::outputs::OUTPUT_LIVENESS;
+use crate::engine::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
 
 /// The view's four symmetric forms.
 const FORMS: usize = 4;

@@ -1,10 +1,10 @@
 //! The image and document rules of the spec, as pure functions over facts and geometry.
 
-use super::analysis::ErrorCode;
-use super::decode::ImageFacts;
-use super::document::DetectedDocument;
-use super::portrait::PortraitCheck;
 use crate::config::{ImageConfig, QualityConfig};
+use crate::engine::analysis::ErrorCode;
+use crate::engine::detection::classical::DetectedDocument;
+use crate::engine::photo::decode::ImageFacts;
+use crate::engine::portrait::PortraitCheck;
 
 /// `IMAGE_TOO_SMALL` or `IMAGE_TOO_COMPRESSED`, in that order, if either applies, with
 /// the reason in this deployment's numbers (the limits are configurable, so the code's
@@ -79,8 +79,8 @@ pub fn portrait_rule(check: &PortraitCheck) -> Option<ErrorCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::decode::ImageKind;
     use crate::engine::geometry::{Point, Quad};
+    use crate::engine::photo::ImageKind;
 
     fn doc(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<DetectedDocument> {
         vec![DetectedDocument {

@@ -3,10 +3,14 @@
 //! The detector itself comes with the model pipeline; until one is installed the check
 //! is reported as not done, never as passed.
 
+pub(in crate::engine) mod face;
+
+pub use face::FaceDetector;
+
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::Quad;
+use crate::engine::geometry::Quad;
 
 /// Finds the holder's portrait inside a document.
 pub trait PortraitDetector: Send + Sync {

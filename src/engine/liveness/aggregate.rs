@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::probability::logistic;
+use crate::engine::probability::logistic;
 
 /// The rule in a liveness manifest's `aggregation` field.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]

@@ -9,12 +9,12 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::Array4;
 
-use super::document::DetectedDocument;
-use super::onnx::{Backend, Manifest, OnnxError, OnnxModel};
-use super::outline::{LogitGrid, Outline, outlines};
-use super::raster::WorkImage;
-use super::snap::{snap_quad, snap_sides};
 use crate::config::DetectionConfig;
+use crate::engine::detection::classical::DetectedDocument;
+use crate::engine::detection::outline::{LogitGrid, Outline, outlines};
+use crate::engine::detection::snap::{snap_quad, snap_sides};
+use crate::engine::onnx::{Backend, Manifest, OnnxError, OnnxModel};
+use crate::engine::photo::raster::WorkImage;
 
 /// Output meaning of the document logits, `[1, 1, grid, grid]`.
 pub const OUTPUT_DOCUMENT: &str = "document-logits";

@@ -11,11 +11,11 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::Array4;
 
-use super::geometry::{Homography, Point, Quad};
-use super::onnx::{Backend, Manifest, OnnxError, OnnxModel};
-use super::portrait::{FoundPortrait, PortraitDetector};
-use super::probability::logistic;
 use crate::config::ModelsConfig;
+use crate::engine::geometry::{Homography, Point, Quad};
+use crate::engine::onnx::{Backend, Manifest, OnnxError, OnnxModel};
+use crate::engine::portrait::{FoundPortrait, PortraitDetector};
+use crate::engine::probability::logistic;
 
 /// Output meaning of BlazeFace's box regressors, `[1, anchors, 16]`.
 pub const OUTPUT_REGRESSORS: &str = "blazeface:regressors";

@@ -5,6 +5,21 @@
 //! cut from the full-resolution photo and never downscaled. The manifest says how large a
 //! patch is, how many to take and what each output means; the per-patch results form the
 //! coarse evidence map.
+//!
+//! Beside this file: the whole view (`view.rs`), how patch and view evidence become one
+//! score (`aggregate.rs`), the patches' JPEG re-save (`resave.rs`), a deployment's own
+//! calibration (`overlay.rs`) and the models' output names (`outputs.rs`).
+
+pub(in crate::engine) mod aggregate;
+pub(in crate::engine) mod outputs;
+pub(in crate::engine) mod overlay;
+pub(in crate::engine) mod resave;
+pub(in crate::engine) mod view;
+
+pub use aggregate::{Aggregation, mean_log_odds};
+pub use overlay::{FitRecord, OVERLAY_FILE, Overlay};
+pub use resave::jpeg_round_trip;
+pub use view::{ViewModel, render};
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,20 +27,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use image::RgbImage;
 use ndarray::{Array4, ArrayViewMut3, Axis};
 
-use super::aggregate::{Aggregation, share_attacks};
-use super::analysis::{AttackScores, EvidenceMap};
-use super::geometry::{Homography, Point, Quad};
-use super::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
-use super::overlay::Overlay;
-use super::probability::logistic;
-use super::resave::jpeg_round_trip;
-use super::view::ViewModel;
 use crate::config::ModelsConfig;
+use crate::engine::analysis::{AttackScores, EvidenceMap};
+use crate::engine::geometry::{Homography, Point, Quad};
+use crate::engine::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
+use crate::engine::probability::logistic;
+use aggregate::share_attacks;
 
-/// Output meaning of the per-patch live probability.
-pub const OUTPUT_LIVENESS: &str = "liveness";
-/// Output meaning of the per-patch attack probabilities, in this order.
-pub const OUTPUT_ATTACKS: &str = "attacks:screen,print,digital";
+pub use outputs::{OUTPUT_ATTACKS, OUTPUT_LIVENESS};
 
 /// The installed liveness model, with its whole-view companion when one is installed
 /// in its `view/` folder.
@@ -85,7 +94,7 @@ impl LivenessModel {
         let overlay = Overlay::load(dir)?;
         if let Some(overlay) = &overlay {
             let overlay_error = |message: String| OnnxError::Manifest {
-                path: dir.join(super::overlay::OVERLAY_FILE),
+                path: dir.join(crate::engine::liveness::overlay::OVERLAY_FILE),
                 message,
             };
             if let Some(problem) = overlay.mismatch(&model.manifest().version) {

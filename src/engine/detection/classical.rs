@@ -13,9 +13,9 @@ use std::f64::consts::PI;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{Line, Point, Quad, angle_between, clip_segment, normalise_angle};
-use super::raster::{EdgeMap, WorkImage};
 use crate::config::DetectionConfig;
+use crate::engine::geometry::{Line, Point, Quad, angle_between, clip_segment, normalise_angle};
+use crate::engine::photo::raster::{EdgeMap, WorkImage};
 
 /// A document found in a photo.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
