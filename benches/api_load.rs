@@ -192,7 +192,7 @@ fn main() {
             (0..8)
                 .map(|seed| {
                     json_of(
-                        docliveness::synth::render(&docliveness::synth::passing_scene(
+                        docliveness_synth::render(&docliveness_synth::passing_scene(
                             900 + seed,
                             1920,
                             1080,
@@ -209,7 +209,7 @@ fn main() {
         (0..8)
             .map(|seed| {
                 json_of(
-                    docliveness::synth::render(&docliveness::synth::passing_scene(
+                    docliveness_synth::render(&docliveness_synth::passing_scene(
                         950 + seed,
                         3264,
                         2448,

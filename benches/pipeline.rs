@@ -6,7 +6,7 @@
 use docliveness::config::Config;
 use docliveness::engine::photo::decode;
 use docliveness::engine::{Engine, Region, Side};
-use docliveness::synth::{passing_scene, render};
+use docliveness_synth::{passing_scene, render};
 
 mod common;
 

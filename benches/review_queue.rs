@@ -12,7 +12,7 @@ fn main() {
     let path = dir.join("review.db");
     let store = Store::open(&path).expect("store");
     let t = Instant::now();
-    docliveness::synth::queue::fill_queue(&path, 100_000, 1).expect("generate");
+    docliveness_synth::queue::fill_queue(&path, 100_000, 1).expect("generate");
     println!(
         "generated 100000 cases in {:.0} ms",
         t.elapsed().as_secs_f64() * 1000.0

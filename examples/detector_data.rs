@@ -10,8 +10,8 @@ use std::io::Write;
 
 use docliveness::engine::geometry::Point;
 use docliveness::engine::photo::WorkImage;
-use docliveness::synth::scene::render_rgb;
-use docliveness::synth::{
+use docliveness_synth::scene::render_rgb;
+use docliveness_synth::{
     Background, CardStyle, DocumentFormat, Extras, Placement, Rng, SceneSpec, hard_scene,
     passing_scene, place,
 };

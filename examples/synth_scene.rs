@@ -11,8 +11,8 @@ fn main() {
     let seed: u64 = args[1].parse().expect("seed is a number");
     let width = args.get(3).map_or(1920, |v| v.parse().expect("width"));
     let height = args.get(4).map_or(1080, |v| v.parse().expect("height"));
-    let spec = docliveness::synth::passing_scene(seed, width, height);
-    let scene = docliveness::synth::render(&spec);
+    let spec = docliveness_synth::passing_scene(seed, width, height);
+    let scene = docliveness_synth::render(&spec);
     std::fs::write(&args[2], &scene.jpeg).expect("write the JPEG");
     println!("{:?} {:?}", spec.background, scene.quads);
 }

@@ -1,9 +1,16 @@
 //! docliveness: fully local document liveness.
 //!
 //! Tells a real identity document held in front of a camera from a presentation attack
-//! (a photo of a screen, a printed copy, a screenshot or digital image). The `engine`
-//! turns image bytes into an [`engine::Analysis`]; the command line and, later, the
-//! console and HTTP API are thin edges over it.
+//! (a photo of a screen, a printed copy, a screenshot or digital image).
+//!
+//! One direction of flow. The [`engine`] is pure: image bytes in, an
+//! [`engine::Analysis`] per side and an [`engine::Outcome`] per check out; it knows
+//! nothing of files, HTTP, SQL or widgets. The [`review`] store keeps the queue of cases
+//! in SQLite. The edges sit on both: the command line ([`cli`]), the review console
+//! ([`console`]), the HTTP API ([`api`]), and the refit of the score from reviewers'
+//! decisions ([`adapt`]). Every threshold and limit is in [`config`], with its reason.
+//! The scene generator that the tests and benchmarks use is the `docliveness-synth`
+//! crate (`synth/`), not part of this library.
 
 pub mod adapt;
 pub mod api;
@@ -14,7 +21,6 @@ pub mod engine;
 pub mod eval;
 pub mod image_files;
 pub mod review;
-pub mod synth;
 
 pub use config::Config;
 pub use engine::{Analysis, Engine};

@@ -12,7 +12,7 @@ use docliveness::api::{ServeOptions, Server, auth};
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::Engine;
 use docliveness::review::{CaseFilter, Origin, Status, Store};
-use docliveness::synth::{Background, SceneSpec, passing_scene, render};
+use docliveness_synth::{Background, SceneSpec, passing_scene, render};
 use serde_json::{Value, json};
 
 const USER: &str = "alice";

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use docliveness::synth::{passing_scene, render};
+use docliveness_synth::{passing_scene, render};
 
 fn docliveness() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_docliveness"));

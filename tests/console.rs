@@ -224,7 +224,7 @@ fn a_dropped_photo_is_analysed() {
     let photo = dir.path().join("dropped.jpg");
     std::fs::write(
         &photo,
-        docliveness::synth::render(&docliveness::synth::passing_scene(80, 1920, 1080)).jpeg,
+        docliveness_synth::render(&docliveness_synth::passing_scene(80, 1920, 1080)).jpeg,
     )
     .unwrap();
     let mut h = harness(&db, "alice");
@@ -253,7 +253,7 @@ fn a_dropped_folder_is_searched_for_photos() {
     let (dir, db, _ids) = seeded_db();
     let folder = dir.path().join("batch");
     std::fs::create_dir_all(folder.join("inner")).unwrap();
-    let jpeg = docliveness::synth::render(&docliveness::synth::passing_scene(81, 1920, 1080)).jpeg;
+    let jpeg = docliveness_synth::render(&docliveness_synth::passing_scene(81, 1920, 1080)).jpeg;
     std::fs::write(folder.join("a.jpg"), &jpeg).unwrap();
     std::fs::write(folder.join("inner").join("b.jpg"), &jpeg).unwrap();
     std::fs::write(folder.join("notes.txt"), b"not a photo").unwrap();

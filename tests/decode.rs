@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use docliveness::engine::photo::estimate_quality;
 use docliveness::engine::photo::{DecodeError, ImageKind, decode};
-use docliveness::synth::{passing_scene, scene::render_rgb};
+use docliveness_synth::{passing_scene, scene::render_rgb};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageEncoder, RgbImage};
 

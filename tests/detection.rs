@@ -7,7 +7,7 @@ use docliveness::config::{Config, DetectionConfig};
 use docliveness::engine::Engine;
 use docliveness::engine::detection::detect_documents;
 use docliveness::engine::photo::decode;
-use docliveness::synth::{passing_scene, render};
+use docliveness_synth::{passing_scene, render};
 
 const SCENES: u64 = 200;
 
@@ -110,7 +110,7 @@ mod built {
     use docliveness::config::Config;
     use docliveness::engine::geometry::Point;
     use docliveness::engine::{Engine, ErrorCode, Region, Side};
-    use docliveness::synth::{
+    use docliveness_synth::{
         Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, place, render,
     };
 

@@ -9,8 +9,8 @@ use common::orientation::held;
 use docliveness::config::Config;
 use docliveness::engine::detection::DocumentModel;
 use docliveness::engine::geometry::Point;
-use docliveness::synth::passing_scene;
-use docliveness::synth::scene::render_rgb;
+use docliveness_synth::passing_scene;
+use docliveness_synth::scene::render_rgb;
 
 /// Where cell `(x, y)` of a square `n`-grid over the upright photo lies in the `k`-th
 /// photo's grid.

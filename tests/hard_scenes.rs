@@ -13,7 +13,7 @@ use docliveness::engine::detection::detect_documents;
 use docliveness::engine::detection::{DocumentModel, snapped};
 use docliveness::engine::geometry::Quad;
 use docliveness::engine::photo::decode;
-use docliveness::synth::{Hazard, hard_scene, render};
+use docliveness_synth::{Hazard, hard_scene, render};
 
 const SCENES: u64 = 320;
 

@@ -32,7 +32,7 @@ use docliveness::engine::{Engine, Region, Route, Side};
 use docliveness::review::{
     AttackType, CaseFilter, NewDecision, Origin, SortOrder, Status, Store, Verdict,
 };
-use docliveness::synth::{passing_scene, render};
+use docliveness_synth::{passing_scene, render};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_docliveness");

@@ -5,7 +5,7 @@ mod common;
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::onnx::Backend;
 use docliveness::engine::{Engine, LivenessStatus, Region, Side};
-use docliveness::synth::{passing_scene, render};
+use docliveness_synth::{passing_scene, render};
 
 #[test]
 fn tiny_model_matches_reference_on_tract() {

@@ -8,8 +8,8 @@ use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::geometry::{Homography, Point};
 use docliveness::engine::portrait::FaceDetector;
 use docliveness::engine::{Analysis, Engine, ErrorCode, PortraitCheck, Region, Side};
-use docliveness::synth::scene::{encode_jpeg, render_rgb};
-use docliveness::synth::{SceneSpec, passing_scene, render};
+use docliveness_synth::scene::{encode_jpeg, render_rgb};
+use docliveness_synth::{SceneSpec, passing_scene, render};
 
 fn engine() -> Engine {
     let mut config = Config::default();
@@ -110,7 +110,7 @@ fn a_covered_portrait_raises_photo_not_found() {
         let spec = scene(2000 + seed, true, true);
         let mut rgb = render_rgb(&spec);
         let to_photo = Homography::unit_square_to(&spec.documents[0].quad);
-        // The portrait area of src/synth/card.rs, with a little overlap.
+        // The portrait area of synth/src/card.rs, with a little overlap.
         let inverse = to_photo.inverse().unwrap();
         let (w, h) = (rgb.width(), rgb.height());
         for y in 0..h {

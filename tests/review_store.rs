@@ -338,7 +338,7 @@ fn hundred_thousand_cases_filter_through_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("review.db");
     let store = Store::open(&path).unwrap();
-    let generated = docliveness::synth::queue::fill_queue(&path, 100_000, 99).unwrap();
+    let generated = docliveness_synth::queue::fill_queue(&path, 100_000, 99).unwrap();
     let open_band = CaseFilter {
         score_min: Some(0.25),
         score_max: Some(0.5),

@@ -4,7 +4,7 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use docliveness::synth::{Rng, passing_scene, render};
+use docliveness_synth::{Rng, passing_scene, render};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
 

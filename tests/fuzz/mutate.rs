@@ -1,7 +1,7 @@
 //! Byte-level mutations of a seed input, the way a broken upload, a bad disk or an
 //! attacker would change a file.
 
-use docliveness::synth::Rng;
+use docliveness_synth::Rng;
 
 /// Values that sit on the edges of length and size fields.
 const INTERESTING_16: [u16; 9] = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF];

@@ -9,7 +9,7 @@ use docliveness::api::wire::{ImageSource, LivenessRequest, image_source};
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::{Analysis, Engine, LivenessStatus, Region, Side, photo};
 use docliveness::review::Store;
-use docliveness::synth::Rng;
+use docliveness_synth::Rng;
 
 use super::corpus::Corpus;
 use super::mutate::mutate;

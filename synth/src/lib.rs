@@ -1,5 +1,5 @@
-//! Synthetic scenes with known ground truth, for tests, benchmarks and the bundled
-//! samples. Not used by the engine itself.
+//! Synthetic scenes with known ground truth, for docliveness's tests, benchmarks, examples,
+//! bundled samples and detector training data. Not used by the product itself.
 
 pub mod card;
 pub mod hazards;
