@@ -455,11 +455,14 @@ impl Config {
         Ok(config)
     }
 
+    /// The engine's part of the configuration.
+    pub fn engine(&self) -> EngineConfig {
+        EngineConfig::from(self.clone())
+    }
+
     /// Checks that values are in their meaningful ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.thresholds
-            .validate()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.engine().validate()?;
         let s = &self.server;
         if s.body_memory_bytes < s.max_body_bytes {
             return Err(ConfigError::Invalid(format!(
@@ -483,6 +486,45 @@ impl Config {
                     .into(),
             ));
         }
+        Ok(())
+    }
+}
+
+/// What the engine is configured with: the image requirements, detection, the geometry
+/// rules, the score thresholds and the models. The server's and the review store's
+/// settings are not the engine's business.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EngineConfig {
+    /// Image requirements checked before anything else.
+    pub image: ImageConfig,
+    /// Document detection.
+    pub detection: DetectionConfig,
+    /// Rules that turn document geometry into error codes.
+    pub quality: QualityConfig,
+    /// Score thresholds that route a result to pass, review or fail.
+    pub thresholds: Thresholds,
+    /// Where models are and how they are run.
+    pub models: ModelsConfig,
+}
+
+impl From<Config> for EngineConfig {
+    fn from(c: Config) -> EngineConfig {
+        EngineConfig {
+            image: c.image,
+            detection: c.detection,
+            quality: c.quality,
+            thresholds: c.thresholds,
+            models: c.models,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Checks that values are in their meaningful ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.thresholds
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         if self.detection.work_side < 128 {
             return Err(ConfigError::Invalid(
                 "detection.work_side must be at least 128".into(),

@@ -33,7 +33,7 @@ pub use outcome::{Outcome, Route};
 pub use photo::{DecodeError, DecodedImage, ImageFacts};
 pub use portrait::{PortraitCheck, PortraitDetector};
 
-use crate::config::Config;
+use crate::config::EngineConfig;
 use detection::DocumentModel;
 use liveness::LivenessModel;
 use portrait::FaceDetector;
@@ -42,7 +42,7 @@ use portrait::FaceDetector;
 /// folder means the model is not installed (logged with what that costs, `without`); a
 /// broken one is an error, not a silent fallback.
 fn installed<T>(
-    config: &Config,
+    config: &EngineConfig,
     name: &str,
     without: &str,
     load: impl FnOnce(&std::path::Path, &crate::config::ModelsConfig) -> Result<T, onnx::OnnxError>,
@@ -69,7 +69,7 @@ pub enum EngineError {
 
 /// The document-liveness engine.
 pub struct Engine {
-    config: Config,
+    config: EngineConfig,
     detector: Option<DocumentModel>,
     liveness: Option<LivenessModel>,
     portrait: Option<Box<dyn PortraitDetector>>,
@@ -93,7 +93,8 @@ impl Engine {
     /// and `portrait/`. A missing folder means "no model installed" (no liveness model:
     /// every analysis says no score is available); a broken one is an error, not a
     /// silent fallback.
-    pub fn new(config: Config) -> Result<Engine, EngineError> {
+    pub fn new(config: impl Into<EngineConfig>) -> Result<Engine, EngineError> {
+        let config = config.into();
         config.validate()?;
         let liveness = installed(
             &config,
@@ -124,7 +125,8 @@ impl Engine {
 
     /// Builds an engine without any model, whatever is installed: documents are then
     /// found by the classical detector and nothing is scored.
-    pub fn without_models(config: Config) -> Result<Engine, EngineError> {
+    pub fn without_models(config: impl Into<EngineConfig>) -> Result<Engine, EngineError> {
+        let config = config.into();
         config.validate()?;
         Ok(Engine {
             config,
@@ -141,7 +143,7 @@ impl Engine {
     }
 
     /// The configuration in force.
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &EngineConfig {
         &self.config
     }
 
