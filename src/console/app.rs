@@ -513,21 +513,16 @@ impl ConsoleApp {
         });
     }
 
+    /// Does what an action says. Every action is named here, so a new one cannot
+    /// compile without a decision on what it does.
     pub(super) fn act(&mut self, action: Action) {
-        let decision = match action {
-            Action::Genuine => Some((Verdict::Genuine, None)),
-            Action::Screen => Some((Verdict::Attack, Some(AttackType::Screen))),
-            Action::Print => Some((Verdict::Attack, Some(AttackType::Print))),
-            Action::Digital => Some((Verdict::Attack, Some(AttackType::Digital))),
-            Action::OtherAttack => Some((Verdict::Attack, Some(AttackType::Other))),
-            _ => None,
-        };
-        if let Some((verdict, attack_type)) = decision {
-            self.decide(action, verdict, attack_type);
-            return;
-        }
         let step = 60.0;
         match action {
+            Action::Genuine => self.decide(action, Verdict::Genuine, None),
+            Action::Screen => self.decide(action, Verdict::Attack, Some(AttackType::Screen)),
+            Action::Print => self.decide(action, Verdict::Attack, Some(AttackType::Print)),
+            Action::Digital => self.decide(action, Verdict::Attack, Some(AttackType::Digital)),
+            Action::OtherAttack => self.decide(action, Verdict::Attack, Some(AttackType::Other)),
             Action::Undo => self.undo(),
             Action::Next => self.move_selection(1),
             Action::Previous => self.move_selection(-1),
@@ -547,27 +542,29 @@ impl ConsoleApp {
             Action::ToggleOutline => self.settings.overlays.outline ^= true,
             Action::ToggleHeatmap => self.settings.overlays.heatmap ^= true,
             Action::TogglePortrait => self.settings.overlays.portrait ^= true,
-            Action::FileCase => {
-                if self.tab == Tab::Intake
-                    && let Some(i) = self.selected_item
-                    && self.items[i].case_id.is_none()
-                {
-                    let result = IntakeResult {
-                        path: self.items[i].result.path.clone(),
-                        bytes: Arc::clone(&self.items[i].result.bytes),
-                        analysis: self.items[i].result.analysis.clone(),
-                        pixels: None,
-                    };
-                    self.file(&result);
-                }
-            }
+            Action::FileCase => self.file_selected_item(),
             Action::OpenFiles => self.open_dialog(false),
             Action::OpenFolder => self.open_dialog(true),
             Action::ShowQueue => self.tab = Tab::Queue,
             Action::ShowIntake => self.tab = Tab::Intake,
             Action::ShowAnalyst => self.tab = Tab::Analyst,
             Action::Help => self.help ^= true,
-            _ => {}
+        }
+    }
+
+    /// Files the selected intake photo as a case, unless it is one already.
+    fn file_selected_item(&mut self) {
+        if self.tab == Tab::Intake
+            && let Some(i) = self.selected_item
+            && self.items[i].case_id.is_none()
+        {
+            let result = IntakeResult {
+                path: self.items[i].result.path.clone(),
+                bytes: Arc::clone(&self.items[i].result.bytes),
+                analysis: self.items[i].result.analysis.clone(),
+                pixels: None,
+            };
+            self.file(&result);
         }
     }
 

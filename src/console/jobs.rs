@@ -167,19 +167,49 @@ pub struct Database {
 }
 
 impl Database {
-    /// Moves the open store to its own thread. Fails only when no thread can be started.
+    /// Moves the open store to its own thread, with a second thread that decodes the
+    /// photos of opened cases, so that a 12 MP decode never holds up a decision or a
+    /// page of the queue. Fails only when no thread can be started.
     pub fn start(
         mut store: Store,
         thresholds: Thresholds,
-        repaint: impl Fn() + Send + 'static,
+        repaint: impl Fn() + Send + Sync + 'static,
     ) -> Result<Database, String> {
+        let repaint = Arc::new(repaint);
         let (sender, requests) = channel::<DbRequest>();
         let (reply_tx, replies) = channel();
+        let (decode_tx, to_decode) = channel::<ToDecode>();
+        let decoded_tx = reply_tx.clone();
+        let repaint_decoded = Arc::clone(&repaint);
+        std::thread::Builder::new()
+            .name("case-photos".into())
+            .spawn(move || {
+                for ToDecode { mut case, images } in to_decode {
+                    for ((_, pixels), bytes) in case.sides.iter_mut().zip(images) {
+                        *pixels = bytes
+                            .and_then(|b| photo::decode(&b, u64::MAX).ok())
+                            .map(|d| to_color_image(&d.rgb));
+                    }
+                    if decoded_tx.send(DbReply::Opened(case)).is_err() {
+                        break;
+                    }
+                    repaint_decoded();
+                }
+            })
+            .map_err(|e| e.to_string())?;
         std::thread::Builder::new()
             .name("review-db".into())
             .spawn(move || {
                 for request in requests {
-                    let reply = serve(&mut store, request, &thresholds);
+                    let reply = match serve(&mut store, request, &thresholds) {
+                        Served::Reply(reply) => reply,
+                        Served::Decode(job) => {
+                            if decode_tx.send(job).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                    };
                     if reply_tx.send(reply).is_err() {
                         break;
                     }
@@ -196,8 +226,22 @@ impl Database {
     }
 }
 
-fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbReply {
-    match request {
+/// A case read from the store whose photos still need decoding.
+struct ToDecode {
+    case: Box<OpenedCase>,
+    /// Each side's stored image bytes (`None` when purged or unreadable).
+    images: Vec<Option<Vec<u8>>>,
+}
+
+/// What the database thread does with a request: answer it, or hand a case on to the
+/// photo decoder, which answers.
+enum Served {
+    Reply(DbReply),
+    Decode(ToDecode),
+}
+
+fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> Served {
+    Served::Reply(match request {
         DbRequest::Page {
             filter,
             order,
@@ -215,37 +259,7 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
             generation,
             count: store.count(&filter).map_err(|e| e.to_string()),
         },
-        DbRequest::Open { id } => {
-            let opened = (|| -> Result<OpenedCase, crate::review::StoreError> {
-                let case = store.case(id)?;
-                let sides = store
-                    .sides(id)?
-                    .into_iter()
-                    .map(|s| {
-                        let pixels = store
-                            .images()
-                            .get(&s.image_sha256)
-                            .ok()
-                            .and_then(|bytes| photo::decode(&bytes, u64::MAX).ok())
-                            .map(|d| to_color_image(&d.rgb));
-                        (s, pixels)
-                    })
-                    .collect();
-                Ok(OpenedCase {
-                    case,
-                    sides,
-                    history: store.history(id)?,
-                    decisions: store.decisions(id)?,
-                })
-            })();
-            match opened {
-                Ok(o) => DbReply::Opened(Box::new(o)),
-                Err(e) => DbReply::OpenFailed {
-                    id,
-                    error: e.to_string(),
-                },
-            }
-        }
+        DbRequest::Open { id } => return open(store, id),
         DbRequest::Decide {
             id,
             decision,
@@ -317,6 +331,35 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> DbRe
                 applied: false,
             },
         },
+    })
+}
+
+/// A case with its sides, history and decisions, read under one request; its photos go
+/// to the decoder.
+fn open(store: &Store, id: i64) -> Served {
+    let read = || -> Result<ToDecode, crate::review::StoreError> {
+        let case = store.case(id)?;
+        let stored = store.sides(id)?;
+        let images = stored
+            .iter()
+            .map(|s| store.images().get(&s.image_sha256).ok())
+            .collect();
+        Ok(ToDecode {
+            case: Box::new(OpenedCase {
+                case,
+                sides: stored.into_iter().map(|s| (s, None)).collect(),
+                history: store.history(id)?,
+                decisions: store.decisions(id)?,
+            }),
+            images,
+        })
+    };
+    match read() {
+        Ok(job) => Served::Decode(job),
+        Err(e) => Served::Reply(DbReply::OpenFailed {
+            id,
+            error: e.to_string(),
+        }),
     }
 }
 

@@ -4,6 +4,7 @@
 use egui::{Color32, RichText, Sense};
 
 use super::app::{ConsoleApp, Tab, result_words};
+use super::shortcuts::{self, Action};
 use super::viewer;
 use crate::engine::{Analysis, ErrorCode, Outcome, PortraitCheck};
 use crate::review::{Origin, SortOrder, Status};
@@ -14,11 +15,12 @@ impl ConsoleApp {
             ui.horizontal(|ui| {
                 ui.heading("docliveness");
                 ui.separator();
-                for (tab, label) in [
-                    (Tab::Queue, "Queue (F1)"),
-                    (Tab::Intake, "Intake (F2)"),
-                    (Tab::Analyst, "Analyst (F3)"),
+                for (tab, label, action) in [
+                    (Tab::Queue, "Queue", Action::ShowQueue),
+                    (Tab::Intake, "Intake", Action::ShowIntake),
+                    (Tab::Analyst, "Analyst", Action::ShowAnalyst),
                 ] {
+                    let label = shortcuts::label(ui.ctx(), label, action);
                     if ui.selectable_label(self.tab == tab, label).clicked() {
                         self.tab = tab;
                     }
@@ -26,14 +28,14 @@ impl ConsoleApp {
                 ui.separator();
                 if ui
                     .button("Open photos...")
-                    .on_hover_text("Ctrl+O")
+                    .on_hover_text(shortcuts::keys(ui.ctx(), Action::OpenFiles))
                     .clicked()
                 {
                     self.act_open(false);
                 }
                 if ui
                     .button("Open folder...")
-                    .on_hover_text("Ctrl+Shift+O")
+                    .on_hover_text(shortcuts::keys(ui.ctx(), Action::OpenFolder))
                     .clicked()
                 {
                     self.act_open(true);
@@ -298,12 +300,19 @@ impl ConsoleApp {
     }
 
     pub(super) fn intake_panel(&mut self, ui: &mut egui::Ui) {
-        ui.label("Photos opened or dropped here. Review-band results go to the queue; press A to add any other.");
+        let ctx = ui.ctx().clone();
+        ui.label(format!(
+            "Photos opened or dropped here. Review-band results go to the queue; press {} to add any other.",
+            shortcuts::keys(&ctx, Action::FileCase)
+        ));
         if self.items.is_empty() {
             ui.add_space(20.0);
             ui.label(
-                RichText::new("Drop photos or folders onto this window, or press Ctrl+O.")
-                    .italics(),
+                RichText::new(format!(
+                    "Drop photos or folders onto this window, or press {}.",
+                    shortcuts::keys(&ctx, Action::OpenFiles)
+                ))
+                .italics(),
             );
         }
         let mut clicked = None;
@@ -373,11 +382,20 @@ impl ConsoleApp {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if analyses.is_empty() {
+                let keys = |a| shortcuts::keys(ui.ctx(), a);
+                let hint = match self.tab {
+                    Tab::Intake => {
+                        format!("Drop photos here, or press {}", keys(Action::OpenFiles))
+                    }
+                    _ => format!(
+                        "Select a case ({}/{} to move, {} for all shortcuts)",
+                        keys(Action::Next),
+                        keys(Action::Previous),
+                        keys(Action::Help)
+                    ),
+                };
                 ui.centered_and_justified(|ui| {
-                    ui.label(match self.tab {
-                        Tab::Intake => "Drop photos here, or press Ctrl+O",
-                        _ => "Select a case (J/K to move, ? for all shortcuts)",
-                    });
+                    ui.label(hint);
                 });
                 return;
             }
@@ -596,16 +614,18 @@ impl ConsoleApp {
         )
         .labelled_by(label);
         ui.horizontal_wrapped(|ui| {
-            use super::shortcuts::Action;
-            for (label, action) in [
-                ("Genuine (G)", Action::Genuine),
-                ("Screen (S)", Action::Screen),
-                ("Print (P)", Action::Print),
-                ("Digital (D)", Action::Digital),
-                ("Other (O)", Action::OtherAttack),
-                ("Undo (U)", Action::Undo),
+            for (name, action) in [
+                ("Genuine", Action::Genuine),
+                ("Screen", Action::Screen),
+                ("Print", Action::Print),
+                ("Digital", Action::Digital),
+                ("Other", Action::OtherAttack),
+                ("Undo", Action::Undo),
             ] {
-                if ui.button(label).clicked() {
+                if ui
+                    .button(shortcuts::label(ui.ctx(), name, action))
+                    .clicked()
+                {
                     self.act(action);
                 }
             }

@@ -3,7 +3,7 @@
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-/// What a shortcut does.
+/// What a shortcut does. Every action has at least one shortcut (a test checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Decide: genuine document.
@@ -190,6 +190,20 @@ pub const SHORTCUTS: &[Shortcut] = &[
     ),
 ];
 
+/// The keys of an action's first shortcut as this platform writes them ("G", "Ctrl+O").
+pub fn keys(ctx: &egui::Context, action: Action) -> String {
+    SHORTCUTS
+        .iter()
+        .find(|s| s.action == action)
+        .map(|s| ctx.format_shortcut(&s.keys))
+        .unwrap_or_default()
+}
+
+/// A button or tab label with its shortcut: "Genuine (G)".
+pub fn label(ctx: &egui::Context, name: &str, action: Action) -> String {
+    format!("{name} ({})", keys(ctx, action))
+}
+
 /// Actions whose shortcuts were pressed this frame. Shortcuts without a modifier are
 /// ignored while a text field has the keyboard, so typing a note never decides a case.
 pub fn pressed(ctx: &egui::Context) -> Vec<Action> {
@@ -238,4 +252,59 @@ pub fn help_window(ctx: &egui::Context, open: &mut bool) {
             });
             ui.label("Single-key shortcuts are off while you type in a text field.");
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_shortcut_and_labels_carry_its_keys() {
+        use Action::*;
+        let all = [
+            Genuine,
+            Screen,
+            Print,
+            Digital,
+            OtherAttack,
+            Undo,
+            Next,
+            Previous,
+            Fit,
+            ActualSize,
+            ZoomIn,
+            ZoomOut,
+            PanLeft,
+            PanRight,
+            PanUp,
+            PanDown,
+            ToggleOutline,
+            ToggleHeatmap,
+            TogglePortrait,
+            FileCase,
+            OpenFiles,
+            OpenFolder,
+            ShowQueue,
+            ShowIntake,
+            ShowAnalyst,
+            Help,
+        ];
+        // A new action must be added here, or this match stops compiling.
+        for a in all {
+            match a {
+                Genuine | Screen | Print | Digital | OtherAttack | Undo | Next | Previous | Fit
+                | ActualSize | ZoomIn | ZoomOut | PanLeft | PanRight | PanUp | PanDown
+                | ToggleOutline | ToggleHeatmap | TogglePortrait | FileCase | OpenFiles
+                | OpenFolder | ShowQueue | ShowIntake | ShowAnalyst | Help => {}
+            }
+            assert!(
+                SHORTCUTS.iter().any(|s| s.action == a),
+                "{a:?} has no shortcut"
+            );
+        }
+        let ctx = egui::Context::default();
+        assert_eq!(label(&ctx, "Genuine", Genuine), "Genuine (G)");
+        assert_eq!(keys(&ctx, ShowAnalyst), "F3");
+        assert!(keys(&ctx, OpenFiles).ends_with('O'));
+    }
 }
