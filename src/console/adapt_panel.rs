@@ -32,13 +32,13 @@ impl ConsoleApp {
             ui.label("No liveness model is installed, so there is no score to refit.");
             return;
         };
-        let running = matches!(self.adapt, AdaptState::Running);
+        let running = matches!(self.analyst.adapt, AdaptState::Running);
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(!running, egui::Button::new("Refit from decided cases"))
                 .clicked()
             {
-                self.adapt = AdaptState::Running;
+                self.analyst.adapt = AdaptState::Running;
                 self.db.send(DbRequest::Adapt {
                     target: target.clone(),
                 });
@@ -48,7 +48,7 @@ impl ConsoleApp {
             }
         });
         let mut install = None;
-        match &self.adapt {
+        match &self.analyst.adapt {
             AdaptState::Idle | AdaptState::Running => {}
             AdaptState::Done(Err(e), _) => {
                 ui.colored_label(Color32::from_rgb(200, 70, 50), e);
@@ -92,7 +92,7 @@ impl ConsoleApp {
         // What is installed is the refit the analyst saw, not a new one fitted on
         // whatever was decided since.
         if let Some(proposal) = install {
-            self.adapt = AdaptState::Running;
+            self.analyst.adapt = AdaptState::Running;
             self.db.send(DbRequest::Install {
                 dir: target.dir,
                 proposal,

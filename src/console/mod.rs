@@ -1,11 +1,21 @@
 //! The review console (eframe/egui): the queue, the inspector, intake of photos and the
-//! analyst view. The UI thread only draws; the database and the analyses run on their
-//! own threads.
+//! analyst view. The UI thread only draws; the database, the photo decoding and the
+//! analyses run on their own threads.
+//!
+//! One file per panel, each with its own state and its drawing: `queue.rs`,
+//! `intake.rs`, `inspector.rs`, `decision_form.rs`, `analyst.rs` (with
+//! `adapt_panel.rs`), `bars.rs`; `app.rs` holds what they share and dispatches actions
+//! and background replies; `shortcuts.rs` is the one table of keys.
 
 mod adapt_panel;
+mod analyst;
 pub mod app;
+mod bars;
+mod decision_form;
+mod inspector;
+mod intake;
 pub mod jobs;
-mod panels;
+mod queue;
 pub mod shortcuts;
 pub mod viewer;
 

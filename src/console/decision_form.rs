@@ -1,0 +1,227 @@
+//! The decision form: reason, note, the verdict buttons, undo, the case's history, and
+//! the one-time "Who is reviewing?" prompt. A decision is only ever for the case on
+//! screen.
+
+use egui::RichText;
+
+use super::app::{ConsoleApp, Tab};
+use super::shortcuts::{self, Action};
+
+use super::app::PendingDecision;
+use super::jobs::DbRequest;
+use crate::review::{AttackType, NewDecision, ReviewCase, Verdict};
+
+/// The decision being written and what the form must remember between frames.
+#[derive(Default)]
+pub struct DecisionForm {
+    pub(super) reason: String,
+    pub(super) note: String,
+    pub(super) name_prompt: Option<PendingDecision>,
+    pub(super) name_input: String,
+    /// The last decision this console wrote: (case, decision row).
+    pub(super) last_decided: Option<(i64, i64)>,
+    /// A case asked for and not yet shown; deciding waits for it.
+    pub(super) awaiting_open: Option<i64>,
+}
+
+impl ConsoleApp {
+    pub(super) fn decision_form(&mut self, ui: &mut egui::Ui, case: &ReviewCase) {
+        ui.separator();
+        ui.label(RichText::new("Decision").strong());
+        match (case.verdict, case.decided_by.as_deref()) {
+            (Some(v), Some(by)) => {
+                ui.label(format!(
+                    "{} {} by {by} at {}",
+                    v.as_str(),
+                    case.attack_type.map_or("", |a| a.as_str()),
+                    case.decided_at.as_deref().unwrap_or("")
+                ));
+            }
+            _ => {
+                ui.label("open");
+            }
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("reason").id;
+            egui::ComboBox::from_id_salt("reason")
+                .selected_text(if self.form.reason.is_empty() {
+                    "-"
+                } else {
+                    self.form.reason.as_str()
+                })
+                .show_ui(ui, |ui| {
+                    for r in REASONS {
+                        ui.selectable_value(&mut self.form.reason, r.to_string(), *r);
+                    }
+                })
+                .response
+                .labelled_by(label);
+        });
+        let label = ui.label("note").id;
+        ui.add(
+            egui::TextEdit::multiline(&mut self.form.note)
+                .hint_text("hotkeys are off while typing")
+                .desired_rows(2),
+        )
+        .labelled_by(label);
+        ui.horizontal_wrapped(|ui| {
+            for (name, action) in [
+                ("Genuine", Action::Genuine),
+                ("Screen", Action::Screen),
+                ("Print", Action::Print),
+                ("Digital", Action::Digital),
+                ("Other", Action::OtherAttack),
+                ("Undo", Action::Undo),
+            ] {
+                if ui
+                    .button(shortcuts::label(ui.ctx(), name, action))
+                    .clicked()
+                {
+                    self.act(action);
+                }
+            }
+        });
+        if let Some(shown) = &self.inspector.shown {
+            ui.separator();
+            ui.label(RichText::new("History").strong());
+            for e in &shown.data.history {
+                ui.label(
+                    RichText::new(format!(
+                        "{}  {}  {}  {}",
+                        e.at,
+                        e.actor,
+                        e.action,
+                        e.detail.as_deref().unwrap_or("")
+                    ))
+                    .small(),
+                );
+            }
+        }
+    }
+
+    pub(super) fn decide(
+        &mut self,
+        action: Action,
+        verdict: Verdict,
+        attack_type: Option<AttackType>,
+    ) {
+        if self.tab != Tab::Queue {
+            return;
+        }
+        let Some(shown) = &self.inspector.shown else {
+            self.status = "select a case to decide".into();
+            return;
+        };
+        // A decision is for the case on screen: while another is being fetched (the
+        // reviewer moved on), wait rather than decide the one still shown.
+        if self.form.awaiting_open.is_some() || self.queue.open_selected_when_loaded {
+            self.status = "loading the next case...".into();
+            return;
+        }
+        if self.settings.reviewer.is_empty() {
+            self.form.name_prompt = Some(PendingDecision(action));
+            return;
+        }
+        let id = shown.data.case.id;
+        let expected = shown.data.case.decision_id;
+        self.db.send(DbRequest::Decide {
+            id,
+            decision: NewDecision {
+                reviewer: self.settings.reviewer.clone(),
+                verdict: Some(verdict),
+                attack_type,
+                reason: Some(self.form.reason.trim().to_string()).filter(|s| !s.is_empty()),
+                note: Some(self.form.note.trim().to_string()).filter(|s| !s.is_empty()),
+            },
+            expected,
+        });
+        self.form.reason.clear();
+        self.form.note.clear();
+        // Advance: with the open filter the next case moves up into this row.
+        let row = self.queue.selected_row.unwrap_or(0);
+        let next = if self.queue.filter.status == crate::review::Status::Open {
+            row
+        } else {
+            row + 1
+        };
+        self.queue.selected_row = Some(next);
+        self.queue.open_selected_when_loaded = true;
+    }
+
+    pub(super) fn undo(&mut self) {
+        // The decision on screen if the shown case has one, else this console's last one;
+        // either way the store refuses if someone else's decision is in force by now.
+        let target = self
+            .inspector
+            .shown
+            .as_ref()
+            .and_then(|s| s.data.case.decision_id.map(|d| (s.data.case.id, d)))
+            .or(self.form.last_decided);
+        let Some((id, decision)) = target else {
+            self.status = "nothing to undo".into();
+            return;
+        };
+        if self.settings.reviewer.is_empty() {
+            self.status = "set your name first".into();
+            return;
+        }
+        self.db.send(DbRequest::Undo {
+            id,
+            reviewer: self.settings.reviewer.clone(),
+            expected: Some(decision),
+        });
+        self.open_case(id);
+        self.queue.open_selected_when_loaded = false;
+    }
+
+    pub(super) fn name_window(&mut self, ctx: &egui::Context) {
+        let Some(pending) = self.form.name_prompt else {
+            return;
+        };
+        let mut close = false;
+        egui::Window::new("Who is reviewing?")
+            .collapsible(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label("Your name is recorded with every decision. It is asked once and kept.");
+                let label = ui.label("Your name").id;
+                let r = ui
+                    .text_edit_singleline(&mut self.form.name_input)
+                    .labelled_by(label);
+                // Read before focus is asked for again: asking makes the field focused
+                // once more, and a field that still has focus never "lost" it to Enter.
+                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+                if !enter && !escape {
+                    r.request_focus();
+                }
+                ui.horizontal(|ui| {
+                    if (ui.button("Save").clicked() || enter)
+                        && !self.form.name_input.trim().is_empty()
+                    {
+                        self.settings.reviewer = self.form.name_input.trim().to_string();
+                        close = true;
+                    }
+                    if ui.button("Cancel").clicked() || escape {
+                        self.form.name_prompt = None;
+                        self.form.name_input.clear();
+                    }
+                });
+            });
+        if close {
+            self.form.name_prompt = None;
+            self.act(pending.0);
+        }
+    }
+}
+
+const REASONS: &[&str] = &[
+    "moiré / pixel grid",
+    "halftone dots",
+    "paper texture",
+    "no lamination glare",
+    "screen bezel or glare",
+    "UI or editing traces",
+    "looks genuine",
+    "other",
+];
