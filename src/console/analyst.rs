@@ -4,7 +4,6 @@
 use egui::{Color32, RichText, Sense};
 
 use super::app::ConsoleApp;
-
 use crate::config::Thresholds;
 use crate::review::Statistics;
 

@@ -4,11 +4,9 @@
 
 use egui::RichText;
 
-use super::app::{ConsoleApp, Tab};
-use super::shortcuts::{self, Action};
-
-use super::app::PendingDecision;
+use super::app::{ConsoleApp, PendingDecision, Tab};
 use super::jobs::DbRequest;
+use super::shortcuts::{self, Action};
 use crate::review::{AttackType, NewDecision, ReviewCase, Verdict};
 
 /// The decision being written and what the form must remember between frames.
