@@ -15,6 +15,7 @@ const ARENA_MAX: libc::c_int = 4;
 /// Caps glibc's arenas for this process; nothing elsewhere. Call before the server's
 /// threads start allocating (arenas made earlier stay).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // mallopt is a C function
 pub fn limit_retained_memory() {
     // SAFETY: mallopt only changes an allocator parameter, under glibc's own lock.
     unsafe {

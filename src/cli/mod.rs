@@ -59,6 +59,7 @@ pub enum Command {
     },
     /// Check photos of documents (files or folders, searched recursively).
     Check {
+        /// Which side, and what part of the photo is judged.
         #[command(flatten)]
         framing: Framing,
         /// One JSON object per image per line instead of a table.
@@ -101,6 +102,7 @@ pub enum Command {
     /// Measure error rates on a labelled folder with sub-folders genuine/, screen/,
     /// print/ and digital/.
     Eval {
+        /// Which side, and what part of the photo is judged.
         #[command(flatten)]
         framing: Framing,
         /// Print the report as JSON.

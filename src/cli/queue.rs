@@ -26,6 +26,7 @@ pub enum QueueCommand {
         /// File every analysed image, not only the review band.
         #[arg(long)]
         all: bool,
+        /// Which side, and what part of the photo is judged.
         #[command(flatten)]
         framing: Framing,
     },

@@ -227,6 +227,8 @@ fn start_backend(library: Option<PathBuf>) -> Result<BackendState, OnnxError> {
     })
 }
 
+// Loading a shared library and calling into it cannot be done without `unsafe`.
+#[allow(unsafe_code)]
 fn load_onnxruntime(path: &Path) -> Result<(ort::sys::OrtApi, String), OnnxError> {
     let err = |message: String| OnnxError::Library {
         path: path.to_owned(),
