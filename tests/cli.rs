@@ -341,6 +341,46 @@ fn queue_import_export_and_stats() {
             .contains("cases 3  open 3")
     );
 
+    // A resubmit verdict is exported with its reason and counted on its own.
+    {
+        use docliveness::review::{NewDecision, ResubmitReason, Store, Verdict};
+        let mut store = Store::open(&db).unwrap();
+        let resubmit = NewDecision {
+            reviewer: "ana".into(),
+            verdict: Some(Verdict::Resubmit),
+            resubmit_reason: Some(ResubmitReason::Blurred),
+            ..NewDecision::default()
+        };
+        store.decide(1, &resubmit, None).unwrap();
+    }
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["export", "--format", "csv"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with(",note,resubmit_reason")
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("1,")
+            && l.contains(",decided,resubmit,")
+            && l.ends_with(",blurred")),
+        "{text}"
+    );
+    let out = docliveness()
+        .args(["queue", "--db"])
+        .arg(&db)
+        .args(["stats", "--json"])
+        .output()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["verdicts"]["resubmit"], 1);
+
     // A file that is not a database is refused and left alone.
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "keep me").unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use docliveness::config::Config;
 use docliveness::console::{ConsoleApp, Settings, Tab};
 use docliveness::engine::{Engine, ErrorCode};
-use docliveness::review::{AttackType, CaseFilter, Origin, Status, Store, Verdict};
+use docliveness::review::{AttackType, CaseFilter, Origin, ResubmitReason, Status, Store, Verdict};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
@@ -440,4 +440,27 @@ fn the_inspector_shows_the_route_the_case_was_filed_with() {
     h.step();
     assert!(h.query_by_label("score 0.300 - review").is_some());
     assert!(h.query_by_label("score 0.300 - fail").is_none());
+}
+
+#[test]
+fn the_resubmit_key_asks_for_a_new_photo_with_the_forms_reason() {
+    let (_dir, db, ids) = seeded_db();
+    let mut h = harness(&db, "alice");
+    pump(&mut h, "the first case opens", |a| a.shown_case().is_some());
+    assert_eq!(h.state().shown_case().unwrap().id, ids[3]);
+    h.key_press(egui::Key::N);
+    pump(&mut h, "the queue advances", |a| {
+        a.shown_case().map(|c| c.id) == Some(ids[0])
+    });
+    let store = Store::open(&db).unwrap();
+    let decided = store.case(ids[3]).unwrap();
+    assert_eq!(
+        (
+            decided.verdict,
+            decided.resubmit_reason,
+            decided.attack_type
+        ),
+        (Some(Verdict::Resubmit), Some(ResubmitReason::Other), None)
+    );
+    assert!(h.query_by_label("New photo (N)").is_some());
 }

@@ -383,6 +383,7 @@ fn console_loop(shared: &Shared, db: &Path) {
                     reviewer: REVIEWER.into(),
                     verdict: Some(Verdict::Attack),
                     attack_type: Some(AttackType::Screen),
+                    resubmit_reason: None,
                     note: Some(format!("decided under load, round {round}")),
                     ..NewDecision::default()
                 }

@@ -75,6 +75,7 @@ fn child() {
                         reviewer: "killed".into(),
                         verdict: Some(Verdict::Attack),
                         attack_type: Some(AttackType::Print),
+                        resubmit_reason: None,
                         note: Some("x".repeat(2000)),
                         ..NewDecision::default()
                     };

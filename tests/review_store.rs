@@ -20,6 +20,7 @@ fn decision(reviewer: &str, verdict: Verdict, attack: Option<AttackType>) -> New
         reviewer: reviewer.into(),
         verdict: Some(verdict),
         attack_type: attack,
+        resubmit_reason: None,
         reason: Some("moire".into()),
         note: Some("visible on the portrait".into()),
     }
@@ -620,4 +621,137 @@ fn statistics_count_verdicts_reviewers_and_routes() {
     // 0.9 attack? no: index 4 is alice's attack at 0.9, which would pass.
     assert_eq!(stats.confusion.attacks_passed(), 1);
     assert_eq!(stats.confusion.fail.attack, 1);
+}
+
+#[test]
+fn a_resubmit_verdict_round_trips_through_decisions_stats_export_and_adaptation() {
+    let (dir, mut store) = open();
+    let ids: Vec<i64> = (0..3)
+        .map(|i| {
+            common::file(
+                &mut store,
+                Origin::Api,
+                format!("photo {i}").as_bytes(),
+                Some(0.3),
+                None,
+            )
+        })
+        .collect();
+    let resubmit = |reason| NewDecision {
+        reviewer: "ana".into(),
+        verdict: Some(Verdict::Resubmit),
+        attack_type: None,
+        resubmit_reason: reason,
+        reason: None,
+        note: Some("ask for a photo without the lamp".into()),
+    };
+    // The reason is required, and only a resubmit has one.
+    assert!(matches!(
+        store.decide(ids[0], &resubmit(None), None),
+        Err(StoreError::InvalidDecision(_))
+    ));
+    let mut genuine_with_reason = decision("ana", Verdict::Genuine, None);
+    genuine_with_reason.resubmit_reason = Some(ResubmitReason::Glare);
+    assert!(matches!(
+        store.decide(ids[0], &genuine_with_reason, None),
+        Err(StoreError::InvalidDecision(_))
+    ));
+    let record = store
+        .decide(ids[0], &resubmit(Some(ResubmitReason::Glare)), None)
+        .unwrap();
+    assert_eq!(record.verdict, Some(Verdict::Resubmit));
+    assert_eq!(record.resubmit_reason, Some(ResubmitReason::Glare));
+    let case = store.case(ids[0]).unwrap();
+    assert_eq!(
+        (case.verdict, case.resubmit_reason),
+        (Some(Verdict::Resubmit), Some(ResubmitReason::Glare))
+    );
+    store
+        .decide(ids[1], &decision("ana", Verdict::Genuine, None), None)
+        .unwrap();
+    store
+        .decide(
+            ids[2],
+            &decision("ana", Verdict::Attack, Some(AttackType::Print)),
+            None,
+        )
+        .unwrap();
+    // Counted as its own verdict; no error of the thresholds either way.
+    let stats = store
+        .statistics(
+            &CaseFilter {
+                status: Status::All,
+                ..CaseFilter::default()
+            },
+            Thresholds::default(),
+        )
+        .unwrap();
+    assert_eq!(stats.verdicts.get("resubmit"), Some(&1));
+    let c = stats.confusion;
+    let judged = c.pass.genuine
+        + c.pass.attack
+        + c.review.genuine
+        + c.review.attack
+        + c.fail.genuine
+        + c.fail.attack;
+    assert_eq!(judged, 2);
+    // The refit learns only from genuine and attack verdicts.
+    let decided: Vec<i64> = store
+        .decided_sides()
+        .unwrap()
+        .iter()
+        .map(|s| s.case_id)
+        .collect();
+    assert_eq!(decided, vec![ids[1], ids[2]]);
+    // Undo brings the case back open, reason and all.
+    store.undo(ids[0], "ana", None).unwrap();
+    let case = store.case(ids[0]).unwrap();
+    assert_eq!((case.verdict, case.resubmit_reason), (None, None));
+    drop(store);
+    drop(dir);
+}
+
+#[test]
+fn a_database_of_the_first_schema_is_upgraded_and_takes_resubmits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("review.db");
+    {
+        // The first released schema, with a decision in it, as an older build left it.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(docliveness::review::schema::MIGRATIONS[0])
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO cases (origin, session_id, created_at, score, route)
+                 VALUES ('api', 's', '2026-01-01T00:00:00.000Z', 0.3, 'review');
+             INSERT INTO decisions (case_id, kind, reviewer, verdict, decided_at)
+                 VALUES (1, 'decide', 'old', 'genuine', '2026-01-01T00:00:00.000Z');
+             UPDATE cases SET decision_id = 1, verdict = 'genuine', decided_by = 'old';",
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.case(1).unwrap().verdict, Some(Verdict::Genuine));
+    let resubmit = NewDecision {
+        reviewer: "ana".into(),
+        verdict: Some(Verdict::Resubmit),
+        attack_type: None,
+        resubmit_reason: Some(ResubmitReason::CutOff),
+        reason: None,
+        note: None,
+    };
+    store.decide(1, &resubmit, None).unwrap();
+    assert_eq!(
+        store.case(1).unwrap().resubmit_reason,
+        Some(ResubmitReason::CutOff)
+    );
+    drop(store);
+    // A second connection, opened afresh, reads the upgraded definition too.
+    let again = Store::open(&path).unwrap();
+    assert_eq!(again.decisions(1).unwrap().len(), 2);
+    let check: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
 }

@@ -299,7 +299,7 @@ pub fn export(
     if format == ExportFormat::Csv {
         writeln!(
             out,
-            "id,origin,session_id,created_at,score,route,error_code,model_version,status,verdict,attack_type,decided_by,decided_at,reason,note"
+            "id,origin,session_id,created_at,score,route,error_code,model_version,status,verdict,attack_type,decided_by,decided_at,reason,note,resubmit_reason"
         )
         .map_err(failure)?;
     }
@@ -353,6 +353,9 @@ pub fn export(
                         case.decided_at.clone().unwrap_or_default(),
                         reason.unwrap_or_default(),
                         note.unwrap_or_default(),
+                        case.resubmit_reason
+                            .map(|r| r.as_str().to_string())
+                            .unwrap_or_default(),
                     ];
                     let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                     writeln!(out, "{}", line.join(",")).map_err(failure)?;

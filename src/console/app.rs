@@ -417,6 +417,7 @@ impl ConsoleApp {
             Action::Print => self.decide(action, Verdict::Attack, Some(AttackType::Print)),
             Action::Digital => self.decide(action, Verdict::Attack, Some(AttackType::Digital)),
             Action::OtherAttack => self.decide(action, Verdict::Attack, Some(AttackType::Other)),
+            Action::Resubmit => self.decide(action, Verdict::Resubmit, None),
             Action::Undo => self.undo(),
             Action::Next => self.move_selection(1),
             Action::Previous => self.move_selection(-1),

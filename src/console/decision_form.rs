@@ -7,13 +7,15 @@ use egui::RichText;
 use super::app::{ConsoleApp, PendingDecision, Tab};
 use super::jobs::DbRequest;
 use super::shortcuts::{self, Action};
-use crate::review::{AttackType, NewDecision, ReviewCase, Verdict};
+use crate::review::{AttackType, NewDecision, ResubmitReason, ReviewCase, Verdict};
 
 /// The decision being written and what the form must remember between frames.
 #[derive(Default)]
 pub struct DecisionForm {
     pub(super) reason: String,
     pub(super) note: String,
+    /// Why a new photo is needed, for the resubmit verdict.
+    pub(super) resubmit_reason: ResubmitReason,
     pub(super) name_prompt: Option<PendingDecision>,
     pub(super) name_input: String,
     /// The last decision this console wrote: (case, decision row).
@@ -28,10 +30,14 @@ impl ConsoleApp {
         ui.label(RichText::new("Decision").strong());
         match (case.verdict, case.decided_by.as_deref()) {
             (Some(v), Some(by)) => {
+                let kind = match (case.attack_type, case.resubmit_reason) {
+                    (Some(a), _) => a.as_str(),
+                    (None, Some(r)) => r.words(),
+                    (None, None) => "",
+                };
                 ui.label(format!(
-                    "{} {} by {by} at {}",
+                    "{} {kind} by {by} at {}",
                     v.as_str(),
-                    case.attack_type.map_or("", |a| a.as_str()),
                     case.decided_at.as_deref().unwrap_or("")
                 ));
             }
@@ -55,6 +61,18 @@ impl ConsoleApp {
                 .response
                 .labelled_by(label);
         });
+        ui.horizontal(|ui| {
+            let label = ui.label("new photo because").id;
+            egui::ComboBox::from_id_salt("resubmit reason")
+                .selected_text(self.form.resubmit_reason.words())
+                .show_ui(ui, |ui| {
+                    for r in ResubmitReason::ALL {
+                        ui.selectable_value(&mut self.form.resubmit_reason, r, r.words());
+                    }
+                })
+                .response
+                .labelled_by(label);
+        });
         let label = ui.label("note").id;
         ui.add(
             egui::TextEdit::multiline(&mut self.form.note)
@@ -69,6 +87,7 @@ impl ConsoleApp {
                 ("Print", Action::Print),
                 ("Digital", Action::Digital),
                 ("Other", Action::OtherAttack),
+                ("New photo", Action::Resubmit),
                 ("Undo", Action::Undo),
             ] {
                 if ui
@@ -128,12 +147,15 @@ impl ConsoleApp {
                 reviewer: self.settings.reviewer.clone(),
                 verdict: Some(verdict),
                 attack_type,
+                resubmit_reason: (verdict == Verdict::Resubmit)
+                    .then_some(self.form.resubmit_reason),
                 reason: Some(self.form.reason.trim().to_string()).filter(|s| !s.is_empty()),
                 note: Some(self.form.note.trim().to_string()).filter(|s| !s.is_empty()),
             },
             expected,
         });
         self.form.reason.clear();
+        self.form.resubmit_reason = ResubmitReason::default();
         self.form.note.clear();
         // Advance: with the open filter the next case moves up into this row.
         let row = self.queue.selected_row.unwrap_or(0);

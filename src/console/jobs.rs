@@ -369,6 +369,10 @@ pub fn verdict_words(d: &DecisionRecord) -> String {
         (Some(crate::review::Verdict::Genuine), _) => "genuine".into(),
         (Some(crate::review::Verdict::Attack), Some(a)) => format!("attack ({})", a.as_str()),
         (Some(crate::review::Verdict::Attack), None) => "attack".into(),
+        (Some(crate::review::Verdict::Resubmit), _) => format!(
+            "new photo needed ({})",
+            d.resubmit_reason.map_or("no reason", |r| r.words())
+        ),
         (None, _) => "undone".into(),
     }
 }

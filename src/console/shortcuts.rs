@@ -16,6 +16,8 @@ pub enum Action {
     Digital,
     /// Decide: another attack.
     OtherAttack,
+    /// Decide: the photo cannot be judged; ask for a new one.
+    Resubmit,
     /// Undo the decision in force on the selected case.
     Undo,
     /// Next case.
@@ -108,6 +110,11 @@ pub const SHORTCUTS: &[Shortcut] = &[
         Key::O,
         Action::OtherAttack,
         "decide: another kind of attack, go to next",
+    ),
+    plain(
+        Key::N,
+        Action::Resubmit,
+        "decide: cannot be judged, ask for a new photo (the form's reason), go to next",
     ),
     plain(
         Key::U,
@@ -267,6 +274,7 @@ mod tests {
             Print,
             Digital,
             OtherAttack,
+            Resubmit,
             Undo,
             Next,
             Previous,
@@ -292,10 +300,10 @@ mod tests {
         // A new action must be added here, or this match stops compiling.
         for a in all {
             match a {
-                Genuine | Screen | Print | Digital | OtherAttack | Undo | Next | Previous | Fit
-                | ActualSize | ZoomIn | ZoomOut | PanLeft | PanRight | PanUp | PanDown
-                | ToggleOutline | ToggleHeatmap | TogglePortrait | FileCase | OpenFiles
-                | OpenFolder | ShowQueue | ShowIntake | ShowAnalyst | Help => {}
+                Genuine | Screen | Print | Digital | OtherAttack | Resubmit | Undo | Next
+                | Previous | Fit | ActualSize | ZoomIn | ZoomOut | PanLeft | PanRight | PanUp
+                | PanDown | ToggleOutline | ToggleHeatmap | TogglePortrait | FileCase
+                | OpenFiles | OpenFolder | ShowQueue | ShowIntake | ShowAnalyst | Help => {}
             }
             assert!(
                 SHORTCUTS.iter().any(|s| s.action == a),

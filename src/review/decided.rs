@@ -22,7 +22,8 @@ impl Store {
     pub fn decided_sides(&self) -> Result<Vec<DecidedSide>> {
         let mut stmt = self.conn.prepare(
             "SELECT c.id, c.verdict, s.analysis FROM cases c JOIN sides s ON s.case_id = c.id
-             WHERE c.decision_id IS NOT NULL AND c.verdict IS NOT NULL ORDER BY c.id, s.side DESC",
+             WHERE c.decision_id IS NOT NULL AND c.verdict IN ('genuine', 'attack')
+             ORDER BY c.id, s.side DESC",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((

@@ -80,6 +80,23 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     "#,
+    // 2: the "resubmit" verdict (the photo cannot be judged: ask for a new one) and its
+    // reason. SQLite cannot alter a CHECK constraint, and rebuilding the append-only
+    // decisions table would fight its triggers and the keys pointing at it; widening the
+    // allowed values in the stored definition is the documented way (every existing row
+    // still satisfies it). The columns are added first: ALTER TABLE edits the stored
+    // text by the offsets of the definition it has in memory, and RESET then reloads it.
+    r#"
+    ALTER TABLE decisions ADD COLUMN resubmit_reason TEXT
+        CHECK (resubmit_reason IN ('blurred', 'glare', 'wrong_document', 'cut_off', 'other'));
+    ALTER TABLE cases ADD COLUMN resubmit_reason TEXT;
+    PRAGMA writable_schema = ON;
+    UPDATE sqlite_schema
+        SET sql = replace(sql, 'CHECK (verdict IN (''genuine'', ''attack''))',
+                          'CHECK (verdict IN (''genuine'', ''attack'', ''resubmit''))')
+        WHERE type = 'table' AND name = 'decisions';
+    PRAGMA writable_schema = RESET;
+    "#,
 ];
 
 /// The schema version this build writes.

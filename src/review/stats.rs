@@ -80,6 +80,8 @@ pub fn confusion(pairs: &[(f64, Verdict)], thresholds: Thresholds) -> Confusion 
         match verdict {
             Verdict::Genuine => bucket.genuine += 1,
             Verdict::Attack => bucket.attack += 1,
+            // A photo nobody could judge is no error of the thresholds either way.
+            Verdict::Resubmit => {}
         }
     }
     c
@@ -93,7 +95,8 @@ pub struct Statistics {
     pub cases: u64,
     /// Of which open.
     pub open: u64,
-    /// Decided cases per verdict in force (`genuine`, `screen`, `print`, `digital`, `other`).
+    /// Decided cases per verdict in force (`genuine`, `screen`, `print`, `digital`, `other`,
+    /// `resubmit`).
     pub verdicts: BTreeMap<String, u64>,
     /// Cases per error code.
     pub errors: BTreeMap<String, u64>,
@@ -139,6 +142,7 @@ impl Store {
                     (Verdict::Genuine, _) => "genuine",
                     (Verdict::Attack, Some(a)) => a.as_str(),
                     (Verdict::Attack, None) => "other",
+                    (Verdict::Resubmit, _) => "resubmit",
                 };
                 *verdicts.entry(key.to_string()).or_insert(0) += 1;
                 if let Some(s) = score {

@@ -24,6 +24,50 @@ pub enum Verdict {
     Genuine,
     /// A presentation attack.
     Attack,
+    /// The photo cannot be judged (blurred, glare, the wrong document, cut off): ask the
+    /// customer for a new one. Neither genuine nor an attack.
+    Resubmit,
+}
+
+/// Why a photo cannot be judged and a new one is needed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ResubmitReason {
+    /// Too blurred to see the document's print.
+    Blurred,
+    /// Glare hides part of the document.
+    Glare,
+    /// Not the document asked for.
+    WrongDocument,
+    /// The document is cut off by the frame.
+    CutOff,
+    /// Another reason (the note says which).
+    #[default]
+    Other,
+}
+
+impl ResubmitReason {
+    /// Every reason, in the order a reviewer is offered them.
+    pub const ALL: [ResubmitReason; 5] = [
+        ResubmitReason::Blurred,
+        ResubmitReason::Glare,
+        ResubmitReason::WrongDocument,
+        ResubmitReason::CutOff,
+        ResubmitReason::Other,
+    ];
+
+    /// How a reviewer reads it.
+    pub fn words(self) -> &'static str {
+        match self {
+            ResubmitReason::Blurred => "blurred",
+            ResubmitReason::Glare => "glare",
+            ResubmitReason::WrongDocument => "wrong document",
+            ResubmitReason::CutOff => "cut off",
+            ResubmitReason::Other => "other",
+        }
+    }
 }
 
 /// Kind of presentation attack a reviewer saw.
@@ -55,7 +99,14 @@ macro_rules! text_enum {
     };
 }
 text_enum!(Origin { Console => "console", Api => "api", Cli => "cli" });
-text_enum!(Verdict { Genuine => "genuine", Attack => "attack" });
+text_enum!(Verdict { Genuine => "genuine", Attack => "attack", Resubmit => "resubmit" });
+text_enum!(ResubmitReason {
+    Blurred => "blurred",
+    Glare => "glare",
+    WrongDocument => "wrong_document",
+    CutOff => "cut_off",
+    Other => "other",
+});
 text_enum!(AttackType { Screen => "screen", Print => "print", Digital => "digital", Other => "other" });
 
 /// One case of the queue with the decision in force.
@@ -88,6 +139,8 @@ pub struct ReviewCase {
     pub verdict: Option<Verdict>,
     /// Attack type in force.
     pub attack_type: Option<AttackType>,
+    /// Why a new photo is needed, with a resubmit verdict in force.
+    pub resubmit_reason: Option<ResubmitReason>,
     /// Who decided.
     pub decided_by: Option<String>,
     /// When.
@@ -135,6 +188,8 @@ pub struct DecisionRecord {
     pub verdict: Option<Verdict>,
     /// Attack type.
     pub attack_type: Option<AttackType>,
+    /// Why a new photo is needed (with a resubmit verdict).
+    pub resubmit_reason: Option<ResubmitReason>,
     /// Reason picked from the list.
     pub reason: Option<String>,
     /// Free text.
@@ -154,6 +209,8 @@ pub struct NewDecision {
     pub verdict: Option<Verdict>,
     /// Attack type (with `Verdict::Attack`).
     pub attack_type: Option<AttackType>,
+    /// Why a new photo is needed (with `Verdict::Resubmit`).
+    pub resubmit_reason: Option<ResubmitReason>,
     /// Reason.
     pub reason: Option<String>,
     /// Free-text note.

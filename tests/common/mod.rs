@@ -139,6 +139,7 @@ pub fn decided_case(
             Verdict::Attack
         }),
         attack_type: (!genuine).then_some(AttackType::Screen),
+        resubmit_reason: None,
         reason: None,
         note: None,
     };

@@ -57,17 +57,27 @@ impl Store {
         decision: &NewDecision,
         expected: Option<Option<i64>>,
     ) -> Result<DecisionRecord> {
-        match (decision.verdict, decision.attack_type) {
-            (None, _) => return Err(StoreError::InvalidDecision("a verdict is required".into())),
-            (Some(Verdict::Genuine), Some(_)) => {
-                return Err(StoreError::InvalidDecision(
-                    "a genuine verdict has no attack type".into(),
-                ));
+        let invalid = |why: &str| Err(StoreError::InvalidDecision(why.into()));
+        match (
+            decision.verdict,
+            decision.attack_type,
+            decision.resubmit_reason,
+        ) {
+            (None, _, _) => return invalid("a verdict is required"),
+            (Some(Verdict::Genuine), Some(_), _) => {
+                return invalid("a genuine verdict has no attack type");
             }
-            (Some(Verdict::Attack), None) => {
-                return Err(StoreError::InvalidDecision(
-                    "an attack verdict needs an attack type".into(),
-                ));
+            (Some(Verdict::Attack), None, _) => {
+                return invalid("an attack verdict needs an attack type");
+            }
+            (Some(Verdict::Resubmit), Some(_), _) => {
+                return invalid("a resubmit verdict has no attack type");
+            }
+            (Some(Verdict::Resubmit), _, None) => {
+                return invalid("a resubmit verdict needs the reason a new photo is needed");
+            }
+            (Some(Verdict::Genuine | Verdict::Attack), _, Some(_)) => {
+                return invalid("only a resubmit verdict has a resubmit reason");
             }
             _ => {}
         }
@@ -90,8 +100,8 @@ impl Store {
             |r| r.get(0),
         )?;
         tx.execute(
-            "INSERT INTO decisions (case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes)
-             VALUES (?1, 'decide', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO decisions (case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes, resubmit_reason)
+             VALUES (?1, 'decide', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 id,
                 decision.reviewer,
@@ -101,6 +111,7 @@ impl Store {
                 decision.note,
                 now_s,
                 latest,
+                decision.resubmit_reason,
             ],
         )?;
         let decision_id = tx.last_insert_rowid();
@@ -109,6 +120,7 @@ impl Store {
             "decision": decision_id,
             "verdict": decision.verdict,
             "attackType": decision.attack_type,
+            "resubmitReason": decision.resubmit_reason,
             "reason": decision.reason,
         });
         audit(
@@ -261,13 +273,13 @@ fn in_force_before(conn: &Connection, id: i64) -> Result<Option<i64>> {
 fn set_in_force(conn: &Connection, case: i64, decision: Option<i64>) -> Result<()> {
     match decision {
         Some(d) => conn.execute(
-            "UPDATE cases SET (decision_id, verdict, attack_type, decided_by, decided_at, claimed_by, claim_expires_at) =
-             (SELECT id, verdict, attack_type, reviewer, decided_at, NULL, NULL FROM decisions WHERE id = ?2)
+            "UPDATE cases SET (decision_id, verdict, attack_type, resubmit_reason, decided_by, decided_at, claimed_by, claim_expires_at) =
+             (SELECT id, verdict, attack_type, resubmit_reason, reviewer, decided_at, NULL, NULL FROM decisions WHERE id = ?2)
              WHERE id = ?1",
             params![case, d],
         )?,
         None => conn.execute(
-            "UPDATE cases SET decision_id = NULL, verdict = NULL, attack_type = NULL, decided_by = NULL,
+            "UPDATE cases SET decision_id = NULL, verdict = NULL, attack_type = NULL, resubmit_reason = NULL, decided_by = NULL,
              decided_at = NULL, claimed_by = NULL, claim_expires_at = NULL WHERE id = ?1",
             [case],
         )?,

@@ -5,7 +5,9 @@
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
 use crate::engine::{ErrorCode, Route, Side};
-use crate::review::types::{AttackType, DecisionRecord, Origin, ReviewCase, Verdict};
+use crate::review::types::{
+    AttackType, DecisionRecord, Origin, ResubmitReason, ReviewCase, Verdict,
+};
 
 /// Stores an enum as the text its `as_str` gives and reads it back with `parse`.
 macro_rules! stored_as_text {
@@ -30,6 +32,7 @@ stored_as_text! {
     Origin: "origin", Origin::as_str, Origin::parse;
     Verdict: "verdict", Verdict::as_str, Verdict::parse;
     AttackType: "attack type", AttackType::as_str, AttackType::parse;
+    ResubmitReason: "resubmit reason", ResubmitReason::as_str, ResubmitReason::parse;
     Route: "route", Route::as_str, Route::parse;
     Side: "side", side_str, parse_side;
     ErrorCode: "error code", ErrorCode::as_str, parse_error_code;
@@ -53,7 +56,8 @@ fn parse_error_code(text: &str) -> Option<ErrorCode> {
 }
 
 pub(super) const CASE_COLUMNS: &str = "id, origin, session_id, created_at, score, route, error_code, model_version, \
-     claimed_by, claim_expires_at, decision_id, verdict, attack_type, decided_by, decided_at";
+     claimed_by, claim_expires_at, decision_id, verdict, attack_type, decided_by, decided_at, \
+     resubmit_reason";
 
 pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCase> {
     Ok(ReviewCase {
@@ -72,11 +76,12 @@ pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCas
         attack_type: r.get(12)?,
         decided_by: r.get(13)?,
         decided_at: r.get(14)?,
+        resubmit_reason: r.get(15)?,
     })
 }
 
-pub(super) const DECISION_COLUMNS: &str =
-    "id, case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes";
+pub(super) const DECISION_COLUMNS: &str = "id, case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes, \
+     resubmit_reason";
 
 pub(super) fn decision_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRecord> {
     Ok(DecisionRecord {
@@ -90,6 +95,7 @@ pub(super) fn decision_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decis
         note: r.get(7)?,
         decided_at: r.get(8)?,
         supersedes: r.get(9)?,
+        resubmit_reason: r.get(10)?,
     })
 }
 
