@@ -826,3 +826,63 @@ fn a_client_that_never_reads_is_closed_and_holds_only_its_own_slots() {
     assert!(closed, "the non-reading client's connection is still open");
     flood.join().unwrap();
 }
+
+#[test]
+fn a_given_outline_replaces_the_detector_and_a_bad_one_is_refused() {
+    let server = start(true, |_| {});
+    // An empty desk has no document to find; with an outline the photo is judged on it.
+    let outline = json!([
+        [600.0, 300.0],
+        [1300.0, 300.0],
+        [1300.0, 750.0],
+        [600.0, 750.0]
+    ]);
+    let a = post(
+        &server,
+        json!({"frontSideImageBase": b64(&empty_desk()), "frontSideQuad": outline}),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_ne!(a.body["error"], "DOCUMENT_NOT_FOUND", "{}", a.body);
+    assert_eq!(a.body["front"]["documents"][0], outline);
+    // Corners given the other way round come back in the detectors' order.
+    let a = post(
+        &server,
+        json!({"frontSideImageBase": b64(&empty_desk()), "frontSideQuad": [[600.0, 750.0], [1300.0, 750.0], [1300.0, 300.0], [600.0, 300.0]]}),
+    );
+    assert_eq!(a.body["front"]["documents"][0], outline, "{}", a.body);
+    // A bow tie, a missing back photo, a corner too few: refused before any analysis.
+    let bow_tie = json!([
+        [600.0, 300.0],
+        [1300.0, 750.0],
+        [1300.0, 300.0],
+        [600.0, 750.0]
+    ]);
+    let a = post(
+        &server,
+        json!({"frontSideImageBase": b64(&empty_desk()), "frontSideQuad": bow_tie}),
+    );
+    assert_eq!(a.status, 400);
+    assert_eq!(a.body["error"], "INVALID_REQUEST");
+    let message = a.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("frontSideQuad:") && message.contains("convex"),
+        "{message}"
+    );
+    let a = post(
+        &server,
+        json!({"frontSideImageBase": b64(&empty_desk()), "backSideQuad": outline}),
+    );
+    assert_eq!(a.status, 400);
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("without backSideImageBase")
+    );
+    let a = post(
+        &server,
+        json!({"frontSideImageBase": b64(&empty_desk()), "frontSideQuad": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]}),
+    );
+    assert_eq!(a.status, 400);
+    assert_eq!(a.body["error"], "INVALID_REQUEST");
+}

@@ -636,3 +636,68 @@ fn queue_reading_commands_create_nothing() {
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["cases"], 1);
 }
+
+#[test]
+fn check_with_a_given_outline_skips_the_detector() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scene(dir.path(), "a.jpg", 65);
+    let photo = dir.path().join("a.jpg");
+    let out = docliveness()
+        .args([
+            "check",
+            "--json",
+            "--quad",
+            "600,300,1300,300,1300,750,600,750",
+        ])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["detector"], docliveness::engine::GIVEN_OUTLINE);
+    assert_eq!(
+        row["documents"][0]["quad"],
+        serde_json::json!([
+            [600.0, 300.0],
+            [1300.0, 300.0],
+            [1300.0, 750.0],
+            [600.0, 750.0]
+        ]),
+        "{row}"
+    );
+    // A corner outside the photo is a cut-off document, judged as such.
+    let out = docliveness()
+        .args([
+            "check",
+            "--json",
+            "--quad",
+            "-200,300,700,300,700,750,-200,750",
+        ])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["error"], "DOCUMENT_CROPPED", "{row}");
+    // Refused with a clear word: a bow tie, a corner too few, two photos.
+    for (quad, says) in [
+        ("600,300,1300,750,1300,300,600,750", "convex"),
+        ("600,300,1300,300,1300,750", "got 6"),
+    ] {
+        let out = docliveness()
+            .args(["check", "--quad", quad])
+            .arg(&photo)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says));
+    }
+    let out = docliveness()
+        .args(["check", "--quad", "600,300,1300,300,1300,750,600,750"])
+        .arg(&photo)
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exactly one file"));
+}

@@ -28,7 +28,9 @@ pub fn document() -> Value {
                         "sessionId": {"type": "string", "description": "Client's session id, echoed; made up when absent."},
                         "frontSideImageBase": {"type": "string", "description": "Front side: Base64 JPEG/PNG, a data: URL, or an https URL (when enabled)."},
                         "backSideImageBase": {"type": "string", "description": "Back side, same forms."},
-                        "documentImageBase": {"type": "string", "description": "Alias of frontSideImageBase."}
+                        "documentImageBase": {"type": "string", "description": "Alias of frontSideImageBase."},
+                        "frontSideQuad": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}, "description": "The front document's outline, four [x, y] corners in upright photo pixels in order round the document: the detector is skipped and the photo judged on it. Convex; corners may lie outside the photo."},
+                        "backSideQuad": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}, "description": "The back document's outline, the same way; only with backSideImageBase."}
                     }
                 },
                 "SideResult": {
@@ -126,6 +128,8 @@ mod tests {
             front_side_image_base: Some("a".into()),
             back_side_image_base: Some("b".into()),
             document_image_base: Some("c".into()),
+            front_side_quad: Some([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+            back_side_quad: Some([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
         };
         assert_eq!(
             keys(&serde_json::to_value(&request).unwrap()),

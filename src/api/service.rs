@@ -13,7 +13,7 @@ use super::error::{ApiError, Rejection};
 use super::url_fetch::{self, UrlError};
 use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
 use crate::config::{Thresholds, UrlInputConfig};
-use crate::engine::{Analysis, Engine, ErrorCode, Outcome, Region, Route, Side};
+use crate::engine::{Analysis, Engine, ErrorCode, Outcome, Quad, Region, Route, Side};
 use crate::review::{NewCase, NewSide, Origin, Store};
 
 /// Everything a worker needs.
@@ -161,9 +161,32 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
             session_id,
         ));
     };
-    let mut sides = vec![(Side::Front, read_side(ctx, Side::Front, front_field))];
-    if let Some(back) = present(&request.back_side_image_base) {
-        sides.push((Side::Back, read_side(ctx, Side::Back, back)));
+    let outline = |field: &str, corners: Option<[[f64; 2]; 4]>| {
+        corners
+            .map(|c| Quad::from_corners(c.map(|[x, y]| (x, y))))
+            .transpose()
+            .map_err(|e| {
+                Rejection::new(
+                    ApiError::InvalidRequest(format!("{field}: {e}")),
+                    session_id.clone(),
+                )
+            })
+    };
+    let front_quad = outline("frontSideQuad", request.front_side_quad)?;
+    let back_quad = outline("backSideQuad", request.back_side_quad)?;
+    let back_field = present(&request.back_side_image_base);
+    if back_quad.is_some() && back_field.is_none() {
+        return Err(Rejection::new(
+            ApiError::InvalidRequest("backSideQuad was given without backSideImageBase".into()),
+            session_id,
+        ));
+    }
+    let mut sides = vec![(
+        Side::Front,
+        read_side(ctx, Side::Front, front_field, front_quad),
+    )];
+    if let Some(back) = back_field {
+        sides.push((Side::Back, read_side(ctx, Side::Back, back, back_quad)));
     }
     let results: Vec<SideResult> = sides
         .iter()
@@ -222,7 +245,7 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
 
 type SideInput = (Analysis, Option<Vec<u8>>);
 
-fn read_side(ctx: &ServiceContext, side: Side, field: &str) -> SideInput {
+fn read_side(ctx: &ServiceContext, side: Side, field: &str, outline: Option<Quad>) -> SideInput {
     let failed = |code, reason: String| {
         (
             Analysis::input_failed(side, Region::Document, code, reason),
@@ -238,10 +261,11 @@ fn read_side(ctx: &ServiceContext, side: Side, field: &str) -> SideInput {
             Err(UrlError::FetchFailed(m)) => return failed(ErrorCode::ImageUrlFetchFailed, m),
         },
     };
-    (
-        ctx.engine.analyze(&bytes, side, Region::Document),
-        Some(bytes),
-    )
+    let analysis = match outline {
+        Some(quad) => ctx.engine.analyze_with_outline(&bytes, side, quad),
+        None => ctx.engine.analyze(&bytes, side, Region::Document),
+    };
+    (analysis, Some(bytes))
 }
 
 fn file_case(

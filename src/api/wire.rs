@@ -21,6 +21,14 @@ pub struct LivenessRequest {
     /// Alias of `frontSideImageBase`.
     #[serde(default)]
     pub document_image_base: Option<String>,
+    /// The front document's outline when the client knows it (four corners in upright
+    /// photo pixels, in order round the document, as `front.documents` gives them): the
+    /// detector is skipped and the photo judged on it.
+    #[serde(default)]
+    pub front_side_quad: Option<[[f64; 2]; 4]>,
+    /// The back document's outline, the same way.
+    #[serde(default)]
+    pub back_side_quad: Option<[[f64; 2]; 4]>,
 }
 
 /// Per-side result (an extra field; the four spec fields are never renamed or dropped).

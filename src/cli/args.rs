@@ -5,7 +5,7 @@
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 
-use crate::engine::{Region, Side};
+use crate::engine::{Quad, Region, Side};
 use crate::review::Status;
 
 /// Which side the photos show and what part of them is judged.
@@ -17,6 +17,23 @@ pub struct Framing {
     /// Judge the detected document, or the whole frame (skips the DOCUMENT_* rules).
     #[arg(long, value_enum, default_value_t = Region::Document)]
     pub region: Region,
+}
+
+/// A document outline on the command line: `x1,y1,x2,y2,x3,y3,x4,y4` in photo pixels
+/// (the photo as its EXIF orientation shows it), corners in order round the document.
+pub fn parse_quad(text: &str) -> Result<Quad, String> {
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("{text:?} is not eight numbers separated by commas"))?;
+    let [x1, y1, x2, y2, x3, y3, x4, y4] = numbers[..] else {
+        return Err(format!(
+            "an outline is four corners, eight numbers x1,y1,...,x4,y4; got {}",
+            numbers.len()
+        ));
+    };
+    Quad::from_corners([(x1, y1), (x2, y2), (x3, y3), (x4, y4)]).map_err(|e| e.to_string())
 }
 
 /// `ValueEnum` for a library enum: its variants, the word for each and its help.
@@ -52,6 +69,23 @@ value_enum!(Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outlines_are_read_and_checked() {
+        let q = parse_quad("10,10, 110,10, 110,70, 10,70").unwrap();
+        assert_eq!(q.area(), 6000.0);
+        assert!(
+            parse_quad("10,10,110,10,110,70")
+                .unwrap_err()
+                .contains("got 6")
+        );
+        assert!(parse_quad("a,b").unwrap_err().contains("not eight numbers"));
+        assert!(
+            parse_quad("0,0,110,70,110,0,0,70")
+                .unwrap_err()
+                .contains("convex")
+        );
+    }
 
     #[test]
     fn the_command_line_words_are_the_wire_words() {

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::args::Framing;
 use super::batch::analyse_all;
 use super::progress::Progress;
 use super::{CliError, refuse_missing};
-use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Region, Side};
-use crate::image_files::{display_escaped, expand};
+use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Quad, Region, Side};
+use crate::image_files::{display_escaped, expand, read_photo};
 
 /// One line of `check --json`.
 #[derive(Debug, Serialize)]
@@ -90,6 +91,38 @@ pub fn record<'a>(path: &Path, a: &'a Analysis) -> CheckRecord<'a> {
         model_version: a.model_version.as_deref(),
         timings_ms: a.timings_ms,
     }
+}
+
+/// Runs the command on one photo with the outline given on the command line.
+pub fn run_with_outline(
+    engine: &Engine,
+    paths: &[PathBuf],
+    framing: Framing,
+    quad: Quad,
+    json: bool,
+) -> Result<(), CliError> {
+    let [path] = paths else {
+        return Err(CliError::Usage(
+            "--quad outlines the document in one photo: give exactly one file".into(),
+        ));
+    };
+    if framing.region == Region::Whole {
+        return Err(CliError::Usage(
+            "--quad judges the outlined document; it cannot go with --region whole".into(),
+        ));
+    }
+    let bytes = read_photo(path, engine.config().image.max_file_bytes())
+        .map_err(|e| CliError::Usage(format!("{}: {e}", display_escaped(path))))?;
+    let analysis = engine.analyze_with_outline(&bytes, framing.side, quad);
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        serde_json::to_string(&record(path, &analysis))
+            .map_err(std::io::Error::other)
+            .and_then(|line| writeln!(out, "{line}"))
+    } else {
+        writeln!(out, "{}", table_row(path, &analysis))
+    };
+    written.map_err(|e| CliError::Failure(format!("cannot write the result: {e}")))
 }
 
 /// Runs the command.

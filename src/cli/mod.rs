@@ -1,7 +1,7 @@
 //! The command line: argument parsing and the commands. A thin edge over the engine.
 
 mod adapt;
-mod args;
+pub(crate) mod args;
 mod batch;
 mod check;
 mod evaluate;
@@ -65,6 +65,11 @@ pub enum Command {
         /// One JSON object per image per line instead of a table.
         #[arg(long)]
         json: bool,
+        /// The document's outline, x1,y1,x2,y2,x3,y3,x4,y4 in pixels of the upright photo,
+        /// corners in order round the document (outside the photo for a cut-off one):
+        /// the detector is skipped and the photo judged on this outline. One photo only.
+        #[arg(long, value_name = "CORNERS", value_parser = args::parse_quad, allow_hyphen_values = true)]
+        quad: Option<crate::engine::Quad>,
         /// Image files or folders.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -220,10 +225,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check {
             framing,
             json,
+            quad,
             paths,
         } => {
             let engine = build_engine(config)?;
-            check::run(&engine, &paths, framing.side, framing.region, json)
+            match quad {
+                Some(quad) => check::run_with_outline(&engine, &paths, framing, quad, json),
+                None => check::run(&engine, &paths, framing.side, framing.region, json),
+            }
         }
         Command::Queue { db, command } => {
             let db = db.unwrap_or_else(crate::review::default_db_path);

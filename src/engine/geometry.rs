@@ -4,6 +4,27 @@
 //! so its centre is `(i + 0.5, j + 0.5)` and an image of width `w` spans `0..=w`.
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why four corners given by a person are not a document outline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum OutlineError {
+    /// A coordinate is not a number.
+    #[error("the outline's corners must be finite numbers")]
+    NotFinite,
+    /// The corners enclose next to nothing (repeated or in one line).
+    #[error("the outline is degenerate: its corners are repeated or lie in one line")]
+    Degenerate,
+    /// The sides cross, or the outline bends inwards.
+    #[error(
+        "the outline must be convex, its four corners given in order round the document (its sides cross or it bends inwards)"
+    )]
+    NotConvex,
+}
+
+/// Least area (square pixels) a given outline may enclose: less is a slip of the hand,
+/// not a document.
+const MIN_OUTLINE_AREA: f64 = 16.0;
 
 /// A point in continuous pixel coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -199,6 +220,33 @@ impl Quad {
         true
     }
 
+    /// A document outline from four corners given by a person (a reviewer's correction,
+    /// `check --quad`, the API's `frontSideQuad`), in order round the document either way
+    /// and possibly outside the photo for a cut-off document; returned clockwise from the
+    /// top-left-most, as the detectors give theirs.
+    pub fn from_corners(corners: [(f64, f64); 4]) -> Result<Quad, OutlineError> {
+        if corners
+            .iter()
+            .any(|(x, y)| !x.is_finite() || !y.is_finite())
+        {
+            return Err(OutlineError::NotFinite);
+        }
+        let quad = Quad(corners.map(|(x, y)| Point::new(x, y)));
+        // A bow tie encloses no area either, but its corners spread out: say what is
+        // wrong with it rather than call it degenerate.
+        let (x0, y0, x1, y1) = quad.bounds();
+        if (x1 - x0) * (y1 - y0) < MIN_OUTLINE_AREA {
+            return Err(OutlineError::Degenerate);
+        }
+        if !quad.is_convex() {
+            return Err(OutlineError::NotConvex);
+        }
+        if quad.area() < MIN_OUTLINE_AREA {
+            return Err(OutlineError::Degenerate);
+        }
+        Ok(quad.canonical())
+    }
+
     /// Corners rotated so the first is the top-left-most (smallest x + y), clockwise on screen.
     pub fn canonical(&self) -> Quad {
         let mut c = self.0;
@@ -373,6 +421,27 @@ impl Homography {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_given_outline_is_checked_and_put_in_the_detectors_order() {
+        // Counter-clockwise from the bottom left; one corner outside the photo is fine.
+        let q = Quad::from_corners([(0.0, 50.0), (80.0, 50.0), (80.0, 0.0), (-5.0, 0.0)]).unwrap();
+        assert_eq!(q.0[0], Point::new(-5.0, 0.0));
+        assert_eq!(q.0[1], Point::new(80.0, 0.0));
+        assert_eq!(
+            Quad::from_corners([(0.0, 0.0), (80.0, 50.0), (80.0, 0.0), (0.0, 50.0)]),
+            Err(OutlineError::NotConvex),
+            "a bow tie"
+        );
+        assert_eq!(
+            Quad::from_corners([(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (30.0, 0.0)]),
+            Err(OutlineError::Degenerate)
+        );
+        assert_eq!(
+            Quad::from_corners([(0.0, 0.0), (f64::NAN, 0.0), (1.0, 1.0), (0.0, 1.0)]),
+            Err(OutlineError::NotFinite)
+        );
+    }
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Quad {
         Quad([

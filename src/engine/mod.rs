@@ -28,7 +28,7 @@ pub use analysis::{
     Analysis, AttackScores, ErrorCode, EvidenceMap, LivenessStatus, Region, Side, Timings,
 };
 pub use detection::DetectedDocument;
-pub use geometry::{Point, Quad};
+pub use geometry::{OutlineError, Point, Quad};
 pub use outcome::{Outcome, Route};
 pub use photo::{DecodeError, DecodedImage, ImageFacts};
 pub use portrait::{PortraitCheck, PortraitDetector};
@@ -175,6 +175,23 @@ impl Engine {
         side: Side,
         region: Region,
     ) -> (Analysis, Option<DecodedImage>) {
+        self.run(bytes, side, region, None)
+    }
+
+    /// Analyses a photo with the document outline a person gave (corrected in the
+    /// console, or passed to `check --quad` or the API): the detector is skipped, and the
+    /// error rules, the portrait check and liveness work on that outline.
+    pub fn analyze_with_outline(&self, bytes: &[u8], side: Side, outline: Quad) -> Analysis {
+        self.run(bytes, side, Region::Document, Some(outline)).0
+    }
+
+    fn run(
+        &self,
+        bytes: &[u8],
+        side: Side,
+        region: Region,
+        outline: Option<Quad>,
+    ) -> (Analysis, Option<DecodedImage>) {
         let start = Instant::now();
         let mut analysis = Analysis {
             side,
@@ -198,7 +215,7 @@ impl Engine {
         analysis.timings_ms.decode = ms(start);
         let image = match decoded {
             Ok(image) => {
-                self.judge(&image, &mut analysis);
+                self.judge(&image, &mut analysis, outline);
                 Some(image)
             }
             Err(e) => {
@@ -241,7 +258,7 @@ impl Engine {
         self.detector.as_ref().map(|m| m.manifest().version.clone())
     }
 
-    fn judge(&self, image: &DecodedImage, analysis: &mut Analysis) {
+    fn judge(&self, image: &DecodedImage, analysis: &mut Analysis, outline: Option<Quad>) {
         analysis.image = Some(image.facts.clone());
         if let Some((code, reason)) = rules::image_rule(&image.facts, &self.config.image) {
             analysis.error = Some(code);
@@ -260,7 +277,16 @@ impl Engine {
         );
         if analysis.region == Region::Document {
             let t = Instant::now();
-            let (documents, detector) = self.detect_by(&image.rgb);
+            let (documents, detector) = match outline {
+                Some(quad) => (
+                    vec![DetectedDocument {
+                        quad,
+                        confidence: 1.0,
+                    }],
+                    GIVEN_OUTLINE.to_string(),
+                ),
+                None => self.detect_by(&image.rgb),
+            };
             analysis.documents = documents;
             analysis.detector = Some(detector);
             analysis.timings_ms.detect = ms(t);
@@ -305,6 +331,9 @@ impl Engine {
         analysis.timings_ms.liveness = ms(t);
     }
 }
+
+/// What `Analysis::detector` says when a person gave the outline.
+pub const GIVEN_OUTLINE: &str = "outline given by a person";
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
