@@ -12,8 +12,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use common::orientation::held;
-use docliveness::config::{BackendChoice, Config};
-use docliveness::engine::{Engine, LivenessStatus, Region, Side};
+use docliveness::config::{BackendChoice, Config, Thresholds};
+use docliveness::engine::{Engine, LivenessStatus, Region, Route, Side};
 use image::{ImageFormat, RgbImage};
 
 fn engine() -> Engine {
@@ -56,8 +56,14 @@ fn the_default_build_uses_the_shipped_model() {
 
 #[test]
 fn genuine_capture_passes_the_threshold() {
+    // Passes, not merely escapes failure: measured 0.514 (0.504-0.513 over the eight
+    // orientations and two re-encodings of the orientation test).
     let s = score(&engine(), &fixture("genuine.jpg"));
-    assert!(s >= 0.25, "genuine capture scored {s}");
+    assert_eq!(
+        Route::of(s, &Thresholds::default()),
+        Route::Pass,
+        "genuine capture scored {s}"
+    );
 }
 
 #[test]

@@ -8,8 +8,9 @@ Training photos come from two generators with disjoint seeds: the Rust scene gen
 (`cargo run --release --example detector_data`, seeds from 1 000 000; the detector tests
 use seeds below 1 000) and the physical capture simulator of `liveness_training`
 (seeds from 500 000); and from real phone photos of everyday scenes, the real-capture
-corpus's training split (`real_scenes.py`, seeds from 700 000: scenes left empty, and
-scenes with documents laid in). Held-out validation: Rust seeds from 2 000 000,
+corpus's training split less the scenes that show paper or cards
+(`real/scene_screening.csv`; `real_scenes.py`, seeds from 700 000: scenes left empty,
+and scenes with identity documents or sheets of paper laid in). Held-out validation: Rust seeds from 2 000 000,
 simulator seeds from 600 000, and the corpus's validation split (seeds from 800 000).
 Generated data lives in models/training/work/detector/, never committed.
 The detector is measured by the Rust tests (`tests/detection.rs`) on scenes it never saw.
@@ -34,7 +35,7 @@ PHYS_VAL = range(600_000, 600_100)
 REAL_TRAIN = (700_000, 2600)
 REAL_VAL = (800_000, 200)
 EPOCHS = 4
-VERSION = "detector-mnv2fpn-256-real1"
+VERSION = "detector-mnv2fpn-256-real2"
 STEPS = ["data", "realdata", "train", "export", "realeval"]
 TRAIN_DIRS = ["rust-train", "phys-train", "real-train"]
 VAL_DIRS = ["rust-val", "phys-val", "real-val"]
@@ -81,14 +82,15 @@ def step_train(workers: int) -> None:
 
 def step_export(workers: int) -> None:
     from .export import export
-    from .real_scenes import NEGATIVE_SHARE
+    from .real_scenes import NEGATIVE_SHARE, PAPER_SHARE, SPECIMEN_SHARE
 
     training = (
         f"{RUST_TRAIN[1]} scenes from the Rust scene generator (hazards: fingers, clutter, low contrast, cut off, "
         f"two documents, printed sheets, screens, glare; plus edge cases) and {len(PHYS_TRAIN)} photos from the "
         "physical capture simulator (genuine, screen, print, digital), "
-        f"{REAL_TRAIN[1]} real phone photos of everyday scenes ({1 - NEGATIVE_SHARE:.0%} with generated documents or real specimen designs laid in, "
-        "the rest empty: hard negatives), 256 px; built by models/training "
+        f"{REAL_TRAIN[1]} real phone photos of everyday scenes, screened for paper and cards ({1 - NEGATIVE_SHARE:.0%} with documents laid in: "
+        f"{SPECIMEN_SHARE:.0%} real specimen designs, {(1 - SPECIMEN_SHARE) * PAPER_SHARE:.0%} generated sheets of paper (pages, forms, receipts), "
+        "the rest generated identity documents; the others empty: hard negatives), 256 px; built by models/training "
         "(python -m detector_training)"
     )
     print(export(os.path.join(WORK, "detector.pt"), MODEL_DIR, VERSION, training))

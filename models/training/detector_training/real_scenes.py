@@ -8,8 +8,9 @@ portraits, text blocks, packaging and tiles as documents. Real scenes with no do
 (mask all zero) are the hard negatives; documents composited into real scenes keep the
 positives in the same surroundings, so the scene itself never answers the question.
 
-Documents are generated ones (`liveness_training.documents`) and, a quarter of the
-time, a real specimen design of the corpus's training split, warped into a random
+Documents are generated identity documents (`liveness_training.documents`), generated
+sheets of paper (`paper_documents.py`: pages, forms, notepad sheets, receipts) and real
+specimen designs of the corpus's training split, each warped into a random
 perspective quadrilateral at twice the output size and box-filtered down, lit to match
 the scene where it lands, with a soft contact shadow, blur and sensor noise, then
 JPEG-compressed as a phone would.
@@ -29,21 +30,36 @@ from PIL import Image, ImageFilter
 from liveness_training.documents import draw_document, load_faces
 from liveness_training.real_data import load
 
+from .paper_documents import draw_paper
+
+REAL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "real")
+# Training scenes a person looked at and found a sheet, page, receipt or card in: left
+# out, because as empty scenes they would teach that such a thing is no document.
+SCREENING = os.path.join(REAL, "scene_screening.csv")
+
 # Frames (width, height) the composites are built in; the detector sees them stretched
 # to its square input, as the engine stretches a photo.
 FRAMES = [(512, 384), (384, 512), (512, 288), (288, 512), (448, 448)]
 # Share of samples left with no document.
 NEGATIVE_SHARE = 0.25
-# Share of documents that are real specimen designs rather than generated ones.
-SPECIMEN_SHARE = 0.25
+# Share of documents that are real specimen designs, and of those left that are sheets
+# of paper rather than generated identity documents.
+SPECIMEN_SHARE = 0.2
+PAPER_SHARE = 0.35
 # Share of positive samples with two documents.
 TWO_SHARE = 0.12
 
 
-def corpus_rows(corpus: str, split: str, kinds: tuple[str, ...]) -> list[str]:
-    """Paths of the corpus's photos of `kinds` in `split`, in index order."""
+def screened_out() -> set[tuple[str, str]]:
+    """(repo, path) of the scenes the screening list leaves out."""
+    with open(SCREENING, newline="") as f:
+        return {(r["repo"], r["path"]) for r in csv.DictReader(f)}
+
+
+def corpus_rows(corpus: str, split: str, kinds: tuple[str, ...], leave_out: set[tuple[str, str]] = frozenset()) -> list[str]:
+    """Paths of the corpus's photos of `kinds` in `split`, in index order, less `leave_out`."""
     with open(os.path.join(corpus, "index.csv"), newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["split"] == split and r["kind"] in kinds]
+        rows = [r for r in csv.DictReader(f) if r["split"] == split and r["kind"] in kinds and (r["repo"], r["path"]) not in leave_out]
     paths = [os.path.join(corpus, r["file"]) for r in rows]
     # Pillow cannot always read WebP copies here; they are few and not needed.
     return [p for p in paths if not p.lower().endswith(".webp")]
@@ -103,6 +119,8 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
 def _document(rng: np.random.Generator, faces, specimens: list[str]) -> np.ndarray:
     if specimens and rng.random() < SPECIMEN_SHARE:
         return load(specimens[rng.integers(len(specimens))])
+    if rng.random() < PAPER_SHARE:
+        return draw_paper(rng)
     return draw_document(rng, faces, dpi=rng.uniform(160, 260)).image
 
 
@@ -131,9 +149,19 @@ def _lay(rng: np.random.Generator, frame: np.ndarray, doc: np.ndarray, quad: np.
         # A soft contact shadow, offset a little, under the document.
         shadow = Image.fromarray((a[..., 0] * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(2, 8)))
         shift = rng.integers(-5, 6, 2)
-        sh = np.roll(np.asarray(shadow, np.float32) / 255.0, tuple(shift), (0, 1))[..., None]
+        sh = _shifted(np.asarray(shadow, np.float32) / 255.0, shift)[..., None]
         out *= 1 - rng.uniform(0.15, 0.45) * sh
     out = out * (1 - a) + lit * a
+    return out
+
+
+def _shifted(a: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """`a` moved by (rows, columns), zeros coming in: a shadow must not wrap round to
+    the far side of the frame."""
+    dy, dx = int(shift[0]), int(shift[1])
+    out = np.zeros_like(a)
+    h, w = a.shape
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = a[max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)]
     return out
 
 
@@ -177,7 +205,7 @@ def _one(args):
 def generate(out_dir: str, corpus: str, split: str, count: int, first_seed: int, side: int, workers: int) -> None:
     """Writes `count` samples (`images.u8`, `scenes.jsonl`, the layout of the other
     generators) over the `split`'s real scenes, each scene used in turn."""
-    backgrounds = corpus_rows(corpus, split, ("object_scene",))
+    backgrounds = corpus_rows(corpus, split, ("object_scene",), screened_out())
     specimens = corpus_rows(corpus, split, ("specimen_design",))
     if not backgrounds:
         raise SystemExit(f"no real scenes in the {split} split of {corpus}: set REAL_CORPUS to a rebuilt corpus (models/training/real/rebuild.py)")

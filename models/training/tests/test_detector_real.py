@@ -7,7 +7,8 @@ import numpy as np
 
 from detector_training.data import mask
 from detector_training.real_eval import RIGHT, iou
-from detector_training.real_scenes import _lay, _quad
+from detector_training.paper_documents import PX_PER_MM, draw_paper
+from detector_training.real_scenes import _lay, _quad, _shifted
 
 
 class OutlineIoU(unittest.TestCase):
@@ -68,6 +69,29 @@ class Composites(unittest.TestCase):
                 placed += 1
                 self.assertEqual(int(((mask([first * to_input]) > 0) & (mask([second * to_input]) > 0)).sum()), 0)
         self.assertGreater(placed, 0)
+
+    def test_a_shadow_moves_without_wrapping_round_the_frame(self):
+        a = np.zeros((6, 6))
+        a[:, 0] = 1
+        moved = _shifted(a, np.array([0, -2]))
+        # The left column moves out of the frame; nothing reappears on the right.
+        self.assertEqual(moved.sum(), 0)
+        self.assertEqual(_shifted(a, np.array([1, 1]))[1:, 1].sum(), 5)
+
+
+class PaperDocuments(unittest.TestCase):
+    def test_sheets_are_pale_paper_of_real_sizes(self):
+        for seed in range(12):
+            sheet = draw_paper(np.random.default_rng(seed))
+            h, w = sheet.shape[:2]
+            long_mm, short_mm = max(h, w) / PX_PER_MM, min(h, w) / PX_PER_MM
+            # A5 to US Letter pages, 57 or 80 mm till rolls.
+            self.assertTrue(55 <= short_mm <= 217, short_mm)
+            self.assertTrue(1.2 <= long_mm / short_mm <= 4.6, long_mm / short_mm)
+            # Mostly bare paper: the median pixel is pale, and there is print on it.
+            grey = sheet.mean(2)
+            self.assertGreater(np.median(grey), 200)
+            self.assertGreater((grey < 128).mean(), 0.002)
 
 
 if __name__ == "__main__":
