@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -122,13 +122,13 @@ pub fn refuse(
     headers: &HeaderMap,
     body: Body,
     limits: &BodyLimits,
-    response: Response,
+    response: impl IntoResponse,
 ) -> Response {
     let expects_continue = headers
         .get(header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     drain_in_background(body, expects_continue, limits);
-    response
+    response.into_response()
 }
 
 /// Reads and drops what is left of a refused body, in the background so the answer

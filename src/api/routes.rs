@@ -88,7 +88,7 @@ async fn liveness(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let too_large = || ApiError::PayloadTooLarge(limits.max_bytes).into_response();
+    let too_large = || ApiError::PayloadTooLarge(limits.max_bytes);
     if declared.is_some_and(|n| n > limits.max_bytes as u64) {
         return refuse(&headers, body, limits, too_large());
     }

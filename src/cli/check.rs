@@ -115,14 +115,31 @@ pub fn run_with_outline(
         .map_err(|e| CliError::Usage(format!("{}: {e}", display_escaped(path))))?;
     let analysis = engine.analyze_with_outline(&bytes, framing.side, quad);
     let mut out = std::io::stdout().lock();
-    let written = if json {
-        serde_json::to_string(&record(path, &analysis))
-            .map_err(std::io::Error::other)
-            .and_then(|line| writeln!(out, "{line}"))
+    write_header(&mut out, json)
+        .and_then(|()| write_row(&mut out, path, &analysis, json))
+        .map_err(|e| CliError::Failure(format!("cannot write the result: {e}")))
+}
+
+/// The table's column names (nothing for JSON lines).
+fn write_header(out: &mut impl Write, json: bool) -> std::io::Result<()> {
+    if json {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<40} {:<30} {:>6} {:>5} {:>11} {:>4} {:>7}",
+        "FILE", "RESULT", "SCORE", "DOCS", "SIZE", "JPEG", "MS"
+    )
+}
+
+/// One photo's line: a JSON object, or a table row.
+fn write_row(out: &mut impl Write, path: &Path, a: &Analysis, json: bool) -> std::io::Result<()> {
+    if json {
+        let line = serde_json::to_string(&record(path, a)).map_err(std::io::Error::other)?;
+        writeln!(out, "{line}")
     } else {
-        writeln!(out, "{}", table_row(path, &analysis))
-    };
-    written.map_err(|e| CliError::Failure(format!("cannot write the result: {e}")))
+        writeln!(out, "{}", table_row(path, a))
+    }
 }
 
 /// Runs the command.
@@ -143,24 +160,11 @@ pub fn run(
     let mut progress = Progress::new(files.len());
     let mut write_error = None;
     let mut no_model = false;
-    if !json {
-        let _ = writeln!(
-            out,
-            "{:<40} {:<30} {:>6} {:>5} {:>11} {:>4} {:>7}",
-            "FILE", "RESULT", "SCORE", "DOCS", "SIZE", "JPEG", "MS"
-        );
-    }
+    let _ = write_header(&mut out, json);
     analyse_all(engine, &files, side, region, |_, path, analysis| {
         progress.tick();
         no_model |= analysis.liveness == LivenessStatus::NoModel;
-        let written = if json {
-            serde_json::to_string(&record(path, &analysis))
-                .map_err(std::io::Error::other)
-                .and_then(|line| writeln!(out, "{line}"))
-        } else {
-            writeln!(out, "{}", table_row(path, &analysis))
-        };
-        if let Err(e) = written {
+        if let Err(e) = write_row(&mut out, path, &analysis, json) {
             write_error.get_or_insert(e);
         }
     });
@@ -205,7 +209,7 @@ fn table_row(path: &Path, a: &Analysis) -> String {
     };
     let result = match (a.error, a.decision, &a.liveness) {
         (Some(code), _, _) => code.as_str().to_string(),
-        (None, Some(d), _) => format!("{d:?}").to_lowercase(),
+        (None, Some(route), _) => route.to_string(),
         (None, None, LivenessStatus::NoModel) => "ok (no liveness model)".to_string(),
         (None, None, LivenessStatus::Failed { .. }) => "model failed".to_string(),
         _ => "-".to_string(),
