@@ -41,18 +41,10 @@ impl IntakeState {
 
 impl ConsoleApp {
     pub(super) fn file(&mut self, result: &IntakeResult) {
-        if result.bytes.is_empty() {
-            self.status = format!(
-                "{} cannot be filed: it could not be read",
-                result.path.display()
-            );
-            return;
+        match file_request(result) {
+            Ok(request) => self.db.send(request),
+            Err(why) => self.status = why,
         }
-        self.db.send(DbRequest::File {
-            path: result.path.clone(),
-            bytes: Arc::clone(&result.bytes),
-            analysis: Box::new(result.analysis.clone()),
-        });
     }
 
     /// Files the selected intake photo as a case, unless it is one already.
@@ -61,13 +53,10 @@ impl ConsoleApp {
             && let Some(i) = self.intake.selected_item
             && self.intake.items[i].case_id.is_none()
         {
-            let result = IntakeResult {
-                path: self.intake.items[i].result.path.clone(),
-                bytes: Arc::clone(&self.intake.items[i].result.bytes),
-                analysis: self.intake.items[i].result.analysis.clone(),
-                pixels: None,
-            };
-            self.file(&result);
+            match file_request(&self.intake.items[i].result) {
+                Ok(request) => self.db.send(request),
+                Err(why) => self.status = why,
+            }
         }
     }
 
@@ -157,4 +146,19 @@ impl ConsoleApp {
             self.intake.selected_item = Some(i);
         }
     }
+}
+
+/// The request that files an analysed photo as a case, or why it cannot be filed.
+fn file_request(result: &IntakeResult) -> Result<DbRequest, String> {
+    if result.bytes.is_empty() {
+        return Err(format!(
+            "{} cannot be filed: it could not be read",
+            result.path.display()
+        ));
+    }
+    Ok(DbRequest::File {
+        path: result.path.clone(),
+        bytes: Arc::clone(&result.bytes),
+        analysis: Box::new(result.analysis.clone()),
+    })
 }
