@@ -19,6 +19,8 @@ pub struct Config {
     pub detection: DetectionConfig,
     /// Rules that turn document geometry into error codes.
     pub quality: QualityConfig,
+    /// Image-quality warnings (blur, glare, exposure), which never stop scoring.
+    pub warnings: WarningsConfig,
     /// Score thresholds that route a result to pass, review or fail.
     pub thresholds: Thresholds,
     /// Where models are and how they are run.
@@ -295,6 +297,70 @@ impl Default for QualityConfig {
     }
 }
 
+/// Thresholds of the image-quality warnings. A warning never stops scoring: it tells a
+/// reviewer why a score may be unreliable and a customer what to retake. The defaults
+/// were set on real phone photos (`models/quality_warnings/`, where they are measured).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WarningsConfig {
+    /// `BLURRED` when the blur measure of the judged region reaches this (0 = crisp,
+    /// 1 = no detail). The measure compares the region with itself re-blurred at native
+    /// resolution: a sharp photo loses much of its pixel-to-pixel variation when blurred
+    /// again, a blurred one little. Default 0.5, set on real photos.
+    pub blur_limit: f64,
+    /// `GLARE` when blown-out specular patches cover at least this share of the judged
+    /// region. Default 0.01: a reflection over 1% of an ID-1 card hides about a line of
+    /// text or a security feature, and screens, laminates and holograms all throw one.
+    pub glare_share: f64,
+    /// A pixel is blown out when all three channels reach this level (0..255): the
+    /// sensor clipped there, and whatever was printed under it is lost. Default 250,
+    /// below 255 because phone tone curves and JPEG round clipped whites down.
+    pub clipped_level: u8,
+    /// `UNDEREXPOSED` when the judged region's mean luma is below this (0..255).
+    /// Default 50, set on real photos: below it shadows swallow the print's detail.
+    pub dark_mean: f64,
+    /// `OVEREXPOSED` when the judged region's mean luma is above this (0..255).
+    /// Default 230, set on real photos: above it the document's light background and
+    /// its print wash out together.
+    pub bright_mean: f64,
+}
+
+impl Default for WarningsConfig {
+    fn default() -> Self {
+        Self {
+            blur_limit: 0.5,
+            glare_share: 0.01,
+            clipped_level: 250,
+            dark_mean: 50.0,
+            bright_mean: 230.0,
+        }
+    }
+}
+
+impl WarningsConfig {
+    /// Checks that each threshold lies in its measure's range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
+        let in_luma = |v: f64| v.is_finite() && (0.0..=255.0).contains(&v);
+        if !in_unit(self.blur_limit) || !in_unit(self.glare_share) {
+            return Err(ConfigError::Invalid(
+                "warnings.blur_limit and warnings.glare_share must lie strictly between 0 and 1"
+                    .into(),
+            ));
+        }
+        if !in_luma(self.dark_mean)
+            || !in_luma(self.bright_mean)
+            || self.dark_mean >= self.bright_mean
+        {
+            return Err(ConfigError::Invalid(
+                "warnings.dark_mean and warnings.bright_mean must lie in 0..=255, dark below bright"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The two score thresholds of the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -501,6 +567,8 @@ pub struct EngineConfig {
     pub detection: DetectionConfig,
     /// Rules that turn document geometry into error codes.
     pub quality: QualityConfig,
+    /// Image-quality warnings (blur, glare, exposure), which never stop scoring.
+    pub warnings: WarningsConfig,
     /// Score thresholds that route a result to pass, review or fail.
     pub thresholds: Thresholds,
     /// Where models are and how they are run.
@@ -513,6 +581,7 @@ impl From<Config> for EngineConfig {
             image: c.image,
             detection: c.detection,
             quality: c.quality,
+            warnings: c.warnings,
             thresholds: c.thresholds,
             models: c.models,
         }
@@ -525,6 +594,7 @@ impl EngineConfig {
         self.thresholds
             .validate()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.warnings.validate()?;
         if self.detection.work_side < 128 {
             return Err(ConfigError::Invalid(
                 "detection.work_side must be at least 128".into(),

@@ -29,6 +29,9 @@ pub struct CheckRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     evidence: Option<&'a crate::engine::EvidenceMap>,
     documents: Vec<DocumentRecord>,
+    /// Blur, glare and exposure of the judged region, and the warnings they raised.
+    quality: Option<&'a crate::engine::QualityMeasures>,
+    warnings: &'a [crate::engine::QualityWarning],
     image: Option<ImageRecord>,
     portrait: &'a crate::engine::PortraitCheck,
     liveness: &'a LivenessStatus,
@@ -78,6 +81,8 @@ pub fn record<'a>(path: &Path, a: &'a Analysis) -> CheckRecord<'a> {
                 confidence: (d.confidence * 1000.0).round() / 1000.0,
             })
             .collect(),
+        quality: a.quality.as_ref(),
+        warnings: &a.warnings,
         image: a.image.as_ref().map(|f| ImageRecord {
             width: f.width,
             height: f.height,
@@ -235,8 +240,13 @@ fn table_row(path: &Path, a: &Analysis) -> String {
         a.timings_ms.total
     );
     // A refused file says why (empty, truncated, too large…); the code alone cannot.
-    match &a.invalid_reason {
+    let row = match &a.invalid_reason {
         Some(reason) if a.error.is_some() => format!("{row}  {reason}"),
         _ => row,
+    };
+    if a.warnings.is_empty() {
+        return row;
     }
+    let codes: Vec<&str> = a.warnings.iter().map(|w| w.code.as_str()).collect();
+    format!("{row}  warnings: {}", codes.join(", "))
 }

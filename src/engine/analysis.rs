@@ -6,6 +6,7 @@ use crate::engine::detection::classical::DetectedDocument;
 use crate::engine::outcome::Route;
 use crate::engine::photo::decode::ImageFacts;
 use crate::engine::portrait::PortraitCheck;
+use crate::engine::quality::{QualityMeasures, QualityWarning};
 
 /// Which side of the document the photo shows. Only the front carries a portrait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -193,6 +194,9 @@ pub struct Timings {
     pub portrait: f64,
     /// Liveness inference.
     pub liveness: f64,
+    /// Quality measures (blur, glare, exposure).
+    #[serde(default)]
+    pub quality: f64,
     /// Everything.
     pub total: f64,
 }
@@ -212,6 +216,13 @@ pub struct Analysis {
     pub invalid_reason: Option<String>,
     /// Every document found (empty with `Region::Whole`).
     pub documents: Vec<DetectedDocument>,
+    /// Blur, glare and exposure of the judged region (the one document, or the whole
+    /// frame); `None` when there is no such region or the analysis predates them.
+    #[serde(default)]
+    pub quality: Option<QualityMeasures>,
+    /// Quality warnings raised on the judged region. They never stop scoring.
+    #[serde(default)]
+    pub warnings: Vec<QualityWarning>,
     /// The portrait check on the front side.
     pub portrait: PortraitCheck,
     /// The first error code that applies, if any.
@@ -249,6 +260,8 @@ impl Analysis {
             image: None,
             invalid_reason: Some(reason),
             documents: Vec::new(),
+            quality: None,
+            warnings: Vec::new(),
             portrait: PortraitCheck::NotApplicable,
             error: Some(code),
             score: None,

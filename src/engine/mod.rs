@@ -18,6 +18,7 @@ mod outcome;
 pub mod photo;
 pub mod portrait;
 pub(crate) mod probability;
+pub mod quality;
 mod rules;
 
 use std::time::Instant;
@@ -32,6 +33,7 @@ pub use geometry::{OutlineError, Point, Quad};
 pub use outcome::{Outcome, Route};
 pub use photo::{DecodeError, DecodedImage, ImageFacts};
 pub use portrait::{PortraitCheck, PortraitDetector};
+pub use quality::{QualityMeasures, QualityWarning, WarningCode};
 
 use crate::config::EngineConfig;
 use detection::DocumentModel;
@@ -199,6 +201,8 @@ impl Engine {
             image: None,
             invalid_reason: None,
             documents: Vec::new(),
+            quality: None,
+            warnings: Vec::new(),
             portrait: PortraitCheck::NotApplicable,
             error: None,
             score: None,
@@ -290,6 +294,10 @@ impl Engine {
             analysis.documents = documents;
             analysis.detector = Some(detector);
             analysis.timings_ms.detect = ms(t);
+            if let [one] = analysis.documents.as_slice() {
+                let quad = one.quad;
+                self.assess_quality(image, &quad, analysis);
+            }
             if let Some(code) =
                 rules::document_rule(&analysis.documents, w, h, &self.config.quality)
             {
@@ -308,6 +316,9 @@ impl Engine {
                     return;
                 }
             }
+        }
+        if analysis.region == Region::Whole {
+            self.assess_quality(image, &judged, analysis);
         }
         let Some(model) = &self.liveness else {
             return;
@@ -329,6 +340,20 @@ impl Engine {
             }
         }
         analysis.timings_ms.liveness = ms(t);
+    }
+}
+
+impl Engine {
+    /// Blur, glare and exposure of the judged region, whatever the rules decide after.
+    fn assess_quality(&self, image: &DecodedImage, region: &Quad, analysis: &mut Analysis) {
+        let t = Instant::now();
+        if let Some((measures, warnings)) =
+            quality::assess(&image.rgb, region, &self.config.warnings)
+        {
+            analysis.quality = Some(measures);
+            analysis.warnings = warnings;
+        }
+        analysis.timings_ms.quality = ms(t);
     }
 }
 

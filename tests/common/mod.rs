@@ -76,6 +76,8 @@ pub fn analysis(
         image: None,
         invalid_reason: None,
         documents: Vec::new(),
+        quality: None,
+        warnings: Vec::new(),
         portrait: PortraitCheck::NotApplicable,
         error,
         score,
