@@ -15,13 +15,14 @@ import argparse, csv, fnmatch, hashlib, io, os, subprocess, sys
 from collections import OrderedDict
 
 NO_LICENCE = "none stated (images belong to their authors)"
-IMG_EXT = (".jpg", ".jpeg", ".png", ".webp", ".mpo")
+IMG_EXT = (".jpg", ".jpeg", ".png", ".webp", ".mpo", ".heic")  # .heic only to list it as excluded
 
 # Each source: row in shared/data/real-sources.md, repo, ref snapshotted, licence,
 # include rules [(glob, label, kind)], exclude rules [(glob, reason)].
 # Globs are fnmatch patterns on the full path; the first matching include wins.
 SHOT = "digital screenshot or graphic in a 'real'/'screen' folder, not a camera photo"
 SCREEN_IN_REAL = "shows a lit screen but sits in the 'real' folder (mislabelled)"
+SMALL = "too small: short side < 600 px"
 SOURCES = [
     dict(row="1", repo="MANYAGOEL123/spot-the-fake-photo", ref="HEAD", licence=NO_LICENCE,
          include=[("dataset/screen/*", "screen", "screen_mixed"),
@@ -130,6 +131,50 @@ SOURCES = [
     dict(row="27", repo="softmatic/vision-data", ref="HEAD", licence="CC-BY-4.0",
          include=[("2D/Receipts/*", "scan", "flat_scan")],
          exclude=[]),
+    # row 12 (added after the first pass; kept last so that dedup never displaces an earlier
+    # row): the smaller SalesCode screen/real sets (yeswanthroy2007 is byte-identical to
+    # rijulthakur34-glitch/Fake-photo-detection; only the former is used)
+    dict(row="12", repo="avnirastogi14/SalesCode-AvniRastogi-SpotFakePhoto", ref="HEAD", licence=NO_LICENCE,
+         include=[("data/screen/*", "screen", "screen_mixed"),
+                  ("data/real/*", "genuine", "object_scene")],
+         exclude=[("data/real/cake.jpeg", SMALL), ("data/real/display-hanging.jpeg", SMALL),
+                  ("data/real/fruit.jpeg", SMALL), ("data/real/night.jpeg", SMALL),
+                  ("data/real/night2.jpeg", SMALL), ("data/real/sun-nature.jpeg", SMALL),
+                  ("data/real/temple-night.jpeg", SMALL),
+                  ("data/real/notes-ipad.jpeg", SMALL + "; also a tablet screen in the 'real' folder"),
+                  ("data/real/studytable.jpg", "web/forwarded image (736 px, watermarked '(c)Ananya' 2020), not the author's photo"),
+                  ("data/real/class2.jpg", "classroom of identifiable students, 1024x768 without EXIF, provenance unclear; left out to be safe"),
+                  ("data/screen/IMG_9442.jpg", "PERSONAL DATA: electricity-connection application on screen with application ID and part of an address"),
+                  ("data/screen/mailscreen.jpeg", "PERSONAL DATA: e-mail naming a university staff member"),
+                  ("data/screen/safari.jpeg", "PERSONAL DATA: browser start page showing a personal e-mail address"),
+                  ("data/screen/settings.jpeg", "PERSONAL DATA: system settings showing the owner's account name")]),
+    dict(row="12", repo="shrimantasatpati/Spot-the-Fake-Photo", ref="HEAD", licence=NO_LICENCE,
+         include=[("dataset/screen/*", "screen", "screen_mixed"),
+                  ("dataset/real/*", "genuine", "object_scene")],
+         exclude=[]),
+    dict(row="12", repo="Akshansingh/salescode-fake-photo-detector", ref="HEAD", licence=NO_LICENCE,
+         include=[("real/real_00[1-9].jpg", "genuine", "object_scene"),
+                  ("real/real_01[0-5].jpg", "genuine", "object_scene"),
+                  ("real/real_016.jpg", None, SMALL + " (506x900)"),
+                  ("real/*", None, "digital augmentation: rotated/flipped/re-lit copies of real_001-015 with padded borders, not separate photos"),
+                  ("screen/*", None, SMALL + " (all 900x506 / 506x900)")],
+         exclude=[]),
+    dict(row="12", repo="yeswanthroy2007/salescode-fake-detection", ref="HEAD", licence=NO_LICENCE,
+         include=[("test-photos/*", "screen", "screen_mixed"),
+                  ("real-photos/*", "genuine", "object_scene")],
+         exclude=[]),
+    dict(row="12", repo="HarshitBhalia/Spot-the-Fake-Photo", ref="HEAD", licence=NO_LICENCE,
+         include=[("Datasett/Fake/*", "screen", "screen_mixed"),
+                  ("Datasett/Real/*", "genuine", "object_scene")],
+         exclude=[("Datasett/Fake/IMG_20260630_114242.jpg", "direct photo of the object (no screen structure) in the 'Fake' folder (mislabelled)")]),
+    dict(row="12", repo="sujan2050/spot-the-fake-photo", ref="HEAD", licence=NO_LICENCE,
+         include=[("*.HEIC", None, "HEIC, not decoded by the pipeline"),
+                  ("screen/*", "screen", "screen_mixed"),
+                  ("real/*", "genuine", "object_scene")],
+         exclude=[("real/217F31C2-2800-4406-A571-E23123310536.jpg", "PERSONAL DATA: a hand holding a university ID card (photo, name, enrolment and phone numbers)"),
+                  ("real/WhatsApp Image 2026-06-30 at 18.26.06.jpeg", "PERSONAL DATA: an invitation card with names possibly legible lies on the table; left out to be safe"),
+                  ("real/IMG_5381.JPG", SMALL + " (567x540)"),
+                  ("screen/IMG_20260630_184423.jpg", "PERSONAL DATA: a fingerprint record card shown on screen (biometric)")]),
 ]
 
 # Whole repositories go to validation (split by source, never at random).
