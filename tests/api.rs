@@ -886,3 +886,57 @@ fn a_given_outline_replaces_the_detector_and_a_bad_one_is_refused() {
     assert_eq!(a.status, 400);
     assert_eq!(a.body["error"], "INVALID_REQUEST");
 }
+
+#[test]
+fn quality_warnings_reach_the_response_and_the_case() {
+    let server = start(true, |_| {});
+    let clean = photo(73);
+    let a = post(&server, json!({"frontSideImageBase": b64(&clean)}));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.get("warnings").is_none(), "{}", a.body);
+    // A reflection over the middle of the document found there.
+    let corners = a.body["front"]["documents"][0].as_array().unwrap().clone();
+    let xs: Vec<f64> = corners.iter().map(|c| c[0].as_f64().unwrap()).collect();
+    let ys: Vec<f64> = corners.iter().map(|c| c[1].as_f64().unwrap()).collect();
+    let (x0, x1) = (
+        xs.iter().cloned().fold(f64::MAX, f64::min),
+        xs.iter().cloned().fold(0.0, f64::max),
+    );
+    let (y0, y1) = (
+        ys.iter().cloned().fold(f64::MAX, f64::min),
+        ys.iter().cloned().fold(0.0, f64::max),
+    );
+    let (cx, cy, w, h) = (
+        (x0 + x1) / 2.0,
+        (y0 + y1) / 2.0,
+        (x1 - x0) / 4.0,
+        (y1 - y0) / 4.0,
+    );
+    let mut img = image::load_from_memory(&clean).unwrap().to_rgb8();
+    for y in (cy - h / 2.0) as u32..(cy + h / 2.0) as u32 {
+        for x in (cx - w / 2.0) as u32..(cx + w / 2.0) as u32 {
+            img.put_pixel(x, y, image::Rgb([255, 255, 255]));
+        }
+    }
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let a = post(&server, json!({"frontSideImageBase": b64(&png)}));
+    assert_eq!(a.status, 200, "{}", a.body);
+    // Scored all the same: a warning never stops the check.
+    assert!(a.body["score"].as_f64().is_some(), "{}", a.body);
+    assert_eq!(a.body["warnings"], json!(["GLARE"]), "{}", a.body);
+    let glare = &a.body["front"]["warnings"][0];
+    assert_eq!(glare["code"], "GLARE");
+    assert!(glare["measured"].as_f64().unwrap() >= glare["limit"].as_f64().unwrap());
+    assert_eq!(glare["regions"].as_array().unwrap().len(), 1, "{glare}");
+    let store = Store::open(&server.dir.path().join("review.db")).unwrap();
+    let glaring = store
+        .count(&CaseFilter {
+            status: Status::All,
+            warning: Some(docliveness::engine::WarningCode::Glare),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(glaring, 1);
+}

@@ -135,6 +135,49 @@ fn check_json_reports_every_file_and_goes_on_after_a_bad_one() {
     assert!(bad["errorDetail"].as_str().unwrap().contains("empty"));
     assert!(lines[2]["path"].as_str().unwrap().ends_with("c.JPG"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no liveness model"));
+    // A well-lit, sharp scene: its measures are reported and nothing is raised.
+    assert!(good["quality"]["blur"].as_f64().unwrap() < 0.5, "{good}");
+    assert_eq!(good["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn check_reports_glare_where_it_is_and_still_judges_the_photo() {
+    let dir = tempfile::tempdir().unwrap();
+    // A passing scene with a lamp's reflection blown out over its middle.
+    let mut photo = image::load_from_memory(&render(&passing_scene(60, 1920, 1080)).jpeg)
+        .unwrap()
+        .to_rgb8();
+    for y in 460..620 {
+        for x in 840..1100 {
+            photo.put_pixel(x, y, image::Rgb([255, 255, 255]));
+        }
+    }
+    photo.save(dir.path().join("glare.png")).unwrap();
+    let out = docliveness()
+        .args(["check", "--json", "--region", "whole"])
+        .arg(dir.path().join("glare.png"))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["hasError"], false, "{line}");
+    let warnings = line["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{line}");
+    assert_eq!(warnings[0]["code"], "GLARE");
+    let [x, y, w, h] = [0, 1, 2, 3].map(|i| warnings[0]["regions"][0][i].as_u64().unwrap());
+    // The reported area is the reflection's, to within a cell (27 px here).
+    assert!(x.abs_diff(840) <= 27 && y.abs_diff(460) <= 27, "{line}");
+    assert!(
+        (x + w).abs_diff(1100) <= 27 && (y + h).abs_diff(620) <= 27,
+        "{line}"
+    );
+    // The table says so too.
+    let out = docliveness()
+        .args(["check", "--region", "whole"])
+        .arg(dir.path().join("glare.png"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("warnings: GLARE"));
 }
 
 #[test]
@@ -364,12 +407,12 @@ fn queue_import_export_and_stats() {
         text.lines()
             .next()
             .unwrap()
-            .ends_with(",note,resubmit_reason")
+            .ends_with(",note,resubmit_reason,warnings")
     );
     assert!(
         text.lines().any(|l| l.starts_with("1,")
             && l.contains(",decided,resubmit,")
-            && l.ends_with(",blurred")),
+            && l.contains(",blurred,")),
         "{text}"
     );
     let out = docliveness()

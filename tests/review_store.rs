@@ -732,6 +732,8 @@ fn a_database_of_the_first_schema_is_upgraded_and_takes_resubmits() {
     }
     let mut store = Store::open(&path).unwrap();
     assert_eq!(store.case(1).unwrap().verdict, Some(Verdict::Genuine));
+    // Filed before warnings existed: unknown, not "none".
+    assert_eq!(store.case(1).unwrap().warnings, None);
     let resubmit = NewDecision {
         reviewer: "ana".into(),
         verdict: Some(Verdict::Resubmit),
@@ -754,4 +756,67 @@ fn a_database_of_the_first_schema_is_upgraded_and_takes_resubmits() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+}
+
+#[test]
+fn quality_warnings_are_filed_with_the_case_and_filter_the_queue() {
+    use docliveness::engine::{QualityWarning, WarningCode};
+    let (_dir, mut store) = open();
+    let warned = |codes: &[WarningCode]| {
+        let mut a = common::analysis(Some(0.4), None);
+        a.warnings = codes
+            .iter()
+            .map(|&code| QualityWarning {
+                code,
+                measured: 0.6,
+                limit: 0.5,
+                regions: Vec::new(),
+            })
+            .collect();
+        a
+    };
+    let front = warned(&[WarningCode::Glare]);
+    let back = warned(&[WarningCode::Blurred, WarningCode::Glare]);
+    let plain = warned(&[]);
+    let file = |store: &mut Store, sides: &[&docliveness::engine::Analysis]| {
+        let new_sides = sides
+            .iter()
+            .zip([Side::Front, Side::Back])
+            .map(|(a, side)| NewSide {
+                side,
+                image: b"photo",
+                analysis: a,
+            })
+            .collect();
+        store
+            .file_case(&NewCase {
+                origin: Origin::Cli,
+                session_id: "w".into(),
+                sides: new_sides,
+                outcome: Outcome::of(sides.iter().copied(), &Thresholds::default()),
+            })
+            .unwrap()
+    };
+    let both = file(&mut store, &[&front, &back]);
+    let none = file(&mut store, &[&plain]);
+    // Each code once, in code order, over both sides.
+    assert_eq!(
+        store.case(both).unwrap().warnings,
+        Some(WarningSet(vec![WarningCode::Blurred, WarningCode::Glare]))
+    );
+    assert_eq!(
+        store.case(none).unwrap().warnings,
+        Some(WarningSet::default())
+    );
+    let with = |w: WarningCode| CaseFilter {
+        status: Status::All,
+        warning: Some(w),
+        ..CaseFilter::default()
+    };
+    assert_eq!(store.count(&with(WarningCode::Glare)).unwrap(), 1);
+    assert_eq!(store.count(&with(WarningCode::Blurred)).unwrap(), 1);
+    assert_eq!(store.count(&with(WarningCode::Underexposed)).unwrap(), 0);
+    // The side keeps the full warning, measure and limit included.
+    let sides = store.sides(both).unwrap();
+    assert_eq!(sides[1].analysis.warnings, back.warnings);
 }

@@ -12,6 +12,10 @@ pub fn document() -> Value {
         .chain(super::error::ApiError::CODES)
         .collect();
     let error_response = json!({"$ref": "#/components/schemas/LivenessResponse"});
+    let warning_codes: Vec<&str> = crate::engine::WarningCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -40,7 +44,18 @@ pub fn document() -> Value {
                         "hasError": {"type": "boolean"},
                         "error": {"type": "string", "enum": error_codes},
                         "score": {"type": "number", "minimum": 0, "maximum": 1},
-                        "documents": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}, "minItems": 4, "maxItems": 4}}
+                        "documents": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}, "minItems": 4, "maxItems": 4}},
+                        "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/QualityWarning"}}
+                    }
+                },
+                "QualityWarning": {
+                    "type": "object",
+                    "required": ["code", "measured", "limit"],
+                    "properties": {
+                        "code": {"type": "string", "enum": warning_codes},
+                        "measured": {"type": "number", "description": "The measure that raised it: blur 0..1, glare share of the document 0..1, or mean luma 0..255."},
+                        "limit": {"type": "number", "description": "The configured limit it crossed."},
+                        "regions": {"type": "array", "description": "Affected areas, [x, y, width, height] in upright photo pixels, largest first (glare).", "items": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}}
                     }
                 },
                 "LivenessResponse": {
@@ -54,6 +69,7 @@ pub fn document() -> Value {
                         "message": {"type": "string"},
                         "decision": {"type": "string", "enum": ["pass", "review", "fail"]},
                         "reviewCaseId": {"type": "integer", "description": "Case opened in the review queue for a review-band score."},
+                        "warnings": {"type": "array", "items": {"type": "string", "enum": warning_codes}, "description": "Image-quality warnings of either side; they never stop scoring."},
                         "modelVersion": {"type": "string"},
                         "front": {"$ref": "#/components/schemas/SideResult"},
                         "back": {"$ref": "#/components/schemas/SideResult"}
@@ -102,6 +118,12 @@ mod tests {
             error: Some(crate::engine::ErrorCode::DocumentCropped),
             score: Some(0.5),
             documents: vec![],
+            warnings: vec![crate::engine::QualityWarning {
+                code: crate::engine::WarningCode::Glare,
+                measured: 0.02,
+                limit: 0.01,
+                regions: vec![[1, 2, 3, 4]],
+            }],
         };
         let full = LivenessResponse {
             session_id: "s".into(),
@@ -111,6 +133,7 @@ mod tests {
             message: Some("m".into()),
             decision: Some(crate::engine::Route::Review),
             review_case_id: Some(1),
+            warnings: vec![crate::engine::WarningCode::Glare],
             model_version: Some("v".into()),
             front: Some(side.clone()),
             back: Some(side.clone()),
@@ -122,6 +145,10 @@ mod tests {
         assert_eq!(
             keys(&serde_json::to_value(&side).unwrap()),
             keys(&schemas["SideResult"]["properties"])
+        );
+        assert_eq!(
+            keys(&serde_json::to_value(&side.warnings[0]).unwrap()),
+            keys(&schemas["QualityWarning"]["properties"])
         );
         let request = LivenessRequest {
             session_id: Some("s".into()),

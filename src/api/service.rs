@@ -14,7 +14,7 @@ use super::url_fetch::{self, UrlError};
 use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
 use crate::config::{Thresholds, UrlInputConfig};
 use crate::engine::{Analysis, Engine, ErrorCode, Outcome, Quad, Region, Route, Side};
-use crate::review::{NewCase, NewSide, Origin, Store};
+use crate::review::{NewCase, NewSide, Origin, Store, WarningSet};
 
 /// Everything a worker needs.
 pub struct ServiceContext {
@@ -200,6 +200,7 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
         message: None,
         decision: None,
         review_case_id: None,
+        warnings: WarningSet::of(sides.iter().map(|(_, (a, _))| a)).0,
         model_version: ctx.engine.model_version(),
         front: results.first().cloned(),
         back: results.get(1).cloned(),

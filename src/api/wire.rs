@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Analysis, ErrorCode, Route};
+use crate::engine::{Analysis, ErrorCode, QualityWarning, Route, WarningCode};
 
 /// The request body. `documentImageBase` is the product page's name for the front side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -45,6 +45,9 @@ pub struct SideResult {
     pub score: Option<f64>,
     /// Documents found: corners in upright-image pixels.
     pub documents: Vec<[[f64; 2]; 4]>,
+    /// Image-quality warnings on this side, with what was measured and where (glare).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<QualityWarning>,
 }
 
 impl SideResult {
@@ -59,6 +62,7 @@ impl SideResult {
                 .iter()
                 .map(|d| d.quad.0.map(|p| [p.x, p.y]))
                 .collect(),
+            warnings: a.warnings.clone(),
         }
     }
 }
@@ -86,6 +90,10 @@ pub struct LivenessResponse {
     /// The review case opened for a review-band score.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_case_id: Option<i64>,
+    /// Image-quality warnings of either side (blur, glare, exposure), each code once.
+    /// They never stop scoring; the sides say what was measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningCode>,
     /// Liveness model version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_version: Option<String>,
@@ -108,6 +116,7 @@ impl LivenessResponse {
             message: Some(message.into()),
             decision: None,
             review_case_id: None,
+            warnings: Vec::new(),
             model_version: None,
             front: None,
             back: None,

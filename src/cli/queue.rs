@@ -299,7 +299,7 @@ pub fn export(
     if format == ExportFormat::Csv {
         writeln!(
             out,
-            "id,origin,session_id,created_at,score,route,error_code,model_version,status,verdict,attack_type,decided_by,decided_at,reason,note,resubmit_reason"
+            "id,origin,session_id,created_at,score,route,error_code,model_version,status,verdict,attack_type,decided_by,decided_at,reason,note,resubmit_reason,warnings"
         )
         .map_err(failure)?;
     }
@@ -355,6 +355,10 @@ pub fn export(
                         note.unwrap_or_default(),
                         case.resubmit_reason
                             .map(|r| r.as_str().to_string())
+                            .unwrap_or_default(),
+                        case.warnings
+                            .as_ref()
+                            .map(|w| w.joined())
                             .unwrap_or_default(),
                     ];
                     let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();

@@ -80,7 +80,7 @@ impl ConsoleApp {
                 return;
             }
             ui.horizontal(|ui| {
-                ui.checkbox(&mut self.settings.overlays.outline, "outline (Q)");
+                ui.checkbox(&mut self.settings.overlays.outline, "outline, glare (Q)");
                 ui.checkbox(&mut self.settings.overlays.portrait, "portrait (R)");
                 ui.checkbox(&mut self.settings.overlays.heatmap, "evidence (H)");
                 ui.label(
@@ -171,6 +171,18 @@ impl ConsoleApp {
                     ui.label(RichText::new(reason).small());
                 }
             }
+            for w in &a.warnings {
+                ui.colored_label(
+                    Color32::from_rgb(255, 190, 40),
+                    format!(
+                        "{}: {} (measured {:.2}, limit {:.2})",
+                        w.code.as_str(),
+                        w.code.explanation(),
+                        w.measured,
+                        w.limit
+                    ),
+                );
+            }
             match &a.liveness {
                 crate::engine::LivenessStatus::NoModel => {
                     ui.label("No liveness model is installed, so there is no score. The image and document checks were done.");
@@ -233,6 +245,18 @@ impl ConsoleApp {
                             .join(", ")
                     ));
                     ui.end_row();
+                    if let Some(q) = &a.quality {
+                        // The measures, so a reviewer sees how near a photo without
+                        // warnings came to one (the warnings above name their limits).
+                        ui.label("quality");
+                        ui.label(format!(
+                            "blur {} | glare {:.1}% | light {:.0}/255",
+                            q.blur.map_or("-".to_string(), |b| format!("{b:.2}")),
+                            q.glare_share * 100.0,
+                            q.mean_luma,
+                        ));
+                        ui.end_row();
+                    }
                     ui.label("portrait");
                     ui.label(match &a.portrait {
                         PortraitCheck::Found { .. } => "found".to_string(),

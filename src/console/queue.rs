@@ -8,7 +8,7 @@ use egui::{RichText, Sense};
 use super::app::PAGE;
 use super::app::{ConsoleApp, Tab};
 use super::jobs::DbRequest;
-use crate::engine::ErrorCode;
+use crate::engine::{ErrorCode, WarningCode};
 use crate::review::{CaseFilter, ReviewCase};
 use crate::review::{Origin, SortOrder, Status};
 
@@ -183,6 +183,18 @@ impl ConsoleApp {
                 .response
                 .labelled_by(label);
             ui.end_row();
+            let label = ui.label("Warning").id;
+            egui::ComboBox::from_id_salt("warning")
+                .selected_text(self.queue.filter.warning.map_or("any", |w| w.as_str()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.queue.filter.warning, None, "any");
+                    for w in WarningCode::ALL {
+                        ui.selectable_value(&mut self.queue.filter.warning, Some(w), w.as_str());
+                    }
+                })
+                .response
+                .labelled_by(label);
+            ui.end_row();
             let label = ui.label("Filed since").id;
             let mut since = self.queue.filter.created_from.clone().unwrap_or_default();
             let r = ui
@@ -239,6 +251,7 @@ impl ConsoleApp {
             "score",
             "route",
             "error",
+            "warnings",
             "origin",
             "age",
             "claimed / verdict",
@@ -269,6 +282,7 @@ impl ConsoleApp {
                                 c.route.map_or("-".into(), |r| r.as_str().to_string()),
                                 c.error_code
                                     .map_or(String::new(), |e| short_code(e).to_string()),
+                                c.warnings.as_ref().map_or(String::new(), |w| w.joined()),
                                 c.origin.as_str().to_string(),
                                 age(&c.created_at),
                                 match (&c.verdict, &c.claimed_by) {
@@ -345,4 +359,4 @@ fn age(created: &str) -> String {
     }
 }
 
-const COLUMN_WIDTHS: [f32; 7] = [50.0, 48.0, 48.0, 90.0, 52.0, 52.0, 110.0];
+const COLUMN_WIDTHS: [f32; 8] = [50.0, 48.0, 48.0, 90.0, 90.0, 52.0, 52.0, 110.0];

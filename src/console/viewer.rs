@@ -1,5 +1,6 @@
 //! The image viewer: zoom to the cursor, pan by dragging or with the arrow keys, fit and
-//! 1:1, and the overlays (document outline, portrait box, evidence heat-map). The view
+//! 1:1, and the overlays (document outline with any glare areas, portrait box, evidence
+//! heat-map). The view
 //! is kept when moving between cases, so a reviewer can compare the same spot.
 
 use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, Vec2, pos2};
@@ -173,6 +174,28 @@ pub fn show(
             painter.add(Shape::closed_line(points.clone(), Stroke::new(2.5, color)));
             for p in points {
                 painter.circle_filled(p, 4.0, color);
+            }
+        }
+        // Where a reflection blows the document out: the reviewer checks what it hides.
+        let amber = Color32::from_rgb(255, 190, 40);
+        for warning in &analysis.warnings {
+            for &[x, y, w, h] in &warning.regions {
+                let (x0, y0) = (f64::from(x), f64::from(y));
+                let (x1, y1) = (x0 + f64::from(w), y0 + f64::from(h));
+                let rect = Rect::from_two_pos(at(x0, y0), at(x1, y1));
+                painter.rect_stroke(
+                    rect,
+                    0.0,
+                    Stroke::new(2.0, amber),
+                    egui::StrokeKind::Outside,
+                );
+                painter.text(
+                    rect.left_top() + Vec2::new(2.0, -2.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    warning.code.as_str().to_lowercase(),
+                    egui::FontId::proportional(12.0),
+                    amber,
+                );
             }
         }
     }

@@ -97,6 +97,12 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE type = 'table' AND name = 'decisions';
     PRAGMA writable_schema = RESET;
     "#,
+    // 3: the image-quality warnings of a case's sides, kept on the case so that the
+    // queue can be filtered by them without reading every analysis. NULL for the cases
+    // filed before: their analyses carry no warnings to copy.
+    r#"
+    ALTER TABLE cases ADD COLUMN warnings TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{ErrorCode, Route};
+use crate::engine::{Analysis, ErrorCode, Route, WarningCode};
 
 /// Which surface filed a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -145,6 +145,33 @@ pub struct ReviewCase {
     pub decided_by: Option<String>,
     /// When.
     pub decided_at: Option<String>,
+    /// The image-quality warnings of its sides, each code once; `None` for a case filed
+    /// before the engine raised warnings.
+    pub warnings: Option<WarningSet>,
+}
+
+/// The distinct quality warnings of a case's sides, in code order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WarningSet(pub Vec<WarningCode>);
+
+impl WarningSet {
+    /// The warnings of the analyses of a case's sides.
+    pub fn of<'a>(analyses: impl IntoIterator<Item = &'a Analysis>) -> WarningSet {
+        let mut codes: Vec<WarningCode> = analyses
+            .into_iter()
+            .flat_map(|a| a.warnings.iter().map(|w| w.code))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        WarningSet(codes)
+    }
+
+    /// The codes joined with ", " (empty when none).
+    pub fn joined(&self) -> String {
+        let codes: Vec<&str> = self.0.iter().map(|c| c.as_str()).collect();
+        codes.join(", ")
+    }
 }
 
 impl ReviewCase {
@@ -282,4 +309,6 @@ pub struct CaseFilter {
     pub reviewer: Option<String>,
     /// Verdict in force.
     pub verdict: Option<Verdict>,
+    /// Carries this image-quality warning.
+    pub warning: Option<WarningCode>,
 }

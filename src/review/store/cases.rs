@@ -7,7 +7,7 @@ use super::filter::where_clause;
 use super::rows::{CASE_COLUMNS, case_from_row};
 use super::{Result, Store, StoreError, audit};
 use crate::engine::{Analysis, Outcome, Side};
-use crate::review::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide};
+use crate::review::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide, WarningSet};
 
 /// One side of a case being filed.
 #[derive(Debug, Clone, Copy)]
@@ -55,8 +55,8 @@ impl Store {
             hashes.push(self.images.put(side.image)?);
         }
         tx.execute(
-            "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version, warnings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 case.origin,
                 case.session_id,
@@ -65,6 +65,7 @@ impl Store {
                 case.outcome.route(),
                 error,
                 model_version,
+                WarningSet::of(case.sides.iter().map(|s| s.analysis)),
             ],
         )?;
         let id = tx.last_insert_rowid();

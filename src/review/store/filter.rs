@@ -40,6 +40,12 @@ pub(crate) fn where_clause(f: &CaseFilter) -> (String, Vec<rusqlite::types::Valu
     if let Some(v) = f.verdict {
         push("verdict = ?", Value::Text(v.as_str().into()));
     }
+    if let Some(v) = f.warning {
+        push(
+            "warnings LIKE ?",
+            Value::Text(super::rows::warning_pattern(v)),
+        );
+    }
     let clause = if parts.is_empty() {
         String::new()
     } else {

@@ -4,9 +4,9 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::engine::{ErrorCode, Route, Side};
+use crate::engine::{ErrorCode, Route, Side, WarningCode};
 use crate::review::types::{
-    AttackType, DecisionRecord, Origin, ResubmitReason, ReviewCase, Verdict,
+    AttackType, DecisionRecord, Origin, ResubmitReason, ReviewCase, Verdict, WarningSet,
 };
 
 /// Stores an enum as the text its `as_str` gives and reads it back with `parse`.
@@ -38,6 +38,46 @@ stored_as_text! {
     ErrorCode: "error code", ErrorCode::as_str, parse_error_code;
 }
 
+/// Stored as the codes between commas, `,BLURRED,GLARE,` (`,,` for none), so that a
+/// filter for one code is a `LIKE '%,CODE,%'` that cannot match inside another code.
+impl ToSql for WarningSet {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        let inner: Vec<&str> = self.0.iter().map(|c| c.as_str()).collect();
+        Ok(ToSqlOutput::from(format!(",{},", inner.join(","))))
+    }
+}
+
+impl FromSql for WarningSet {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        let inner = text
+            .strip_prefix(',')
+            .and_then(|t| t.strip_suffix(','))
+            .ok_or_else(|| {
+                FromSqlError::Other(
+                    format!("malformed warnings {text:?} in the review database").into(),
+                )
+            })?;
+        inner
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                WarningCode::parse(c).ok_or_else(|| {
+                    FromSqlError::Other(
+                        format!("unknown warning {c:?} in the review database").into(),
+                    )
+                })
+            })
+            .collect::<FromSqlResult<Vec<_>>>()
+            .map(WarningSet)
+    }
+}
+
+/// The `LIKE` pattern of the cases that carry `code`.
+pub(super) fn warning_pattern(code: WarningCode) -> String {
+    format!("%,{},%", code.as_str())
+}
+
 fn side_str(side: Side) -> &'static str {
     match side {
         Side::Front => "front",
@@ -57,7 +97,7 @@ fn parse_error_code(text: &str) -> Option<ErrorCode> {
 
 pub(super) const CASE_COLUMNS: &str = "id, origin, session_id, created_at, score, route, error_code, model_version, \
      claimed_by, claim_expires_at, decision_id, verdict, attack_type, decided_by, decided_at, \
-     resubmit_reason";
+     resubmit_reason, warnings";
 
 pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCase> {
     Ok(ReviewCase {
@@ -77,6 +117,7 @@ pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCas
         decided_by: r.get(13)?,
         decided_at: r.get(14)?,
         resubmit_reason: r.get(15)?,
+        warnings: r.get(16)?,
     })
 }
 
