@@ -464,3 +464,152 @@ fn the_resubmit_key_asks_for_a_new_photo_with_the_forms_reason() {
     );
     assert!(h.query_by_label("New photo (N)").is_some());
 }
+
+/// Presses the primary button at `from`, moves to `to` in steps, releases.
+fn drag(h: &mut Harness<'static, ConsoleApp>, from: egui::Pos2, to: egui::Pos2) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.event(egui::Event::PointerMoved(from));
+    h.step();
+    h.event(button(from, true));
+    h.step();
+    for k in 1..=6 {
+        h.event(egui::Event::PointerMoved(
+            from + (to - from) * (k as f32 / 6.0),
+        ));
+        h.step();
+    }
+    h.event(button(to, false));
+    h.step();
+}
+
+fn click(h: &mut Harness<'static, ConsoleApp>, at: egui::Pos2) {
+    let button = |pressed| egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.event(egui::Event::PointerMoved(at));
+    h.event(button(true));
+    h.step();
+    h.event(button(false));
+    h.step();
+}
+
+#[test]
+fn a_dragged_corner_is_analysed_again_and_recorded_beside_the_filed_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.db");
+    let jpeg = docliveness_synth::render(&docliveness_synth::passing_scene(82, 1920, 1080)).jpeg;
+    let engine = Engine::without_models(Config::default()).unwrap();
+    let filed = engine.analyze(
+        &jpeg,
+        docliveness::engine::Side::Front,
+        docliveness::engine::Region::Document,
+    );
+    let before = filed.documents[0].quad;
+    let id = {
+        let mut store = Store::open(&db).unwrap();
+        store
+            .file_case(&docliveness::review::NewCase {
+                origin: Origin::Cli,
+                session_id: "outline".into(),
+                sides: vec![docliveness::review::NewSide {
+                    side: docliveness::engine::Side::Front,
+                    image: &jpeg,
+                    analysis: &filed,
+                }],
+                outcome: common::outcome(&filed),
+            })
+            .unwrap()
+    };
+    let mut h = harness(&db, "alice");
+    pump(&mut h, "the case opens with its photo", |a| {
+        a.shown_case().is_some()
+    });
+    for _ in 0..30 {
+        h.step();
+    }
+    h.key_press(egui::Key::E);
+    pump(&mut h, "the editor shows its handles", |a| {
+        a.outline_handles().is_some()
+    });
+    let handles = h.state().outline_handles().unwrap();
+    // Screen points per photo pixel, from the first side as drawn.
+    let scale = handles[0].distance(handles[1]) as f64 / before.0[0].distance(before.0[1]);
+    let shift = egui::vec2(24.0, 18.0);
+    drag(&mut h, handles[0], handles[0] + shift);
+
+    // Esc drops the edit: nothing is recorded.
+    h.key_press(egui::Key::Escape);
+    h.step();
+    assert!(h.state().outline_handles().is_none());
+    let store = Store::open(&db).unwrap();
+    assert!(store.corrections(id).unwrap().is_empty());
+
+    // Again, and Enter applies it.
+    h.key_press(egui::Key::E);
+    pump(&mut h, "the editor again", |a| {
+        a.outline_handles().is_some()
+    });
+    let handles = h.state().outline_handles().unwrap();
+    drag(&mut h, handles[0], handles[0] + shift);
+    h.key_press(egui::Key::Enter);
+    pump(&mut h, "the correction is recorded and shown", |a| {
+        a.shown_corrections() == 1
+    });
+    let corrections = store.corrections(id).unwrap();
+    assert_eq!(corrections.len(), 1);
+    let c = &corrections[0];
+    assert_eq!(c.reviewer, "alice");
+    assert_eq!(
+        c.analysis.detector.as_deref(),
+        Some(docliveness::engine::GIVEN_OUTLINE)
+    );
+    // The dragged corner moved by the drag, in photo pixels; the others stayed.
+    let after = c.analysis.documents[0].quad;
+    let moved = before.0[0].distance(after.0[0]);
+    let expected = f64::from(shift.length()) / scale;
+    assert!(
+        (moved - expected).abs() < 3.0,
+        "moved {moved:.1} px, expected {expected:.1}"
+    );
+    for k in 1..4 {
+        assert!(
+            after.0.iter().any(|p| p.distance(before.0[k]) < 0.5),
+            "corner {k} kept: {before:?} -> {after:?}"
+        );
+    }
+    // The filed analysis is as it was; the audit log says who corrected what.
+    assert_eq!(store.sides(id).unwrap()[0].analysis, filed);
+    let history = store.history(id).unwrap();
+    let entry = history
+        .iter()
+        .find(|e| e.action == "outline corrected")
+        .unwrap();
+    assert_eq!(entry.actor, "alice");
+    assert!(entry.detail.as_deref().unwrap().contains("\"outline\""));
+
+    // Four clicks that cross (a bow tie) are refused with the reason; nothing recorded.
+    h.key_press(egui::Key::E);
+    pump(&mut h, "the editor once more", |a| {
+        a.outline_handles().is_some()
+    });
+    let hs = h.state().outline_handles().unwrap();
+    for at in [hs[0], hs[2], hs[1], hs[3]] {
+        click(&mut h, at);
+    }
+    h.key_press(egui::Key::Enter);
+    h.step();
+    assert!(
+        h.state().status().contains("cannot be used"),
+        "{}",
+        h.state().status()
+    );
+    assert_eq!(store.corrections(id).unwrap().len(), 1);
+}

@@ -126,7 +126,7 @@ impl ConsoleApp {
             }
         };
         let thresholds = engine.config().thresholds;
-        let db = Database::start(store, thresholds, ask(&repaint))?;
+        let db = Database::start(store, Arc::clone(&engine), thresholds, ask(&repaint))?;
         // One core stays free for drawing, so the window keeps its frame rate during a batch.
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -179,6 +179,20 @@ impl ConsoleApp {
     /// The case in the inspector, if any.
     pub fn shown_case(&self) -> Option<&ReviewCase> {
         self.inspector.shown.as_ref().map(|s| &s.data.case)
+    }
+
+    /// Where the corner handles of the outline being corrected were drawn last frame (in
+    /// screen points), while one is: for driving the editor without a person.
+    pub fn outline_handles(&self) -> Option<[egui::Pos2; 4]> {
+        self.inspector.edit.as_ref().and_then(|e| e.handles)
+    }
+
+    /// How many corrected outlines the shown case has.
+    pub fn shown_corrections(&self) -> usize {
+        self.inspector
+            .shown
+            .as_ref()
+            .map_or(0, |s| s.data.corrections.len())
     }
 
     /// Photos in intake.
@@ -285,6 +299,16 @@ impl ConsoleApp {
                             })
                         })
                         .collect();
+                    // An outline being edited belongs to the case it was started on.
+                    if self.inspector.edit.is_some()
+                        && self
+                            .inspector
+                            .shown
+                            .as_ref()
+                            .is_none_or(|s| s.data.case.id != id)
+                    {
+                        self.inspector.edit = None;
+                    }
                     self.inspector.shown = Some(Shown {
                         data: *data,
                         textures,
@@ -319,6 +343,20 @@ impl ConsoleApp {
                             .as_ref()
                             .is_some_and(|s| s.data.case.id == id)
                             && !self.queue.open_selected_when_loaded
+                        {
+                            self.open_case(id);
+                        }
+                    }
+                    Err(message) => self.status = message,
+                },
+                DbReply::Corrected { id, result } => match result {
+                    Ok(message) => {
+                        self.status = message;
+                        if self
+                            .inspector
+                            .shown
+                            .as_ref()
+                            .is_some_and(|s| s.data.case.id == id)
                         {
                             self.open_case(id);
                         }
@@ -437,6 +475,9 @@ impl ConsoleApp {
             Action::ToggleOutline => self.settings.overlays.outline ^= true,
             Action::ToggleHeatmap => self.settings.overlays.heatmap ^= true,
             Action::TogglePortrait => self.settings.overlays.portrait ^= true,
+            Action::EditOutline => self.start_outline_edit(),
+            Action::ApplyOutline => self.apply_outline_edit(),
+            Action::CancelOutline => self.cancel_outline_edit(),
             Action::FileCase => self.file_selected_item(),
             Action::OpenFiles => self.open_dialog(false),
             Action::OpenFolder => self.open_dialog(true),
@@ -471,7 +512,7 @@ impl ConsoleApp {
         }
         self.frame_ms.push_back(dt);
         self.poll(&ctx);
-        for action in shortcuts::pressed(&ctx) {
+        for action in shortcuts::pressed(&ctx, self.inspector.edit.is_some()) {
             self.act(action);
         }
         if !self.analyst.stats_requested && self.tab == Tab::Analyst {

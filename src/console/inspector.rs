@@ -9,6 +9,7 @@ use super::viewer;
 use crate::engine::{Analysis, Outcome, PortraitCheck};
 
 use super::app::Shown;
+use super::outline_editor::OutlineEdit;
 use super::viewer::View;
 
 /// What the inspector shows and how the photo is framed.
@@ -16,9 +17,55 @@ use super::viewer::View;
 pub struct InspectorState {
     pub(super) shown: Option<Shown>,
     pub(super) view: View,
+    /// The outline being corrected (`outline_editor.rs`).
+    pub(super) edit: Option<OutlineEdit>,
+}
+
+/// A score or the error that stopped one, in a few words.
+fn result_words(a: &Analysis) -> String {
+    match (a.error, a.score) {
+        (Some(code), _) => code.as_str().to_string(),
+        (None, Some(s)) => format!("score {s:.3}"),
+        (None, None) => "no score".to_string(),
+    }
 }
 
 impl ConsoleApp {
+    /// Says when a side is shown on a reviewer's corrected outline, by whom, and what the
+    /// filed analysis (which the case's score and route still come from) said.
+    fn correction_note(&self, ui: &mut egui::Ui, a: &Analysis) {
+        let Some(shown) = self
+            .inspector
+            .shown
+            .as_ref()
+            .filter(|_| self.tab == Tab::Queue)
+        else {
+            return;
+        };
+        let Some((stored, _)) = shown.data.sides.iter().find(|(s, _)| s.side == a.side) else {
+            return;
+        };
+        let Some(c) = shown
+            .data
+            .corrections
+            .iter()
+            .rev()
+            .find(|c| c.side == a.side)
+        else {
+            return;
+        };
+        ui.colored_label(
+            Color32::from_rgb(40, 220, 255),
+            format!(
+                "outline corrected by {} at {}: {} (as filed: {})",
+                c.reviewer,
+                c.corrected_at,
+                result_words(&c.analysis),
+                result_words(&stored.analysis)
+            ),
+        );
+    }
+
     /// Asks the database thread for a case; it shows when it arrives.
     pub(super) fn open_case(&mut self, id: i64) {
         self.form.awaiting_open = Some(id);
@@ -40,12 +87,13 @@ impl ConsoleApp {
                 }
                 None => (vec![], vec![], None),
             },
+            // A side whose outline a reviewer corrected shows the analysis made on it.
             _ => match &self.inspector.shown {
                 Some(s) => (
                     s.data
-                        .sides
-                        .iter()
-                        .map(|(side, _)| side.analysis.clone())
+                        .current()
+                        .into_iter()
+                        .map(|(analysis, _)| analysis.clone())
                         .collect::<Vec<_>>(),
                     s.textures.clone(),
                     Some(s.data.case.clone()),
@@ -92,7 +140,12 @@ impl ConsoleApp {
             let width = ui.available_width() / n as f32;
             let height = ui.available_height();
             ui.horizontal(|ui| {
-                for (a, t) in analyses.iter().zip(&textures) {
+                for (i, (a, t)) in analyses.iter().zip(&textures).enumerate() {
+                    let edit = self
+                        .inspector
+                        .edit
+                        .as_mut()
+                        .filter(|e| e.side == i && self.tab == Tab::Queue);
                     ui.allocate_ui(egui::vec2(width - 4.0, height), |ui| {
                         ui.vertical(|ui| {
                             ui.label(RichText::new(format!("{:?} side", a.side)).strong());
@@ -102,6 +155,7 @@ impl ConsoleApp {
                                 a,
                                 &mut self.inspector.view,
                                 self.settings.overlays,
+                                edit,
                             );
                         });
                     });
@@ -162,6 +216,7 @@ impl ConsoleApp {
         for a in analyses {
             ui.separator();
             ui.label(RichText::new(format!("{:?} side", a.side)).strong());
+            self.correction_note(ui, a);
             if let Some(code) = a.error {
                 ui.colored_label(
                     Color32::from_rgb(230, 110, 80),

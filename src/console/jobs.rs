@@ -11,10 +11,10 @@ use egui::ColorImage;
 
 use crate::adapt::apply::{Proposal, Target, install, propose};
 use crate::config::Thresholds;
-use crate::engine::{Analysis, Engine, Outcome, Region, Side, photo};
+use crate::engine::{Analysis, Engine, Outcome, Quad, Region, Side, photo};
 use crate::review::{
-    AuditEntry, CaseFilter, DecisionRecord, NewCase, NewDecision, NewSide, Origin, ReviewCase,
-    SortOrder, Statistics, Store, StoredSide,
+    AuditEntry, CaseFilter, Correction, DecisionRecord, NewCase, NewDecision, NewSide, Origin,
+    ReviewCase, SortOrder, Statistics, Store, StoredSide,
 };
 
 /// Something the UI asks of the database thread.
@@ -44,6 +44,26 @@ pub enum DbRequest {
     Open {
         /// Case.
         id: i64,
+    },
+    /// Analyse a side of a case again on the outline a reviewer drew, and record it.
+    Correct {
+        /// Case.
+        id: i64,
+        /// Which side.
+        side: Side,
+        /// The outline, in upright photo pixels.
+        outline: Quad,
+        /// Who drew it.
+        reviewer: String,
+    },
+    /// Record the analysis a correction produced (sent by the re-scoring thread).
+    RecordCorrection {
+        /// Case.
+        id: i64,
+        /// The analysis on the corrected outline.
+        analysis: Box<Analysis>,
+        /// Who drew the outline.
+        reviewer: String,
     },
     /// Record a decision.
     Decide {
@@ -103,6 +123,29 @@ pub struct OpenedCase {
     pub history: Vec<AuditEntry>,
     /// Decision rows.
     pub decisions: Vec<DecisionRecord>,
+    /// Outlines corrected by reviewers, oldest first.
+    pub corrections: Vec<Correction>,
+}
+
+impl OpenedCase {
+    /// What to show for each side: the analysis on the latest corrected outline, else the
+    /// filed one; with the correction it came from.
+    pub fn current(&self) -> Vec<(&Analysis, Option<&Correction>)> {
+        self.sides
+            .iter()
+            .map(|(stored, _)| {
+                match self
+                    .corrections
+                    .iter()
+                    .rev()
+                    .find(|c| c.side == stored.side)
+                {
+                    Some(c) => (&c.analysis, Some(c)),
+                    None => (&stored.analysis, None),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The database thread's answers.
@@ -141,6 +184,13 @@ pub enum DbReply {
         /// What happened.
         result: Result<String, String>,
     },
+    /// A corrected outline was analysed and recorded (or could not be, and why).
+    Corrected {
+        /// Case.
+        id: i64,
+        /// What happened.
+        result: Result<String, String>,
+    },
     /// A photo was filed.
     Filed {
         /// The photo.
@@ -172,12 +222,34 @@ impl Database {
     /// page of the queue. Fails only when no thread can be started.
     pub fn start(
         mut store: Store,
+        engine: Arc<Engine>,
         thresholds: Thresholds,
         repaint: impl Fn() + Send + Sync + 'static,
     ) -> Result<Database, String> {
         let repaint = Arc::new(repaint);
         let (sender, requests) = channel::<DbRequest>();
         let (reply_tx, replies) = channel();
+        // Re-scoring a corrected outline takes a few hundred milliseconds on a 12 MP
+        // photo: its own thread, so decisions and pages never wait behind it. It hands
+        // the analysis back to the database thread to record.
+        let (rescore_tx, to_rescore) = channel::<Rescore>();
+        let record = sender.clone();
+        std::thread::Builder::new()
+            .name("re-score".into())
+            .spawn(move || {
+                for job in to_rescore {
+                    let analysis = engine.analyze_with_outline(&job.image, job.side, job.outline);
+                    let request = DbRequest::RecordCorrection {
+                        id: job.id,
+                        analysis: Box::new(analysis),
+                        reviewer: job.reviewer,
+                    };
+                    if record.send(request).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
         let (decode_tx, to_decode) = channel::<ToDecode>();
         let decoded_tx = reply_tx.clone();
         let repaint_decoded = Arc::clone(&repaint);
@@ -209,6 +281,12 @@ impl Database {
                             }
                             continue;
                         }
+                        Served::Rescore(job) => {
+                            if rescore_tx.send(job).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
                     };
                     if reply_tx.send(reply).is_err() {
                         break;
@@ -233,11 +311,22 @@ struct ToDecode {
     images: Vec<Option<Vec<u8>>>,
 }
 
-/// What the database thread does with a request: answer it, or hand a case on to the
-/// photo decoder, which answers.
+/// A side's photo to analyse again on a corrected outline.
+struct Rescore {
+    id: i64,
+    side: Side,
+    outline: Quad,
+    reviewer: String,
+    image: Vec<u8>,
+}
+
+/// What the database thread does with a request: answer it, hand a case on to the photo
+/// decoder, which answers, or hand a corrected outline on to the re-scoring thread,
+/// which sends its analysis back to be recorded.
 enum Served {
     Reply(DbReply),
     Decode(ToDecode),
+    Rescore(Rescore),
 }
 
 fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> Served {
@@ -260,6 +349,59 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> Serv
             count: store.count(&filter).map_err(|e| e.to_string()),
         },
         DbRequest::Open { id } => return open(store, id),
+        DbRequest::Correct {
+            id,
+            side,
+            outline,
+            reviewer,
+        } => {
+            let image = store
+                .sides(id)
+                .map_err(|e| e.to_string())
+                .and_then(|sides| {
+                    let stored = sides
+                        .iter()
+                        .find(|s| s.side == side)
+                        .ok_or_else(|| format!("case {id} has no such side"))?;
+                    store
+                        .images()
+                        .get(&stored.image_sha256)
+                        .map_err(|e| format!("its photo is no longer stored ({e})"))
+                });
+            match image {
+                Ok(image) => {
+                    return Served::Rescore(Rescore {
+                        id,
+                        side,
+                        outline,
+                        reviewer,
+                        image,
+                    });
+                }
+                Err(e) => DbReply::Corrected {
+                    id,
+                    result: Err(format!("case {id}: the outline cannot be corrected: {e}")),
+                },
+            }
+        }
+        DbRequest::RecordCorrection {
+            id,
+            analysis,
+            reviewer,
+        } => DbReply::Corrected {
+            id,
+            result: store
+                .record_correction(id, &analysis, &reviewer)
+                .map(|_| {
+                    let result = match (analysis.error, analysis.score) {
+                        (Some(code), _) => code.as_str().to_string(),
+                        (None, Some(s)) => format!("score {s:.3}"),
+                        (None, None) => "no score".to_string(),
+                    };
+                    format!("case {id}: outline corrected and analysed again: {result}")
+                })
+                .map_err(|e| e.to_string()),
+        },
         DbRequest::Decide {
             id,
             decision,
@@ -350,6 +492,7 @@ fn open(store: &Store, id: i64) -> Served {
                 sides: stored.into_iter().map(|s| (s, None)).collect(),
                 history: store.history(id)?,
                 decisions: store.decisions(id)?,
+                corrections: store.corrections(id)?,
             }),
             images,
         })

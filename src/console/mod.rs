@@ -3,8 +3,8 @@
 //! analyses run on their own threads.
 //!
 //! One file per panel, each with its own state and its drawing: `queue.rs`,
-//! `intake.rs`, `inspector.rs`, `decision_form.rs`, `analyst.rs` (with
-//! `adapt_panel.rs`), `bars.rs`; `app.rs` holds what they share and dispatches actions
+//! `intake.rs`, `inspector.rs` (with `outline_editor.rs`), `decision_form.rs`,
+//! `analyst.rs` (with `adapt_panel.rs`), `bars.rs`; `app.rs` holds what they share and dispatches actions
 //! and background replies; `shortcuts.rs` is the one table of keys.
 
 mod adapt_panel;
@@ -15,6 +15,7 @@ mod decision_form;
 mod inspector;
 mod intake;
 pub mod jobs;
+pub mod outline_editor;
 mod queue;
 pub mod shortcuts;
 pub mod viewer;

@@ -46,6 +46,12 @@ pub enum Action {
     ToggleHeatmap,
     /// Show or hide the portrait box.
     TogglePortrait,
+    /// Correct the shown case's document outline (again: the other side).
+    EditOutline,
+    /// Analyse the photo again on the edited outline and record it.
+    ApplyOutline,
+    /// Stop editing the outline; nothing is recorded.
+    CancelOutline,
     /// File the selected intake photo as a case.
     FileCase,
     /// Open photos.
@@ -166,6 +172,21 @@ pub const SHORTCUTS: &[Shortcut] = &[
         "show or hide the portrait box",
     ),
     plain(
+        Key::E,
+        Action::EditOutline,
+        "correct the document outline: drag a corner, or click four new ones (again: the other side)",
+    ),
+    plain(
+        Key::Enter,
+        Action::ApplyOutline,
+        "while correcting an outline: analyse the photo again on it and record it",
+    ),
+    plain(
+        Key::Escape,
+        Action::CancelOutline,
+        "while correcting an outline: cancel",
+    ),
+    plain(
         Key::A,
         Action::FileCase,
         "add the selected intake photo to the review queue",
@@ -213,7 +234,9 @@ pub fn label(ctx: &egui::Context, name: &str, action: Action) -> String {
 
 /// Actions whose shortcuts were pressed this frame. Shortcuts without a modifier are
 /// ignored while a text field has the keyboard, so typing a note never decides a case.
-pub fn pressed(ctx: &egui::Context) -> Vec<Action> {
+/// Enter and Esc act on the outline only while one is being edited (`editing`), and are
+/// otherwise left to the dialogs that read them.
+pub fn pressed(ctx: &egui::Context, editing: bool) -> Vec<Action> {
     let typing = ctx.egui_wants_keyboard_input();
     let mut out = Vec::new();
     ctx.input_mut(|input| {
@@ -224,6 +247,9 @@ pub fn pressed(ctx: &egui::Context) -> Vec<Action> {
             // While typing, keys belong to the text field (Ctrl+Z undoes typing, not a
             // decision); only opening photos stays available.
             if typing && !matches!(s.action, Action::OpenFiles | Action::OpenFolder) {
+                continue;
+            }
+            if !editing && matches!(s.action, Action::ApplyOutline | Action::CancelOutline) {
                 continue;
             }
             if input.consume_shortcut(&s.keys) && !out.contains(&s.action) {
@@ -289,6 +315,9 @@ mod tests {
             ToggleOutline,
             ToggleHeatmap,
             TogglePortrait,
+            EditOutline,
+            ApplyOutline,
+            CancelOutline,
             FileCase,
             OpenFiles,
             OpenFolder,
@@ -302,8 +331,9 @@ mod tests {
             match a {
                 Genuine | Screen | Print | Digital | OtherAttack | Resubmit | Undo | Next
                 | Previous | Fit | ActualSize | ZoomIn | ZoomOut | PanLeft | PanRight | PanUp
-                | PanDown | ToggleOutline | ToggleHeatmap | TogglePortrait | FileCase
-                | OpenFiles | OpenFolder | ShowQueue | ShowIntake | ShowAnalyst | Help => {}
+                | PanDown | ToggleOutline | ToggleHeatmap | TogglePortrait | EditOutline
+                | ApplyOutline | CancelOutline | FileCase | OpenFiles | OpenFolder | ShowQueue
+                | ShowIntake | ShowAnalyst | Help => {}
             }
             assert!(
                 SHORTCUTS.iter().any(|s| s.action == a),

@@ -5,6 +5,7 @@
 
 use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, Vec2, pos2};
 
+use super::outline_editor::{Mapping, OutlineEdit};
 use crate::engine::Analysis;
 use crate::engine::geometry::{Homography, Point, Quad};
 use crate::engine::portrait::PortraitCheck;
@@ -94,6 +95,7 @@ pub fn show(
     analysis: &Analysis,
     view: &mut View,
     overlays: Overlays,
+    mut edit: Option<&mut OutlineEdit>,
 ) {
     let (area, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
     let painter = ui.painter_at(area);
@@ -119,7 +121,15 @@ pub fn show(
             view.zoom_by((scroll / 200.0).exp(), anchor, image, area);
         }
     }
-    if response.dragged() {
+    let mapping = |view: &View| Mapping {
+        origin: to_screen(Pos2::ZERO, image, area, view),
+        scale: view.scale(image, area),
+    };
+    // A drag that grabs an outline corner moves the corner, not the photo.
+    let editing = edit
+        .as_deref_mut()
+        .is_some_and(|e| e.interact(&response, &mapping(view)));
+    if response.dragged() && !editing {
         view.pan_by(response.drag_delta());
     }
     let top_left = to_screen(Pos2::ZERO, image, area, view);
@@ -207,6 +217,9 @@ pub fn show(
             points,
             Stroke::new(2.0, Color32::from_rgb(80, 160, 255)),
         ));
+    }
+    if let Some(edit) = edit {
+        edit.draw(ui, &mapping(view), area);
     }
     let scale = view.scale(image, area);
     painter.text(

@@ -103,6 +103,21 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE cases ADD COLUMN warnings TEXT;
     "#,
+    // 4: analyses made again on an outline a reviewer corrected. The filed analysis stays
+    // in `sides` as the check answered it; a correction is a new row, never an update.
+    r#"
+    CREATE TABLE corrections (
+        id           INTEGER PRIMARY KEY,
+        case_id      INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        side         TEXT NOT NULL CHECK (side IN ('front', 'back')),
+        reviewer     TEXT NOT NULL,
+        corrected_at TEXT NOT NULL,
+        analysis     TEXT NOT NULL
+    );
+    CREATE INDEX corrections_case ON corrections (case_id, id);
+    CREATE TRIGGER corrections_append_only_update BEFORE UPDATE ON corrections
+        BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Analysis, ErrorCode, Route, WarningCode};
+use crate::engine::{Analysis, ErrorCode, Route, Side, WarningCode};
 
 /// Which surface filed a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -259,6 +259,24 @@ pub struct AuditEntry {
     pub detail: Option<String>,
     /// When.
     pub at: String,
+}
+
+/// An analysis made again on the outline a reviewer drew; the filed one stays as it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Correction {
+    /// Row id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// Which side's outline was corrected.
+    pub side: Side,
+    /// Who corrected it.
+    pub reviewer: String,
+    /// When (RFC 3339, UTC).
+    pub corrected_at: String,
+    /// The analysis on the corrected outline.
+    pub analysis: Analysis,
 }
 
 /// Which cases a listing shows.

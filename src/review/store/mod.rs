@@ -7,10 +7,11 @@
 
 //!
 //! By concern: opening and migrations (`open.rs`), cases (`cases.rs`), reviewers' claims,
-//! decisions and undo (`decisions.rs`), retention (`retention.rs`), queue filters as SQL
+//! decisions and undo (`decisions.rs`), outlines corrected by reviewers (`corrections.rs`), retention (`retention.rs`), queue filters as SQL
 //! (`filter.rs`), and rows to records with the stored form of each enum (`rows.rs`).
 
 mod cases;
+mod corrections;
 mod decisions;
 mod filter;
 mod open;
@@ -112,6 +113,14 @@ pub enum StoreError {
     Conflict {
         /// The case.
         case: i64,
+    },
+    /// A corrected outline for a side the case does not have.
+    #[error("case {case} has no {side} side to correct")]
+    NoSuchSide {
+        /// The case.
+        case: i64,
+        /// The side asked for.
+        side: &'static str,
     },
     /// Undo asked for on a case without a decision in force.
     #[error("case {0} has no decision to undo")]
