@@ -107,7 +107,7 @@ impl OutlineEdit {
         painter.text(
             area.left_top() + Vec2::new(8.0, 8.0),
             egui::Align2::LEFT_TOP,
-            "editing the outline: drag a corner, or click four new corners | Enter: apply | Esc: cancel",
+            "outline: drag a corner or click four | Enter: apply | Esc: cancel",
             egui::FontId::proportional(13.0),
             cyan,
         );

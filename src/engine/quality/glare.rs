@@ -68,7 +68,7 @@ pub(super) fn regions(grid: &Grid) -> Vec<[u32; 4]> {
         }
         found.push((blown, [c0, r0, c1, r1]));
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     let s = grid.side;
     found
         .into_iter()
