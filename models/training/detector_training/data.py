@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .model import GRID, MEAN, SIDE, STD
+from .grid import GRID, SIDE, mask  # noqa: F401  (mask: the training step's import)
+from .model import MEAN, STD
 
 
 def load(dirs: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -30,22 +31,6 @@ def load(dirs: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
             q[..., 1] *= SIDE / m["height"]
             quads.append(q)
     return np.concatenate(images), quads
-
-
-def mask(quads: np.ndarray, grid: int = GRID, sub: int = 4) -> np.ndarray:
-    """Fraction of each grid cell covered by any of the convex quads (256 px units)."""
-    step = SIDE / grid
-    t = (np.arange(grid * sub) + 0.5) / sub * step
-    xs, ys = np.meshgrid(t, t)
-    cover = np.zeros(xs.shape, bool)
-    for q in quads:
-        signs = []
-        for i in range(4):
-            (x0, y0), (x1, y1) = q[i], q[(i + 1) % 4]
-            signs.append((x1 - x0) * (ys - y0) - (y1 - y0) * (xs - x0))
-        s = np.stack(signs)
-        cover |= np.all(s >= 0, 0) | np.all(s <= 0, 0)
-    return cover.reshape(grid, sub, grid, sub).mean((1, 3)).astype(np.float32)
 
 
 def augment(img: np.ndarray, quads: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

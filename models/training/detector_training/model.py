@@ -15,8 +15,8 @@ from torch import nn
 
 from liveness_training.model import MEAN, STD, mobilenet_v2_imagenet
 
-SIDE = 256
-GRID = 64
+from .grid import GRID, SIDE
+
 WIDTH = 64
 
 __all__ = ["DocNet", "SIDE", "GRID", "MEAN", "STD"]

@@ -5,7 +5,7 @@ import unittest
 
 import numpy as np
 
-from detector_training.data import mask
+from detector_training.grid import mask
 from detector_training.real_eval import RIGHT, iou
 from detector_training.paper_documents import PX_PER_MM, draw_paper
 from detector_training.real_scenes import _lay, _quad, _shifted
