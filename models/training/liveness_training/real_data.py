@@ -30,7 +30,7 @@ LABELS = {"genuine": 0, "screen": 1, "print": 2, "digital": 3, "scan": 3}
 # Two training repositories with both genuine and screen photos, held out of training
 # for the image-level calibration (106 genuine, 89 screen photos).
 CALIBRATION_REPOS = ("ShubhSharma34/spot-fake-photo", "yash2607-del/Salescode-ai-screen_recapture_detector")
-WINDOWS_PER_PHOTO = 32
+WINDOWS_PER_PHOTO = 22
 # Whole views per photo: the frame itself (what `--region whole` judges) and outlines
 # placed at random, shaped like an ID-1 card or a passport page, as the detector would
 # report a document lying somewhere in the scene.
