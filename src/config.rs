@@ -305,8 +305,10 @@ impl Default for QualityConfig {
 pub struct WarningsConfig {
     /// `BLURRED` when the blur measure of the judged region reaches this (0 = crisp,
     /// 1 = no detail). The measure compares the region with itself re-blurred at native
-    /// resolution: a sharp photo loses much of its pixel-to-pixel variation when blurred
-    /// again, a blurred one little. Default 0.5, set on real photos.
+    /// resolution (and binned 2×2 and 4×4): a sharp photo loses much of its
+    /// pixel-to-pixel variation when blurred again, a blurred one little. Default 0.5,
+    /// set on real photos: it flags every sharp training photo blurred by 0.2% of its
+    /// longer side and 3.0% of them as taken.
     pub blur_limit: f64,
     /// `GLARE` when blown-out specular patches cover at least this share of the judged
     /// region. Default 0.01: a reflection over 1% of an ID-1 card hides about a line of
@@ -317,12 +319,17 @@ pub struct WarningsConfig {
     /// below 255 because phone tone curves and JPEG round clipped whites down.
     pub clipped_level: u8,
     /// `UNDEREXPOSED` when the judged region's mean luma is below this (0..255).
-    /// Default 50, set on real photos: below it shadows swallow the print's detail.
+    /// Default 60, set on real photos: it flags 98.5% of sharp, well-lit training photos
+    /// taken three stops darker and 3.0% of them as taken.
     pub dark_mean: f64,
-    /// `OVEREXPOSED` when the judged region's mean luma is above this (0..255).
-    /// Default 230, set on real photos: above it the document's light background and
-    /// its print wash out together.
+    /// `OVEREXPOSED` when the judged region's mean luma is above this (0..255). Default
+    /// 200: no sharp, well-lit real photo of the screening comes near it (the brightest
+    /// is 195).
     pub bright_mean: f64,
+    /// `OVEREXPOSED` also when blown-out patches cover at least this share of the region:
+    /// a photo washed out broadly, not a reflection. Default 0.10: no sharp, well-lit
+    /// real photo of the screening has more than 4%.
+    pub overexposed_share: f64,
 }
 
 impl Default for WarningsConfig {
@@ -331,8 +338,9 @@ impl Default for WarningsConfig {
             blur_limit: 0.5,
             glare_share: 0.01,
             clipped_level: 250,
-            dark_mean: 50.0,
-            bright_mean: 230.0,
+            dark_mean: 60.0,
+            bright_mean: 200.0,
+            overexposed_share: 0.10,
         }
     }
 }
@@ -342,9 +350,12 @@ impl WarningsConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
         let in_luma = |v: f64| v.is_finite() && (0.0..=255.0).contains(&v);
-        if !in_unit(self.blur_limit) || !in_unit(self.glare_share) {
+        if !in_unit(self.blur_limit)
+            || !in_unit(self.glare_share)
+            || !in_unit(self.overexposed_share)
+        {
             return Err(ConfigError::Invalid(
-                "warnings.blur_limit and warnings.glare_share must lie strictly between 0 and 1"
+                "warnings.blur_limit, glare_share and overexposed_share must lie strictly between 0 and 1"
                     .into(),
             ));
         }

@@ -1,7 +1,7 @@
 //! The blur measure: how little of the region's pixel-to-pixel variation a re-blur
 //! removes (Crété et al., 2007), judged on the sharper part of the region.
 
-use super::cells::{BOX, Grid};
+use super::cells::{BOX, Grid, SCALES};
 
 /// Blur tiles are about this many pixels across: enough texture in each to measure, and
 /// enough tiles to leave out the flat ones and a background out of focus.
@@ -25,24 +25,30 @@ pub(super) fn measure(grid: &Grid) -> Option<f64> {
     let mut tiles: Vec<(f64, f64)> = Vec::new(); // (detail, blur)
     for tr in (0..grid.rows).step_by(per) {
         for tc in (0..grid.columns).step_by(per) {
-            let (mut pixels, mut diff, mut lost) = (0u64, [0u64; 2], [0u64; 2]);
+            let mut pixels = 0u64;
+            let (mut diff, mut lost) = ([[0u64; 2]; SCALES], [[0u64; 2]; SCALES]);
             for r in tr..(tr + per).min(grid.rows) {
                 for c in tc..(tc + per).min(grid.columns) {
                     let cell = grid.at(c, r);
                     pixels += u64::from(cell.pixels);
-                    for k in 0..2 {
-                        diff[k] += cell.diff[k];
-                        lost[k] += cell.lost[k];
+                    for s in 0..SCALES {
+                        for k in 0..2 {
+                            diff[s][k] += cell.diff[s][k];
+                            lost[s][k] += cell.lost[s][k];
+                        }
                     }
                 }
             }
-            if pixels == 0 || diff[0] + diff[1] == 0 {
+            if pixels == 0 || diff[0][0] + diff[0][1] == 0 {
                 continue;
             }
-            let detail = (diff[0] + diff[1]) as f64 / (2 * BOX as u64 * pixels) as f64;
-            let blur = (0..2)
-                .filter(|&k| diff[k] > 0)
-                .map(|k| (diff[k] - lost[k]) as f64 / diff[k] as f64)
+            let detail = (diff[0][0] + diff[0][1]) as f64 / (2 * BOX as u64 * pixels) as f64;
+            // The blurriest reading over the scales and both directions: a blur the
+            // native reading misses under noise shows once the noise is binned away.
+            let blur = (0..SCALES)
+                .flat_map(|s| (0..2).map(move |k| (s, k)))
+                .filter(|&(s, k)| diff[s][k] > 0)
+                .map(|(s, k)| (diff[s][k] - lost[s][k]) as f64 / diff[s][k] as f64)
                 .fold(0.0, f64::max);
             tiles.push((detail, blur));
         }

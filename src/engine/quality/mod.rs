@@ -134,7 +134,7 @@ pub fn assess(
             regions: glare::regions(&grid),
         });
     }
-    if let Some(w) = exposure::warning(measures.mean_luma, cfg) {
+    if let Some(w) = exposure::warning(measures.mean_luma, measures.glare_share, cfg) {
         warnings.push(w);
     }
     Some((measures, warnings))
@@ -182,6 +182,36 @@ mod tests {
             warnings.iter().map(|w| w.code).collect::<Vec<_>>(),
             vec![WarningCode::Blurred],
             "{m:?}"
+        );
+    }
+
+    #[test]
+    fn a_stronger_blur_under_sensor_noise_reads_blurrier() {
+        // The noise is all the pixel-scale variation a strongly blurred photo has left;
+        // read at native resolution alone, it made a strong blur look sharper than a
+        // mild one.
+        // A page photographed close: the print's strokes a few pixels wide.
+        let small = print(640, 480);
+        let page = RgbImage::from_fn(1280, 960, |x, y| *small.get_pixel(x / 2, y / 2));
+        let noisy = |sigma: f32| {
+            let mut img = image::imageops::blur(&page, sigma);
+            let mut state = 12345u32;
+            for p in img.pixels_mut() {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let n = (state >> 30) as i16 - 2;
+                p.0 = p.0.map(|v| (i16::from(v) + n).clamp(0, 255) as u8);
+            }
+            img
+        };
+        let cfg = WarningsConfig::default();
+        let measure = |sigma| {
+            let (m, _) = assess(&noisy(sigma), &whole(1280, 960), &cfg).expect("region");
+            m.blur.expect("detail")
+        };
+        let readings = [1.0, 3.0, 8.0].map(measure);
+        assert!(
+            readings.windows(2).all(|w| w[1] > w[0] + 0.05),
+            "blur readings for sigma 1, 3, 8: {readings:?}"
         );
     }
 
