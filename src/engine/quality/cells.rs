@@ -30,6 +30,19 @@ pub(super) struct Cell {
     pub lost: [[u64; 2]; SCALES],
 }
 
+impl Cell {
+    /// Adds one pixel's blur reading at `scale` in direction `k` (0 across, 1 down) from
+    /// `[pixel, previous, BOX/2 ahead, BOX/2 + 1 behind]`: the step to the previous
+    /// pixel, and the same step after a `BOX`-wide box re-blur (its running sum moves by
+    /// the pixel entering less the one leaving).
+    fn tally(&mut self, scale: usize, k: usize, [v, prev, ahead, behind]: [u16; 4]) {
+        let d = BOX as u64 * u64::from(v.abs_diff(prev));
+        let reblurred = u64::from(ahead.abs_diff(behind));
+        self.diff[scale][k] += d;
+        self.lost[scale][k] += d.saturating_sub(reblurred);
+    }
+}
+
 /// The region's cells, row-major, with where they lie in the photo.
 #[derive(Debug)]
 pub(super) struct Grid {
@@ -73,13 +86,11 @@ impl Grid {
         };
 
         let mut luma = vec![0u8; bw * bh];
-        let mut clipped = vec![false; bw * bh];
         for (yy, row) in luma.chunks_exact_mut(bw).enumerate() {
             for (xx, l) in row.iter_mut().enumerate() {
                 let [r, g, b] = rgb.get_pixel(x0 + xx as u32, y0 + yy as u32).0;
                 // Rec. 601 weights in 8-bit fixed point.
                 *l = ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8) as u8;
-                clipped[yy * bw + xx] = r.min(g).min(b) >= clipped_level;
             }
         }
         let cell_of_x: Vec<usize> = (0..bw).map(|x| x / side as usize).collect();
@@ -102,19 +113,15 @@ impl Grid {
                 let v = line[xx];
                 cell.pixels += 1;
                 cell.luma += u64::from(v);
-                cell.clipped += u32::from(clipped[yy * bw + xx]);
+                let [r, g, b] = rgb.get_pixel(x0 + xx as u32, y0 + yy as u32).0;
+                cell.clipped += u32::from(r.min(g).min(b) >= clipped_level);
                 if xx > half && xx + half < bw {
-                    let d = BOX as u64 * u64::from(v.abs_diff(line[xx - 1]));
-                    let reblurred = u64::from(line[xx + half].abs_diff(line[xx - half - 1]));
-                    cell.diff[0][0] += d;
-                    cell.lost[0][0] += d.saturating_sub(reblurred);
+                    let at = |c: usize| u16::from(line[c]);
+                    cell.tally(0, 0, [at(xx), at(xx - 1), at(xx + half), at(xx - half - 1)]);
                 }
                 if yy > half && yy + half < bh {
-                    let at = |r: usize| luma[r * bw + xx];
-                    let d = BOX as u64 * u64::from(v.abs_diff(at(yy - 1)));
-                    let reblurred = u64::from(at(yy + half).abs_diff(at(yy - half - 1)));
-                    cell.diff[0][1] += d;
-                    cell.lost[0][1] += d.saturating_sub(reblurred);
+                    let at = |r: usize| u16::from(luma[r * bw + xx]);
+                    cell.tally(0, 1, [at(yy), at(yy - 1), at(yy + half), at(yy - half - 1)]);
                 }
             }
         }
@@ -162,14 +169,16 @@ impl Grid {
                 let at = |yy: usize, xx: usize| binned[yy * w + xx];
                 let cell = &mut self.cells[row + (x * f) / side];
                 let v = at(y, x);
-                let d = BOX as u64 * u64::from(v.abs_diff(at(y, x - 1)));
-                let reblurred = u64::from(at(y, x + half).abs_diff(at(y, x - half - 1)));
-                cell.diff[scale][0] += d;
-                cell.lost[scale][0] += d.saturating_sub(reblurred);
-                let d = BOX as u64 * u64::from(v.abs_diff(at(y - 1, x)));
-                let reblurred = u64::from(at(y + half, x).abs_diff(at(y - half - 1, x)));
-                cell.diff[scale][1] += d;
-                cell.lost[scale][1] += d.saturating_sub(reblurred);
+                cell.tally(
+                    scale,
+                    0,
+                    [v, at(y, x - 1), at(y, x + half), at(y, x - half - 1)],
+                );
+                cell.tally(
+                    scale,
+                    1,
+                    [v, at(y - 1, x), at(y + half, x), at(y - half - 1, x)],
+                );
             }
         }
     }

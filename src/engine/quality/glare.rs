@@ -9,7 +9,8 @@ const CELL_SHARE: f64 = 0.5;
 /// At most this many areas are reported, largest first.
 const MAX_REGIONS: usize = 4;
 
-fn glaring(grid: &Grid) -> Vec<bool> {
+/// Which cells are part of a reflection, row-major as the grid's.
+pub(super) fn glaring(grid: &Grid) -> Vec<bool> {
     grid.cells
         .iter()
         .map(|c| c.pixels > 0 && f64::from(c.clipped) >= CELL_SHARE * f64::from(c.pixels))
@@ -17,12 +18,11 @@ fn glaring(grid: &Grid) -> Vec<bool> {
 }
 
 /// Share of the region's pixels that lie in reflection cells and are blown out.
-pub(super) fn share(grid: &Grid) -> f64 {
-    let marked = glaring(grid);
+pub(super) fn share(grid: &Grid, marked: &[bool]) -> f64 {
     let blown: u64 = grid
         .cells
         .iter()
-        .zip(&marked)
+        .zip(marked)
         .filter(|(_, m)| **m)
         .map(|(c, _)| u64::from(c.clipped))
         .sum();
@@ -31,8 +31,7 @@ pub(super) fn share(grid: &Grid) -> f64 {
 
 /// Bounding boxes `[x, y, w, h]` in photo pixels of the connected reflection areas,
 /// largest (by blown-out pixels) first.
-pub(super) fn regions(grid: &Grid) -> Vec<[u32; 4]> {
-    let marked = glaring(grid);
+pub(super) fn regions(grid: &Grid, marked: &[bool]) -> Vec<[u32; 4]> {
     let mut seen = vec![false; marked.len()];
     let mut found: Vec<(u64, [usize; 4])> = Vec::new();
     for start in 0..marked.len() {

@@ -112,9 +112,10 @@ pub fn assess(
     cfg: &WarningsConfig,
 ) -> Option<(QualityMeasures, Vec<QualityWarning>)> {
     let grid = cells::Grid::measure(rgb, outline, cfg.clipped_level)?;
+    let glaring = glare::glaring(&grid);
     let measures = QualityMeasures {
         blur: blur::measure(&grid),
-        glare_share: glare::share(&grid),
+        glare_share: glare::share(&grid, &glaring),
         mean_luma: exposure::mean_luma(&grid),
     };
     let mut warnings = Vec::new();
@@ -131,7 +132,7 @@ pub fn assess(
             code: WarningCode::Glare,
             measured: measures.glare_share,
             limit: cfg.glare_share,
-            regions: glare::regions(&grid),
+            regions: glare::regions(&grid, &glaring),
         });
     }
     if let Some(w) = exposure::warning(measures.mean_luma, measures.glare_share, cfg) {
