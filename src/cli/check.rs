@@ -11,6 +11,7 @@ use super::progress::Progress;
 use super::{CliError, refuse_missing};
 use crate::engine::{Analysis, Engine, ErrorCode, LivenessStatus, Quad, Region, Side};
 use crate::image_files::{display_escaped, expand, read_photo};
+use crate::review::WarningSet;
 
 /// One line of `check --json`.
 #[derive(Debug, Serialize)]
@@ -247,6 +248,5 @@ fn table_row(path: &Path, a: &Analysis) -> String {
     if a.warnings.is_empty() {
         return row;
     }
-    let codes: Vec<&str> = a.warnings.iter().map(|w| w.code.as_str()).collect();
-    format!("{row}  warnings: {}", codes.join(", "))
+    format!("{row}  warnings: {}", WarningSet::of([a]).joined())
 }

@@ -9,6 +9,7 @@ use super::viewer;
 use crate::engine::{Analysis, Outcome, PortraitCheck};
 
 use super::app::Shown;
+use super::jobs::result_words;
 use super::outline_editor::OutlineEdit;
 use super::viewer::View;
 
@@ -19,15 +20,6 @@ pub struct InspectorState {
     pub(super) view: View,
     /// The outline being corrected (`outline_editor.rs`).
     pub(super) edit: Option<OutlineEdit>,
-}
-
-/// A score or the error that stopped one, in a few words.
-fn result_words(a: &Analysis) -> String {
-    match (a.error, a.score) {
-        (Some(code), _) => code.as_str().to_string(),
-        (None, Some(s)) => format!("score {s:.3}"),
-        (None, None) => "no score".to_string(),
-    }
 }
 
 impl ConsoleApp {
@@ -45,13 +37,7 @@ impl ConsoleApp {
         let Some((stored, _)) = shown.data.sides.iter().find(|(s, _)| s.side == a.side) else {
             return;
         };
-        let Some(c) = shown
-            .data
-            .corrections
-            .iter()
-            .rev()
-            .find(|c| c.side == a.side)
-        else {
+        let Some(c) = shown.data.correction(a.side) else {
             return;
         };
         ui.colored_label(
@@ -90,11 +76,7 @@ impl ConsoleApp {
             // A side whose outline a reviewer corrected shows the analysis made on it.
             _ => match &self.inspector.shown {
                 Some(s) => (
-                    s.data
-                        .current()
-                        .into_iter()
-                        .map(|(analysis, _)| analysis.clone())
-                        .collect::<Vec<_>>(),
+                    s.data.current().into_iter().cloned().collect::<Vec<_>>(),
                     s.textures.clone(),
                     Some(s.data.case.clone()),
                 ),

@@ -128,21 +128,19 @@ pub struct OpenedCase {
 }
 
 impl OpenedCase {
+    /// The latest correction of a side's outline, if a reviewer made one.
+    pub fn correction(&self, side: Side) -> Option<&Correction> {
+        self.corrections.iter().rev().find(|c| c.side == side)
+    }
+
     /// What to show for each side: the analysis on the latest corrected outline, else the
-    /// filed one; with the correction it came from.
-    pub fn current(&self) -> Vec<(&Analysis, Option<&Correction>)> {
+    /// filed one.
+    pub fn current(&self) -> Vec<&Analysis> {
         self.sides
             .iter()
             .map(|(stored, _)| {
-                match self
-                    .corrections
-                    .iter()
-                    .rev()
-                    .find(|c| c.side == stored.side)
-                {
-                    Some(c) => (&c.analysis, Some(c)),
-                    None => (&stored.analysis, None),
-                }
+                self.correction(stored.side)
+                    .map_or(&stored.analysis, |c| &c.analysis)
             })
             .collect()
     }
@@ -393,12 +391,10 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> Serv
             result: store
                 .record_correction(id, &analysis, &reviewer)
                 .map(|_| {
-                    let result = match (analysis.error, analysis.score) {
-                        (Some(code), _) => code.as_str().to_string(),
-                        (None, Some(s)) => format!("score {s:.3}"),
-                        (None, None) => "no score".to_string(),
-                    };
-                    format!("case {id}: outline corrected and analysed again: {result}")
+                    format!(
+                        "case {id}: outline corrected and analysed again: {}",
+                        result_words(&analysis)
+                    )
                 })
                 .map_err(|e| e.to_string()),
         },
@@ -503,6 +499,15 @@ fn open(store: &Store, id: i64) -> Served {
             id,
             error: e.to_string(),
         }),
+    }
+}
+
+/// A score or the error that stopped one, in a few words.
+pub fn result_words(a: &Analysis) -> String {
+    match (a.error, a.score) {
+        (Some(code), _) => code.as_str().to_string(),
+        (None, Some(s)) => format!("score {s:.3}"),
+        (None, None) => "no score".to_string(),
     }
 }
 

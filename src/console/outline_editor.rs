@@ -132,7 +132,7 @@ impl ConsoleApp {
             Some(edit) => (edit.side + 1) % sides.len().max(1),
             None => 0,
         };
-        let Some(&(analysis, _)) = sides.get(side) else {
+        let Some(&analysis) = sides.get(side) else {
             return;
         };
         if shown.textures.get(side).is_none_or(|t| t.is_none()) {
@@ -168,7 +168,7 @@ impl ConsoleApp {
         let (Some(edit), Some(shown)) = (&self.inspector.edit, &self.inspector.shown) else {
             return;
         };
-        let Some(&(analysis, _)) = shown.data.current().get(edit.side) else {
+        let Some(&analysis) = shown.data.current().get(edit.side) else {
             return;
         };
         let quad = match Quad::from_corners(edit.corners.map(|p| (p.x, p.y))) {

@@ -4,6 +4,7 @@
 
 use rusqlite::{TransactionBehavior, params};
 
+use super::rows::side_str;
 use super::{Result, Store, StoreError, audit};
 use crate::engine::{Analysis, Side};
 use crate::review::types::Correction;
@@ -35,10 +36,7 @@ impl Store {
             return Err(if exists {
                 StoreError::NoSuchSide {
                     case: case_id,
-                    side: match analysis.side {
-                        Side::Front => "front",
-                        Side::Back => "back",
-                    },
+                    side: side_str(analysis.side),
                 }
             } else {
                 StoreError::NoSuchCase(case_id)

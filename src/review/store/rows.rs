@@ -78,7 +78,7 @@ pub(super) fn warning_pattern(code: WarningCode) -> String {
     format!("%,{},%", code.as_str())
 }
 
-fn side_str(side: Side) -> &'static str {
+pub(super) fn side_str(side: Side) -> &'static str {
     match side {
         Side::Front => "front",
         Side::Back => "back",
