@@ -80,6 +80,34 @@ fn filing_keeps_score_route_sides_and_image() {
 }
 
 #[test]
+fn a_filed_analysis_reads_back_to_the_last_bit() {
+    // 7.4760729999999995 read back as 7.476073 before exact float parsing was switched
+    // on: a stored analysis that differs from the one filed is no audit record.
+    let (_dir, mut store) = open();
+    let mut a = common::analysis(Some(0.1 + 0.2), None);
+    a.timings_ms.detect = 7.476_072_999_999_999_5;
+    a.timings_ms.total = 29.097_797;
+    let id = store
+        .file_case(&NewCase {
+            origin: Origin::Cli,
+            session_id: "floats".into(),
+            sides: vec![NewSide {
+                side: Side::Front,
+                image: b"front bytes",
+                analysis: &a,
+            }],
+            outcome: Outcome::of([&a], &Thresholds::default()),
+        })
+        .unwrap();
+    let back = &store.sides(id).unwrap()[0].analysis;
+    assert_eq!(
+        back.timings_ms.detect.to_bits(),
+        a.timings_ms.detect.to_bits()
+    );
+    assert_eq!(back, &a);
+}
+
+#[test]
 fn claims_decisions_corrections_and_undo() {
     let (_dir, mut store) = open();
     let id = common::file(&mut store, Origin::Console, b"img", Some(0.35), None);
