@@ -1,18 +1,25 @@
-//! One-input logistic regression, classes weighted equally, with a Gaussian prior on the
-//! slope: the fit `models/training/liveness_training/calibrate.py` makes for the shipped
+//! Logistic regression, classes weighted equally, with a Gaussian prior on each weight: the fit `models/training/liveness_training/calibrate.py` makes for the shipped
 //! scale, repeated here on a deployment's decided photos.
 
 use crate::engine::probability::logistic;
 
-/// Prior standard deviation of the slope, in score log-odds per evidence log-odds. Where
+/// Prior standard deviation of each weight, in score log-odds per evidence log-odds. Where
 /// the photos are separated perfectly the unpenalised slope grows without bound and the
 /// score becomes a step that a re-save could flip; the prior says no input is certain.
 pub const PRIOR_SD: f64 = 2.0;
 
 /// Slope and offset of `P(genuine) = logistic(slope · x + offset)` fitted to `x` and the
-/// labels `genuine`, each class weighted to half the total, by Newton's method. `None`
-/// when either class is empty.
+/// labels `genuine` (see `fit_many`).
 pub fn fit(x: &[f64], genuine: &[bool]) -> Option<(f64, f64)> {
+    let rows: Vec<[f64; 1]> = x.iter().map(|&v| [v]).collect();
+    fit_many(&rows, genuine).map(|(w, offset)| (w[0], offset))
+}
+
+/// Weights and offset of `P(genuine) = logistic(w · x + offset)` fitted to the rows `x`
+/// and the labels `genuine`, each class weighted to half the total, with the prior on
+/// every weight (not the offset), by Newton's method. `None` when either class is empty
+/// or the fit does not settle on finite numbers.
+pub fn fit_many<const K: usize>(x: &[[f64; K]], genuine: &[bool]) -> Option<([f64; K], f64)> {
     let positives = genuine.iter().filter(|g| **g).count();
     let negatives = genuine.len() - positives;
     if positives == 0 || negatives == 0 {
@@ -27,13 +34,19 @@ pub fn fit(x: &[f64], genuine: &[bool]) -> Option<(f64, f64)> {
     };
     // The prior as if over len(x) photos whose weights add up to 1.
     let ridge = 1.0 / (PRIOR_SD * PRIOR_SD * x.len() as f64);
+    // Parameters: the K weights, then the offset. The first input starts at weight 1,
+    // as calibrate.py starts.
+    let n = K + 1;
+    let z = |theta: &[f64], row: &[f64; K]| -> f64 {
+        row.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() + theta[K]
+    };
     // The penalised, weighted negative log-likelihood that Newton's steps descend.
-    let objective = |slope: f64, offset: f64| {
-        let mut total = 0.5 * ridge * slope * slope;
-        for (&xi, &gi) in x.iter().zip(genuine) {
-            let z = slope * xi + offset;
+    let objective = |theta: &[f64]| {
+        let mut total = 0.5 * ridge * theta[..K].iter().map(|w| w * w).sum::<f64>();
+        for (row, &gi) in x.iter().zip(genuine) {
+            let zi = z(theta, row);
             // -log(logistic(±z)), computed without overflow.
-            let margin = if gi { z } else { -z };
+            let margin = if gi { zi } else { -zi };
             total += weight(gi)
                 * (if margin > 0.0 {
                     (-margin).exp().ln_1p()
@@ -43,46 +56,83 @@ pub fn fit(x: &[f64], genuine: &[bool]) -> Option<(f64, f64)> {
         }
         total
     };
-    let (mut slope, mut offset) = (1.0f64, 0.0f64);
-    let mut current = objective(slope, offset);
+    let mut theta = vec![0.0; n];
+    theta[0] = 1.0;
+    let mut current = objective(&theta);
     for _ in 0..200 {
-        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (ridge * slope, 0.0, ridge, 0.0, 0.0);
-        for (&xi, &gi) in x.iter().zip(genuine) {
-            let p = logistic(slope * xi + offset);
+        let mut grad = vec![0.0; n];
+        let mut hess = vec![vec![0.0; n]; n];
+        for k in 0..K {
+            grad[k] = ridge * theta[k];
+            hess[k][k] = ridge;
+        }
+        hess[K][K] = 1e-12;
+        for (row, &gi) in x.iter().zip(genuine) {
+            let p = logistic(z(&theta, row));
             let w = weight(gi);
             let residual = w * (p - f64::from(u8::from(gi)));
             let curvature = w * p * (1.0 - p);
-            g0 += residual * xi;
-            g1 += residual;
-            h00 += curvature * xi * xi;
-            h01 += curvature * xi;
-            h11 += curvature;
+            // The inputs with the offset's constant 1 after them.
+            let inputs: Vec<f64> = row.iter().copied().chain(std::iter::once(1.0)).collect();
+            for ((g, h), &xi) in grad.iter_mut().zip(hess.iter_mut()).zip(&inputs) {
+                *g += residual * xi;
+                for (hij, &xj) in h.iter_mut().zip(&inputs) {
+                    *hij += curvature * xi * xj;
+                }
+            }
         }
-        h11 += 1e-12;
-        let det = h00 * h11 - h01 * h01;
-        if det.abs() < 1e-300 {
-            break;
-        }
-        let step_slope = (h11 * g0 - h01 * g1) / det;
-        let step_offset = (h00 * g1 - h01 * g0) / det;
+        let step = solve(hess, grad)?;
         // A full Newton step can overshoot far from the optimum (wide-ranging evidence
         // makes the curvature at the start a poor guide); halve it until it descends.
         let mut t = 1.0;
         let mut moved = false;
         for _ in 0..40 {
-            let (s, o) = (slope - t * step_slope, offset - t * step_offset);
-            let value = objective(s, o);
+            let trial: Vec<f64> = theta.iter().zip(&step).map(|(a, d)| a - t * d).collect();
+            let value = objective(&trial);
             if value <= current {
-                (slope, offset, current, moved) = (s, o, value, true);
+                (theta, current, moved) = (trial, value, true);
                 break;
             }
             t *= 0.5;
         }
-        if !moved || (t * step_slope).abs().max((t * step_offset).abs()) < 1e-10 {
+        if !moved || step.iter().all(|d| (t * d).abs() < 1e-10) {
             break;
         }
     }
-    (slope.is_finite() && offset.is_finite()).then_some((slope, offset))
+    if !theta.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let mut weights = [0.0; K];
+    weights.copy_from_slice(&theta[..K]);
+    Some((weights, theta[K]))
+}
+
+/// `a⁻¹ b` by Gaussian elimination with partial pivoting; `None` for a singular `a`.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let (done, rest) = a.split_at_mut(col + 1);
+        let pivot_row = &done[col];
+        for (offset, r) in rest.iter_mut().enumerate() {
+            let f = r[col] / pivot_row[col];
+            for (v, p) in r[col..].iter_mut().zip(&pivot_row[col..]) {
+                *v -= f * p;
+            }
+            b[col + 1 + offset] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let rest: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - rest) / a[row][row];
+    }
+    Some(x)
 }
 
 #[cfg(test)]
@@ -123,6 +173,39 @@ mod tests {
             slope.is_finite() && slope > 0.0 && slope < 20.0,
             "slope {slope}"
         );
+    }
+
+    #[test]
+    fn two_inputs_are_weighed_by_what_each_tells() {
+        // P(genuine) = logistic(0.8 a + 0.3 b - 0.5) over a dense grid of (a, b).
+        let (mut x, mut g) = (Vec::new(), Vec::new());
+        for i in 0..60 {
+            for j in 0..60 {
+                let (a, b) = (-6.0 + 0.2 * f64::from(i), -6.0 + 0.2 * f64::from(j));
+                let p = logistic(0.8 * a + 0.3 * b - 0.5);
+                for k in 0..10 {
+                    x.push([a, b]);
+                    g.push(f64::from(k) + 0.5 < p * 10.0);
+                }
+            }
+        }
+        let (w, _) = fit_many(&x, &g).unwrap();
+        // Ten copies per point round the probability to tenths, which sharpens the
+        // labels a little: the weights come out a few percent steep, in proportion.
+        assert!((w[0] / w[1] - 0.8 / 0.3).abs() < 0.1, "{w:?}");
+        assert!(
+            (w[0] - 0.8).abs() < 0.1 && (w[1] - 0.3).abs() < 0.05,
+            "{w:?}"
+        );
+        // The second input swapped for noise that is the same for a grid point's ten
+        // copies: it weighs (next to) nothing.
+        let rows: Vec<[f64; 2]> = x
+            .iter()
+            .enumerate()
+            .map(|(i, r)| [r[0], ((i / 10 * 7919) % 13) as f64 - 6.0])
+            .collect();
+        let (w, _) = fit_many(&rows, &g).unwrap();
+        assert!(w[1].abs() < 0.02, "{w:?}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Adapting the score to a deployment from its reviewers' decisions.
 //!
 //! Decided cases are labelled photos of exactly the documents, cameras and light a team
-//! sees. The refit keeps the networks and refits the score's scale (the manifest's
-//! `aggregation`: one logistic function of the patches' mean log-odds and one of the whole
-//! view's, the score the lower of the two) on a share of the decided photos, and judges
+//! sees. The refit keeps the networks and the form of the score's rule (the manifest's
+//! `aggregation`: one logistic function of the patches' and the whole view's log-odds
+//! together, or one of each with the score the lower of the two) and refits its numbers
+//! on a share of the decided photos, and judges
 //! it on the rest, which it never saw. It is refused when there are too few photos of
 //! either verdict or when it does no better on the held-back photos than the scale in
 //! force; an accepted refit becomes an overlay (`crate::engine::liveness::Overlay`) that the
@@ -161,40 +162,63 @@ pub fn refit(
             min_held: settings.min_held_back_per_class,
         });
     }
-    let clamp = match *current {
-        Aggregation::MeanLogit { clamp, .. } => clamp,
-        Aggregation::Mean => 1e-3,
-    };
+    let clamp = current.clamp();
     let labels: Vec<bool> = fitted.iter().map(|s| s.genuine).collect();
     let patch_x: Vec<f64> = fitted
         .iter()
         .map(|s| mean_log_odds(s.patches.iter().copied(), clamp))
         .collect();
-    let (slope, offset) = logistic::fit(&patch_x, &labels)
-        .ok_or_else(|| AdaptError::Unusable("the patches' fit failed".into()))?;
-    if slope <= 0.0 {
-        // The decided photos say the patches point the wrong way: no scale can use them.
-        return Err(AdaptError::Unusable(format!(
-            "the patches' fitted slope is {slope:.3}, not positive"
-        )));
-    }
-    let (mut view_slope, mut view_offset) = (0.0, 0.0);
-    if with_view && fitted.iter().all(|s| s.view.is_some()) {
-        let view_x: Vec<f64> = fitted
-            .iter()
-            .map(|s| mean_log_odds(std::iter::once(s.view.unwrap_or(0.5)), clamp))
-            .collect();
-        // A view whose fitted scale is not positive is left out, as the shipped fit does.
-        if let Some((vs, vo)) = logistic::fit(&view_x, &labels).filter(|(vs, _)| *vs > 0.0) {
-            (view_slope, view_offset) = (vs, vo);
+    let views: Option<Vec<f64>> = if with_view {
+        fitted.iter().map(|s| s.view).collect()
+    } else {
+        None
+    };
+    // The refit keeps the installed rule's form; only its numbers are the team's.
+    let aggregation = match (current, views) {
+        (Aggregation::JointLogit { .. }, None) => {
+            return Err(AdaptError::Unusable(
+                "the installed score weighs the whole view, and the decided photos carry no whole-view evidence".into(),
+            ));
         }
-    }
-    let aggregation = Aggregation::MeanLogit {
-        clamp,
-        slope,
-        offset,
-        view_slope,
-        view_offset,
+        (Aggregation::JointLogit { .. }, Some(views)) => {
+            let rows: Vec<[f64; 2]> = patch_x.iter().zip(&views).map(|(&m, &v)| [m, v]).collect();
+            let ([slope, view_slope], offset) = logistic::fit_many(&rows, &labels)
+                .ok_or_else(|| AdaptError::Unusable("the joint fit failed".into()))?;
+            if slope <= 0.0 || view_slope <= 0.0 {
+                // The decided photos say one input points the wrong way.
+                return Err(AdaptError::Unusable(format!(
+                    "the fitted weights are {slope:.3} (patches) and {view_slope:.3} (whole view); both must be positive"
+                )));
+            }
+            Aggregation::JointLogit {
+                clamp,
+                slope,
+                view_slope,
+                offset,
+            }
+        }
+        (Aggregation::Mean | Aggregation::MeanLogit { .. }, views) => {
+            let (slope, offset) = logistic::fit(&patch_x, &labels)
+                .ok_or_else(|| AdaptError::Unusable("the patches' fit failed".into()))?;
+            if slope <= 0.0 {
+                // The decided photos say the patches point the wrong way: no scale can use them.
+                return Err(AdaptError::Unusable(format!(
+                    "the patches' fitted slope is {slope:.3}, not positive"
+                )));
+            }
+            // A view whose fitted scale is not positive is left out, as the shipped fit does.
+            let (view_slope, view_offset) = views
+                .and_then(|v| logistic::fit(&v, &labels))
+                .filter(|(vs, _)| *vs > 0.0)
+                .unwrap_or((0.0, 0.0));
+            Aggregation::MeanLogit {
+                clamp,
+                slope,
+                offset,
+                view_slope,
+                view_offset,
+            }
+        }
     };
     if let Some(problem) = aggregation.problem() {
         return Err(AdaptError::Unusable(problem));
@@ -309,6 +333,60 @@ mod tests {
         assert_eq!(
             refit.fitted.0 + refit.fitted.1 + refit.after.genuine + refit.after.attack,
             400
+        );
+    }
+
+    #[test]
+    fn a_joint_rule_is_refitted_as_a_joint_rule_and_needs_the_view() {
+        // The patches barely tell the verdicts apart here; the whole view does.
+        let samples: Vec<Sample> = (0..400)
+            .map(|i| {
+                let genuine = i % 2 == 0;
+                let jitter = ((i * 37) % 17) as f64 / 17.0 - 0.5;
+                let other = ((i * 53) % 11) as f64 / 11.0 - 0.5;
+                let lean = if genuine { 0.03 } else { -0.03 };
+                let mut s = sample(i, genuine, 0.5 + lean + 0.05 * other);
+                s.view = Some(if genuine { 2.0 + jitter } else { -2.0 + jitter });
+                s
+            })
+            .collect();
+        let shipped = Aggregation::JointLogit {
+            clamp: 1e-3,
+            slope: 1.0,
+            view_slope: 0.2,
+            offset: -3.0,
+        };
+        let refit = refit(
+            &samples,
+            &shipped,
+            true,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap();
+        let Aggregation::JointLogit { view_slope, .. } = refit.aggregation else {
+            panic!("the form changed: {:?}", refit.aggregation);
+        };
+        assert!(view_slope > 0.5, "{:?}", refit.aggregation);
+        assert!(refit.after.loss < refit.before.loss);
+        assert_eq!(
+            refit.after.genuine_not_passed + refit.after.attack_not_failed,
+            0,
+            "{:?}",
+            refit.after
+        );
+        // Without a whole-view model the joint rule cannot be refitted.
+        let err = super::refit(
+            &samples,
+            &shipped,
+            false,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, AdaptError::Unusable(ref m) if m.contains("whole view")),
+            "{err}"
         );
     }
 

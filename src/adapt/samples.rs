@@ -1,5 +1,6 @@
 //! Decided cases as the evidence the score is computed from.
 
+use crate::engine::probability::log_odds;
 use crate::engine::{Analysis, LivenessStatus};
 use crate::review::{DecidedSide, Verdict};
 
@@ -12,7 +13,8 @@ pub struct Sample {
     pub genuine: bool,
     /// The patches' live probabilities, as the analysis recorded them.
     pub patches: Vec<f64>,
-    /// The whole view's live probability, when a whole-view model was installed.
+    /// The whole view's log-odds of "live", as the score's rule reads them, when a
+    /// whole-view model was installed.
     pub view: Option<f64>,
 }
 
@@ -67,6 +69,7 @@ fn sample(case_id: i64, verdict: Verdict, analysis: &Analysis) -> Option<Sample>
             .iter()
             .map(|v| 1.0 - f64::from(*v))
             .collect(),
-        view: evidence.view,
+        // The analysis records the view as a probability; the rule reads log-odds.
+        view: evidence.view.map(log_odds),
     })
 }

@@ -5,9 +5,11 @@ The patches' softmax is temperature-calibrated per patch, but the score routes a
 photo. This step scores the calibration photos (their own seeds, used for nothing else)
 through the release binary, reads each photo's per-patch live probabilities from its
 evidence map (and, with a whole-view model installed, the whole view's probability),
-and fits the score's scale on them: a logistic function of the mean patch log-odds (and, for
-the whole view, one of its log-odds, the score being the lower of the two), fitted to genuine photos against
-the hardest attack type with both classes weighted equally. A score of 0.5 then means that a genuine photo and that attack are
+and fits the score's scale on them: a logistic function of the mean patch log-odds and, with
+a whole view, either one of its log-odds with the score the lower of the two, or one
+logistic function of both together (the rule whose worst attack type has the lower EER on
+these photos is chosen), fitted to genuine photos against the hardest attack type with
+both classes weighted equally. A score of 0.5 then means that a genuine photo and that attack are
 equally likely; below 0.25 the attack is three times as likely. Fitting against all
 attacks pooled would let the easy ones (prints, digital images) set the scale and wave
 the hard ones through.
@@ -38,6 +40,24 @@ def patch_probabilities(results: list[dict], folder: str | None) -> list[tuple[s
         view = r["evidence"].get("view")
         out.append((label, 1.0 - np.asarray(r["evidence"]["values"], dtype=np.float64), None if view is None else logit(view)))
     return out
+
+
+def score_of(rule: dict, live: np.ndarray, view: float | None) -> float:
+    """The score a manifest's `aggregation` gives (as the engine's
+    `src/engine/liveness/aggregate.rs` computes it)."""
+    m = mean_logit(live)
+    if rule["rule"] == "jointLogit":
+        return float(1 / (1 + np.exp(-(rule["slope"] * m + rule["viewSlope"] * view + rule["offset"]))))
+    patches = float(1 / (1 + np.exp(-(rule["slope"] * m + rule["offset"]))))
+    if rule.get("viewSlope"):
+        return min(patches, float(1 / (1 + np.exp(-(rule["viewSlope"] * view + rule["viewOffset"])))))
+    return patches
+
+
+def choose(candidates: dict, ranking: dict) -> str:
+    """The rule whose worst attack type has the lowest EER on the calibration photos; on
+    a tie the lower of the two ("fitted"), which no live-looking view can lift."""
+    return min(candidates, key=lambda n: (max(r["eer"] for r in ranking[n].values()), n != "fitted"))
 
 
 def logit(p: float) -> float:
@@ -96,10 +116,12 @@ def fit_logistic(x: np.ndarray, live: np.ndarray, prior_sd: float = PRIOR_SD, so
 
 def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str, real: list[tuple[str, str]] | None = None) -> dict:
     """Fits the aggregation on the calibration photos and writes it into the manifest.
-    With a whole-view model installed the view gets a logistic function of its own,
-    fitted the same way, and the score is the lower of the two: evidence of an attack in
-    either counts, and a view that looks live cannot lift what the patches say. A view
-    scale the fit makes negative is dropped.
+    With a whole-view model installed two rules are fitted: the view with a logistic
+    function of its own and the score the lower of the two (evidence of an attack in
+    either counts, and a view that looks live cannot lift what the patches say), and one
+    logistic function of both (each counts by its weight). The one whose worst attack
+    type has the lower EER on these photos is written; a tie keeps the lower of the two.
+    A view scale the fit makes negative is dropped.
 
     `real` lists (path, label) of real calibration photos (genuine and screen, from
     repositories kept out of training), judged as whole frames under the measurement
@@ -132,24 +154,32 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str,
     live = np.concatenate([np.ones(len(by_class["genuine"])), np.zeros(len(by_class[hardest]))])
     source = np.array(sources["genuine"] + sources[hardest])
     weights, offset = fit_logistic(np.array([mean_logit(l) for l, _ in chosen]), live, source=source)
-    aggregation = {"rule": "meanLogit", "clamp": CLAMP, "slope": float(weights[0]), "offset": offset}
+    lower = {"rule": "meanLogit", "clamp": CLAMP, "slope": float(weights[0]), "offset": offset}
     if with_view:
         view_weights, view_offset = fit_logistic(np.array([v for _, v in chosen]), live, source=source)
         if view_weights[0] > 0:
-            aggregation.update(viewSlope=float(view_weights[0]), viewOffset=view_offset)
-    view_slope = aggregation.get("viewSlope", 0.0)
+            lower.update(viewSlope=float(view_weights[0]), viewOffset=view_offset)
+    candidates = {"fitted": lower}
+    if with_view:
+        joint_weights, joint_offset = fit_logistic(np.array([[mean_logit(l), v] for l, v in chosen]), live, source=source)
+        # A weight that is not positive would read evidence of a live photo as an attack.
+        if (joint_weights > 0).all():
+            candidates["joint"] = {"rule": "jointLogit", "clamp": CLAMP, "slope": float(joint_weights[0]), "viewSlope": float(joint_weights[1]), "offset": joint_offset}
+    for name, rule in candidates.items():
+        ranking[name] = {k: operating_points([score_of(rule, *v) for v in by_class["genuine"]], [score_of(rule, *v) for v in by_class[k]]) for k in ATTACKS if by_class[k]}
+    chosen_name = choose(candidates, ranking)
+    aggregation = candidates[chosen_name]
 
     def score(l, v):
-        patches = 1 / (1 + np.exp(-(aggregation["slope"] * mean_logit(l) + offset)))
-        return min(patches, 1 / (1 + np.exp(-(view_slope * v + aggregation["viewOffset"])))) if view_slope else patches
+        return score_of(aggregation, l, v)
 
-    if view_slope:
-        ranking["fitted"] = {k: operating_points([score(*v) for v in by_class["genuine"]], [score(*v) for v in by_class[k]]) for k in ATTACKS if by_class[k]}
     report = {
         "photos": len(results),
         "scored": len(photos),
         "ranking": ranking,
         "fitted_against": hardest,
+        "candidates": candidates,
+        "chosen": chosen_name,
         "aggregation": aggregation,
     }
     report["after"] = {
@@ -159,7 +189,12 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str,
     }
     manifest = json.load(open(manifest_path))
     manifest["aggregation"] = aggregation
-    inputs = "the mean patch log-odds, and one of the whole view's log-odds (the score is the lower of the two)" if view_slope else "the mean patch log-odds"
+    if aggregation["rule"] == "jointLogit":
+        inputs = "the mean patch log-odds and the whole view's log-odds together (chosen over the lower of two functions, one of each: its worst attack type's EER on these photos is lower)"
+    elif aggregation.get("viewSlope"):
+        inputs = "the mean patch log-odds, and one of the whole view's log-odds (the score is the lower of the two)"
+    else:
+        inputs = "the mean patch log-odds"
     manifest["aggregationFit"] = (
         f"logistic regression of {inputs}, genuine against {hardest} (classes weighted equally, prior sd {PRIOR_SD} on each slope), "
         f"on {len(photos)} calibration photos: {sum(src == 0 for *_, src in photos)} generated with their own seeds and "

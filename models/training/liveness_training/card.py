@@ -22,20 +22,28 @@ def calibration_lines(cal: dict) -> list[str]:
     """The image-level calibration: what was fitted on which photos, and how the ways
     of combining the evidence ranked those photos."""
     agg = cal["aggregation"]
-    view = (
-        f", or, when lower, the logistic function of {agg['viewSlope']:.3f} × (whole-view log-odds) {agg['viewOffset']:+.3f}"
-        if agg.get("viewSlope") else ""
-    )
+    if agg["rule"] == "jointLogit":
+        formula = (
+            f"the logistic function of {agg['slope']:.3f} × (mean patch log-odds) + {agg['viewSlope']:.3f} × (whole-view log-odds) "
+            f"{agg['offset']:+.3f}, chosen over the lower of two functions, one of each, because its worst attack type's EER "
+            "on the calibration photos is lower (table)"
+        )
+    else:
+        view = (
+            f", or, when lower, the logistic function of {agg['viewSlope']:.3f} × (whole-view log-odds) {agg['viewOffset']:+.3f}"
+            if agg.get("viewSlope") else ""
+        )
+        formula = f"the logistic function of {agg['slope']:.3f} × (mean patch log-odds) {agg['offset']:+.3f}{view}"
     lines = [
         "",
-        f"Score: the logistic function of {agg['slope']:.3f} × (mean patch log-odds) {agg['offset']:+.3f}{view}; each patch "
+        f"Score: {formula}; each patch "
         f"probability held in [{agg['clamp']:g}, {1 - agg['clamp']:g}]; fitted on {cal['scored']} calibration photos "
         f"({sources(cal)}), genuine against {cal['fitted_against']}, the hardest attack type for the "
         "patches there, classes weighted equally and, inside a class, the real and the generated photos equally, "
         "each slope with a Gaussian prior (sd 2).",
         "",
     ]
-    names = {"mean": "patches, mean", "meanLogit": "patches, mean log-odds", "view": "whole view alone", "fitted": "fitted score"}
+    names = {"mean": "patches, mean", "meanLogit": "patches, mean log-odds", "view": "whole view alone", "fitted": "lower of two, fitted", "joint": "one function of both, fitted"}
     shown = [n for n in names if n in cal["ranking"]]
     lines += [
         "| attack type (calibration photos) | " + " | ".join(f"EER, {names[n]}" for n in shown) + " | "

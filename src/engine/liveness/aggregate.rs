@@ -39,7 +39,28 @@ pub enum Aggregation {
         #[serde(default, rename = "viewOffset", skip_serializing_if = "is_zero")]
         view_offset: f64,
     },
+    /// The logistic function of `slope · m + view_slope · v + offset`: one fit over the
+    /// patches' mean log-odds `m` (each probability held inside `[clamp, 1 − clamp]`)
+    /// and the whole view's log-odds `v`. Where the view separates real genuine photos
+    /// from screens better than the patches do, the lower of two logistic functions
+    /// throws that away (a photo whose patches lean towards an attack fails however
+    /// live its whole view looks); one function of both lets each count by its weight.
+    /// The calibration chooses between this and `MeanLogit` on its photos.
+    JointLogit {
+        /// Smallest distance of a patch probability from 0 and 1.
+        clamp: f64,
+        /// Weight of the patches' mean log-odds.
+        slope: f64,
+        /// Weight of the whole view's log-odds.
+        #[serde(rename = "viewSlope")]
+        view_slope: f64,
+        /// Shift of the weighted sum.
+        offset: f64,
+    },
 }
+
+/// The clamp of a rule that names none: 1e-3 holds a patch's log-odds within ±6.9.
+pub const DEFAULT_CLAMP: f64 = 1e-3;
 
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
@@ -61,6 +82,18 @@ pub fn mean_log_odds(values: impl ExactSizeIterator<Item = f64>, clamp: f64) -> 
 impl Aggregation {
     /// Why the rule cannot be used, if it cannot.
     pub fn problem(&self) -> Option<String> {
+        let positive = |name: &str, v: f64| {
+            // A weight that is not positive would turn the evidence upside down.
+            (!(v.is_finite() && v > 0.0))
+                .then(|| format!("aggregation {name} must be a positive number, not {v}"))
+        };
+        let number = |name: &str, v: f64| {
+            (!v.is_finite()).then(|| format!("aggregation {name} must be a number, not {v}"))
+        };
+        let clamp_problem = |clamp: f64| {
+            (!(clamp > 0.0 && clamp < 0.5))
+                .then(|| format!("aggregation clamp must lie in (0, 0.5), not {clamp}"))
+        };
         match *self {
             Aggregation::Mean => None,
             Aggregation::MeanLogit {
@@ -69,37 +102,46 @@ impl Aggregation {
                 offset,
                 view_slope,
                 view_offset,
-            } => {
-                if !(clamp > 0.0 && clamp < 0.5) {
-                    Some(format!(
-                        "aggregation clamp must lie in (0, 0.5), not {clamp}"
-                    ))
-                } else if !(slope.is_finite() && slope > 0.0) {
-                    // A negative slope would turn the score upside down.
-                    Some(format!(
-                        "aggregation slope must be a positive number, not {slope}"
-                    ))
-                } else if !offset.is_finite() {
-                    Some(format!("aggregation offset must be a number, not {offset}"))
-                } else if !(view_slope.is_finite() && view_slope >= 0.0) {
-                    // A negative scale would read a live-looking view as an attack.
-                    Some(format!(
-                        "aggregation viewSlope must be zero or a positive number, not {view_slope}"
-                    ))
-                } else if !view_offset.is_finite() {
-                    Some(format!(
-                        "aggregation viewOffset must be a number, not {view_offset}"
-                    ))
-                } else {
-                    None
-                }
-            }
+            } => clamp_problem(clamp)
+                .or_else(|| positive("slope", slope))
+                .or_else(|| number("offset", offset))
+                .or_else(|| {
+                    // Zero leaves the view out; a negative scale would read a
+                    // live-looking view as an attack.
+                    (!(view_slope.is_finite() && view_slope >= 0.0)).then(|| {
+                        format!(
+                            "aggregation viewSlope must be zero or a positive number, not {view_slope}"
+                        )
+                    })
+                })
+                .or_else(|| number("viewOffset", view_offset)),
+            Aggregation::JointLogit {
+                clamp,
+                slope,
+                view_slope,
+                offset,
+            } => clamp_problem(clamp)
+                .or_else(|| positive("slope", slope))
+                .or_else(|| positive("viewSlope", view_slope))
+                .or_else(|| number("offset", offset)),
         }
     }
 
     /// Whether the rule weighs the whole view, so that the view model must be installed.
     pub fn uses_view(&self) -> bool {
-        matches!(*self, Aggregation::MeanLogit { view_slope, .. } if view_slope != 0.0)
+        match *self {
+            Aggregation::Mean => false,
+            Aggregation::MeanLogit { view_slope, .. } => view_slope != 0.0,
+            Aggregation::JointLogit { .. } => true,
+        }
+    }
+
+    /// The smallest distance of a patch probability from 0 and 1 that the rule uses.
+    pub fn clamp(&self) -> f64 {
+        match *self {
+            Aggregation::Mean => DEFAULT_CLAMP,
+            Aggregation::MeanLogit { clamp, .. } | Aggregation::JointLogit { clamp, .. } => clamp,
+        }
     }
 
     /// The image's score from its patches' live probabilities and, for a rule that
@@ -128,6 +170,16 @@ impl Aggregation {
                     patches.min(logistic(view_slope * v + view_offset))
                 })
             }
+            Aggregation::JointLogit {
+                clamp,
+                slope,
+                view_slope,
+                offset,
+            } => view.map_or(f64::NAN, |v| {
+                logistic(
+                    slope * mean_log_odds(live.iter().copied(), clamp) + view_slope * v + offset,
+                )
+            }),
         }
     }
 }
@@ -256,6 +308,51 @@ mod tests {
             view_offset: 0.0,
         };
         assert!(against.problem().unwrap().contains("viewSlope"));
+    }
+
+    #[test]
+    fn the_joint_rule_weighs_the_patches_and_the_view_in_one_function() {
+        let rule: Aggregation = serde_json::from_str(
+            r#"{"rule":"jointLogit","clamp":0.001,"slope":0.75,"viewSlope":0.69,"offset":0.19}"#,
+        )
+        .unwrap();
+        assert!(rule.uses_view() && rule.problem().is_none());
+        assert_eq!(rule.clamp(), 0.001);
+        // Patches at log-odds ln 4 (0.8) and a view at log-odds −1.
+        let s = rule.combine(&[0.8, 0.8], Some(-1.0));
+        let expected = logistic(0.75 * 4f64.ln() - 0.69 + 0.19);
+        assert!((s - expected).abs() < 1e-12, "{s} against {expected}");
+        // Unlike the lower of two, a view that looks live moves the score up.
+        assert!(rule.combine(&[0.3, 0.3], Some(4.0)) > rule.combine(&[0.3, 0.3], Some(0.0)));
+        // The view is part of the rule: without it there is no score.
+        assert!(rule.combine(&[0.8], None).is_nan());
+        // Written back as read.
+        let back: Aggregation =
+            serde_json::from_str(&serde_json::to_string(&rule).unwrap()).unwrap();
+        assert_eq!(back, rule);
+        let joint = |slope, view_slope| Aggregation::JointLogit {
+            clamp: 0.001,
+            slope,
+            view_slope,
+            offset: 0.0,
+        };
+        let flat_view = joint(1.0, 0.0).problem().unwrap();
+        assert!(
+            flat_view.contains("viewSlope must be a positive"),
+            "{flat_view}"
+        );
+        let upside_down = joint(-0.1, 1.0).problem().unwrap();
+        assert!(
+            upside_down.contains("aggregation slope must be a positive"),
+            "{upside_down}"
+        );
+        assert!(
+            serde_json::from_str::<Aggregation>(
+                r#"{"rule":"jointLogit","clamp":0.001,"slope":1.0,"offset":0.0}"#
+            )
+            .is_err(),
+            "a joint rule without the view's weight is incomplete"
+        );
     }
 
     #[test]
