@@ -48,6 +48,12 @@ SPECIMEN_SHARE = 0.2
 PAPER_SHARE = 0.35
 # Share of positive samples with two documents.
 TWO_SHARE = 0.12
+# Share of generated card backs with a magnetic stripe. Real specimen designs are fronts,
+# and a detector that never saw a stripe cut it off real card backs (on a dark desk it
+# kept only the light part of the card).
+STRIPE_SHARE = 0.8
+# Share of scenes darkened to a dark desk, where a card's dark parts meet the surface.
+DARK_SHARE = 0.15
 
 
 def screened_out() -> set[tuple[str, str]]:
@@ -121,7 +127,32 @@ def _document(rng: np.random.Generator, faces, specimens: list[str]) -> np.ndarr
         return load(specimens[rng.integers(len(specimens))])
     if rng.random() < PAPER_SHARE:
         return draw_paper(rng)
-    return draw_document(rng, faces, dpi=rng.uniform(160, 260)).image
+    doc = draw_document(rng, faces, dpi=rng.uniform(160, 260))
+    if doc.kind == "id-card" and doc.side == "back" and rng.random() < STRIPE_SHARE:
+        return magnetic_stripe(rng, doc.image, doc.height_mm)
+    return doc.image
+
+
+def magnetic_stripe(rng: np.random.Generator, card: np.ndarray, height_mm: float) -> np.ndarray:
+    """The card back with a magnetic stripe along one long edge, edge to edge.
+
+    The stripe's band follows ISO/IEC 7811: it starts 4-6 mm in from the card's edge and
+    is 9.5-12.7 mm wide. It is near black, sometimes brown or a glossy dark grey, so on
+    a dark desk the card's edge there has almost no contrast: the outline must still
+    take the stripe in."""
+    out = card.astype(np.float32).copy()
+    h = card.shape[0]
+    px_per_mm = h / height_mm
+    top = int(round(rng.uniform(4.0, 6.0) * px_per_mm))
+    bottom = min(h, top + int(round(rng.uniform(9.5, 12.7) * px_per_mm)))
+    base = rng.choice([(12, 12, 14), (38, 28, 20), (55, 55, 60)])
+    # A soft sheen across the band: light catches a glossy stripe along its length.
+    rows = np.linspace(-1, 1, bottom - top)[:, None]
+    sheen = rng.uniform(0, 40) * np.exp(-(((rows - rng.uniform(-0.5, 0.5)) / 0.35) ** 2))
+    out[top:bottom] = np.clip(np.asarray(base, np.float32)[None, None, :] + sheen[..., None], 0, 255)
+    if rng.random() < 0.5:
+        out = out[::-1]
+    return np.ascontiguousarray(out.astype(np.uint8))
 
 
 def _lay(rng: np.random.Generator, frame: np.ndarray, doc: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -183,6 +214,8 @@ def _one(args):
     rng = np.random.default_rng([seed, 31])
     frame_wh = FRAMES[rng.integers(len(FRAMES))]
     frame = np.asarray(_crop_frame(rng, Image.fromarray(load(background)), frame_wh))
+    if rng.random() < DARK_SHARE:
+        frame = (frame.astype(np.float32) * rng.uniform(0.15, 0.45)).astype(np.uint8)
     quads = []
     if rng.random() >= NEGATIVE_SHARE:
         faces = load_faces()

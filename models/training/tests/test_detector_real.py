@@ -8,7 +8,7 @@ import numpy as np
 from detector_training.grid import mask
 from detector_training.real_eval import RIGHT, iou
 from detector_training.paper_documents import PX_PER_MM, draw_paper
-from detector_training.real_scenes import _lay, _quad, _shifted
+from detector_training.real_scenes import _lay, _quad, _shifted, magnetic_stripe
 
 
 class OutlineIoU(unittest.TestCase):
@@ -96,3 +96,21 @@ class PaperDocuments(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CardBacks(unittest.TestCase):
+    def test_a_stripe_runs_edge_to_edge_within_the_iso_band_of_one_long_edge(self):
+        # 10 px per mm: a card 54 mm high is 540 px; the band lies 4-6 mm in, 9.5-12.7 mm wide.
+        card = np.full((540, 856, 3), 230, np.uint8)
+        for seed in range(8):
+            out = magnetic_stripe(np.random.default_rng(seed), card, 54.0)
+            dark = out.mean(axis=(1, 2)) < 110
+            rows = np.flatnonzero(dark)
+            self.assertGreater(len(rows), 0)
+            near = rows if rows[0] < 270 else 539 - rows[::-1]
+            self.assertTrue(40 <= near[0] <= 60, near[0])
+            self.assertTrue(95 <= len(rows) <= 127, len(rows))
+            self.assertEqual(len(rows), rows[-1] - rows[0] + 1)
+            # Edge to edge, and the rest of the card untouched.
+            self.assertTrue((out[rows[0] : rows[-1] + 1].mean(axis=2) < 110).all())
+            self.assertEqual(int(np.abs(out[~dark].astype(int) - 230).max()), 0)
