@@ -198,6 +198,37 @@ fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
     assert!((score + at.screen + at.print + at.digital - 1.0).abs() < 1e-6);
 }
 
+#[test]
+fn the_joint_rule_weighs_the_patches_and_the_whole_view_together() {
+    let models = common::models_with_tiny_liveness();
+    install_tiny_view(models.path());
+    let (slope, view_slope, offset, clamp) = (0.75, 0.69, 0.19, 1e-3);
+    set_aggregation(
+        models.path(),
+        &format!(
+            r#"{{"rule":"jointLogit","clamp":{clamp},"slope":{slope},"viewSlope":{view_slope},"offset":{offset}}}"#
+        ),
+    );
+    let engine = engine_with_tiny_model(models.path());
+    let scene = render(&passing_scene(3, 1920, 1080));
+    let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
+    let score = a.score.expect("a score");
+    let evidence = a.evidence.expect("evidence");
+    let v = evidence.view.expect("the whole view's probability");
+    let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let expected = logistic(
+        slope * mean_patch_log_odds(&evidence.values, clamp)
+            + view_slope * (v / (1.0 - v)).ln()
+            + offset,
+    );
+    assert!((score - expected).abs() < 1e-5, "{score} vs {expected}");
+    // Without its view model the joint rule does not load.
+    std::fs::remove_dir_all(models.path().join("liveness/view")).unwrap();
+    let err = Engine::new(tiny_config(models.path()))
+        .expect_err("a joint rule without its view model must not load");
+    assert!(err.to_string().contains("whole-view"), "{err}");
+}
+
 /// Installs the tiny whole-view model (four forms in one batch) beside the tiny
 /// liveness model and returns its folder.
 fn install_tiny_view(models: &std::path::Path) -> std::path::PathBuf {

@@ -125,3 +125,34 @@ fn orientation_and_jpeg_quality_never_change_the_verdict() {
         assert!(spread <= 0.05, "{name}: spread {spread}: {scores:?}");
     }
 }
+
+#[test]
+fn a_decided_photo_gives_the_refit_the_evidence_its_score_came_from() {
+    // The refit reads each decided photo's recorded evidence back and scores it with a
+    // rule; with the rule in force that must give the score the photo was filed with, or
+    // the refit's before and after figures are about other photos. (The view is recorded
+    // as a probability and read as log-odds; the patches are recorded as f32.)
+    let engine = engine();
+    let rule = engine
+        .liveness_model()
+        .expect("shipped model")
+        .aggregation();
+    assert!(rule.uses_view(), "the shipped rule weighs the whole view");
+    for name in ["genuine.jpg", "screen.jpg", "print.jpg"] {
+        let analysis = engine.analyze(&fixture(name), Side::Back, Region::Document);
+        let filed = analysis.score.expect("scored");
+        let version = analysis.model_version.clone().expect("model version");
+        let decided = docliveness::review::DecidedSide {
+            case_id: 1,
+            verdict: docliveness::review::Verdict::Genuine,
+            analysis,
+        };
+        let gathered = docliveness::adapt::gather(&[decided], &version);
+        let sample = &gathered.samples[0];
+        let again = rule.combine(&sample.patches, sample.view);
+        assert!(
+            (again - filed).abs() < 1e-5,
+            "{name}: filed {filed}, from the recorded evidence {again}"
+        );
+    }
+}

@@ -1,5 +1,6 @@
-//! Logistic regression, classes weighted equally, with a Gaussian prior on each weight: the fit `models/training/liveness_training/calibrate.py` makes for the shipped
-//! scale, repeated here on a deployment's decided photos.
+//! Logistic regression, classes weighted equally, with a Gaussian prior on each weight:
+//! the fit `models/training/liveness_training/calibrate.py` makes for the shipped scale,
+//! repeated here on a deployment's decided photos.
 
 use crate::engine::probability::logistic;
 
@@ -59,6 +60,10 @@ pub fn fit_many<const K: usize>(x: &[[f64; K]], genuine: &[bool]) -> Option<([f6
     let mut theta = vec![0.0; n];
     theta[0] = 1.0;
     let mut current = objective(&theta);
+    if !current.is_finite() {
+        // An input that is not a number: no step could descend from here.
+        return None;
+    }
     for _ in 0..200 {
         let mut grad = vec![0.0; n];
         let mut hess = vec![vec![0.0; n]; n];
@@ -206,6 +211,11 @@ mod tests {
             .collect();
         let (w, _) = fit_many(&rows, &g).unwrap();
         assert!(w[1].abs() < 0.02, "{w:?}");
+    }
+
+    #[test]
+    fn an_input_that_is_not_a_number_gives_no_fit() {
+        assert!(fit_many(&[[0.0, f64::NAN], [1.0, 2.0]], &[true, false]).is_none());
     }
 
     #[test]

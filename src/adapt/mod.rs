@@ -34,7 +34,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        // 30 photos of a verdict pin a one-input logistic slope to about ±30%; fewer
+        // 30 photos of a verdict pin a logistic slope to about ±30%; fewer
         // and the held-back comparison is a coin toss.
         Settings {
             held_back: 0.3,
@@ -87,6 +87,17 @@ pub enum AdaptError {
     /// The fit did not converge to a usable scale.
     #[error("the refit gave no usable scale ({0}); nothing was changed")]
     Unusable(String),
+    /// The score in force weighs the whole view, and some photos to fit carry no
+    /// whole-view evidence (no view model was installed when they were analysed).
+    #[error(
+        "the score in force weighs the whole view, but {missing} of the {of} decided photos to fit carry no whole-view evidence; nothing was changed"
+    )]
+    NoViewEvidence {
+        /// Photos to fit without whole-view evidence.
+        missing: usize,
+        /// Photos to fit.
+        of: usize,
+    },
 }
 
 /// How a scale does on a set of photos, at the configured thresholds.
@@ -173,23 +184,24 @@ pub fn refit(
     } else {
         None
     };
-    // The refit keeps the installed rule's form; only its numbers are the team's.
+    // A joint rule is refitted as a joint rule; any other becomes the lower of two
+    // logistic functions (the view's only where every photo has one), as the shipped
+    // calibration fits it.
     let aggregation = match (current, views) {
         (Aggregation::JointLogit { .. }, None) => {
-            return Err(AdaptError::Unusable(
-                "the installed score weighs the whole view, and the decided photos carry no whole-view evidence".into(),
-            ));
+            return Err(AdaptError::NoViewEvidence {
+                missing: fitted
+                    .iter()
+                    .filter(|s| s.view.is_none() || !with_view)
+                    .count(),
+                of: fitted.len(),
+            });
         }
         (Aggregation::JointLogit { .. }, Some(views)) => {
             let rows: Vec<[f64; 2]> = patch_x.iter().zip(&views).map(|(&m, &v)| [m, v]).collect();
+            // A weight that is not positive is refused by `problem` below.
             let ([slope, view_slope], offset) = logistic::fit_many(&rows, &labels)
                 .ok_or_else(|| AdaptError::Unusable("the joint fit failed".into()))?;
-            if slope <= 0.0 || view_slope <= 0.0 {
-                // The decided photos say one input points the wrong way.
-                return Err(AdaptError::Unusable(format!(
-                    "the fitted weights are {slope:.3} (patches) and {view_slope:.3} (whole view); both must be positive"
-                )));
-            }
             Aggregation::JointLogit {
                 clamp,
                 slope,
@@ -343,9 +355,10 @@ mod tests {
             .map(|i| {
                 let genuine = i % 2 == 0;
                 let jitter = ((i * 37) % 17) as f64 / 17.0 - 0.5;
+                // The classes' patch evidence overlaps: a lean of 0.02 under noise of ±0.1.
                 let other = ((i * 53) % 11) as f64 / 11.0 - 0.5;
-                let lean = if genuine { 0.03 } else { -0.03 };
-                let mut s = sample(i, genuine, 0.5 + lean + 0.05 * other);
+                let lean = if genuine { 0.02 } else { -0.02 };
+                let mut s = sample(i, genuine, 0.5 + lean + 0.2 * other);
                 s.view = Some(if genuine { 2.0 + jitter } else { -2.0 + jitter });
                 s
             })
@@ -385,7 +398,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(err, AdaptError::Unusable(ref m) if m.contains("whole view")),
+            matches!(err, AdaptError::NoViewEvidence { missing, of } if missing == of && of > 0),
+            "{err}"
+        );
+        // One photo analysed before the view model was installed is enough to refuse.
+        let mut partly = samples.clone();
+        let first_fitted = partly
+            .iter()
+            .position(|s| !held_back(s.case_id, 0.3))
+            .unwrap();
+        partly[first_fitted].view = None;
+        let err = super::refit(
+            &partly,
+            &shipped,
+            true,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, AdaptError::NoViewEvidence { missing: 1, .. }),
             "{err}"
         );
     }

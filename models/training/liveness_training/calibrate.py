@@ -45,13 +45,24 @@ def patch_probabilities(results: list[dict], folder: str | None) -> list[tuple[s
 def score_of(rule: dict, live: np.ndarray, view: float | None) -> float:
     """The score a manifest's `aggregation` gives (as the engine's
     `src/engine/liveness/aggregate.rs` computes it)."""
-    m = mean_logit(live)
+    if rule["rule"] == "mean":
+        return float(np.mean(live))
+    m = mean_logit(live, rule["clamp"])
     if rule["rule"] == "jointLogit":
         return float(1 / (1 + np.exp(-(rule["slope"] * m + rule["viewSlope"] * view + rule["offset"]))))
     patches = float(1 / (1 + np.exp(-(rule["slope"] * m + rule["offset"]))))
     if rule.get("viewSlope"):
-        return min(patches, float(1 / (1 + np.exp(-(rule["viewSlope"] * view + rule["viewOffset"])))))
+        # The engine leaves a zero viewOffset out of the manifest.
+        return min(patches, float(1 / (1 + np.exp(-(rule["viewSlope"] * view + rule.get("viewOffset", 0.0))))))
     return patches
+
+
+def joint_rule(weights: np.ndarray, offset: float) -> dict | None:
+    """The joint rule of fitted weights (patches, view), or None where a weight is not
+    positive: it would read evidence of a live photo as an attack."""
+    if not (weights > 0).all():
+        return None
+    return {"rule": "jointLogit", "clamp": CLAMP, "slope": float(weights[0]), "viewSlope": float(weights[1]), "offset": float(offset)}
 
 
 def choose(candidates: dict, ranking: dict) -> str:
@@ -65,8 +76,8 @@ def logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def mean_logit(live: np.ndarray) -> float:
-    p = np.clip(live, CLAMP, 1 - CLAMP)
+def mean_logit(live: np.ndarray, clamp: float = CLAMP) -> float:
+    p = np.clip(live, clamp, 1 - clamp)
     return float(np.log(p / (1 - p)).mean())
 
 
@@ -162,9 +173,9 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str,
     candidates = {"fitted": lower}
     if with_view:
         joint_weights, joint_offset = fit_logistic(np.array([[mean_logit(l), v] for l, v in chosen]), live, source=source)
-        # A weight that is not positive would read evidence of a live photo as an attack.
-        if (joint_weights > 0).all():
-            candidates["joint"] = {"rule": "jointLogit", "clamp": CLAMP, "slope": float(joint_weights[0]), "viewSlope": float(joint_weights[1]), "offset": joint_offset}
+        joint = joint_rule(joint_weights, joint_offset)
+        if joint:
+            candidates["joint"] = joint
     for name, rule in candidates.items():
         ranking[name] = {k: operating_points([score_of(rule, *v) for v in by_class["genuine"]], [score_of(rule, *v) for v in by_class[k]]) for k in ATTACKS if by_class[k]}
     chosen_name = choose(candidates, ranking)

@@ -43,7 +43,14 @@ def calibration_lines(cal: dict) -> list[str]:
         "each slope with a Gaussian prior (sd 2).",
         "",
     ]
-    names = {"mean": "patches, mean", "meanLogit": "patches, mean log-odds", "view": "whole view alone", "fitted": "lower of two, fitted", "joint": "one function of both, fitted"}
+    fitted = cal.get("candidates", {}).get("fitted", agg)
+    names = {
+        "mean": "patches, mean",
+        "meanLogit": "patches, mean log-odds",
+        "view": "whole view alone",
+        "fitted": "lower of two, fitted" if fitted.get("viewSlope") else "patches, fitted",
+        "joint": "one function of both, fitted",
+    }
     shown = [n for n in names if n in cal["ranking"]]
     lines += [
         "| attack type (calibration photos) | " + " | ".join(f"EER, {names[n]}" for n in shown) + " | "
@@ -87,6 +94,12 @@ def real_lines(real: dict) -> list[str]:
     if aucs:
         lines += ["", "Separation, genuine against each attack (AUC): " + "; ".join(
             f"{branch}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()) for branch, row in aucs.items()) + "."]
+    resave = real.get("resave")
+    if resave:
+        lines += ["", "Score change when a real photo is re-saved (JPEG 90 against 100; then each saved again at 85), largest / 95th percentile / median: " + "; ".join(
+            f"{label} ({v['photos']}): {v['jpeg_90_vs_100']['max']:.3f} / {v['jpeg_90_vs_100']['p95']:.3f} / {v['jpeg_90_vs_100']['median']:.4f}; "
+            f"again at 85 {v['again_at_85']['max']:.3f} / {v['again_at_85']['p95']:.3f} / {v['again_at_85']['median']:.4f}"
+            for label, v in resave.items() if v["photos"]) + "."]
     lines += ["", "Targets: " + "; ".join(real["targets"]) + ".", ""]
     return lines
 

@@ -219,12 +219,20 @@ def step_evaluate(workers: int) -> None:
 
 def step_realeval(workers: int) -> None:
     """The real-photo figures: the corpus's validation split through the release binary."""
-    from .real_eval import figures, score_real, targets
+    import shutil
+
+    from .evaluate import check
+    from .real_eval import MEASURE_CONFIG, figures, resave_figures, score_real, targets, write_resaves
 
     build_binary()
-    results = score_real(BINARY, os.path.join(real_corpus(), "validation"))
+    validation = os.path.join(real_corpus(), "validation")
+    results = score_real(BINARY, validation)
     fig = figures(results)
-    report = {"figures": fig, "targets": targets(fig)}
+    resave_dir = os.path.join(WORK, "real-resaved")
+    shutil.rmtree(resave_dir, ignore_errors=True)
+    written = write_resaves(validation, resave_dir)
+    resaved = check(BINARY, [resave_dir], region="whole", config=MEASURE_CONFIG)
+    report = {"figures": fig, "targets": targets(fig), "resave": resave_figures(written, resaved)}
     with open(os.path.join(WORK, "real_report.json"), "w") as f:
         json.dump(report, f, indent=2)
     print(json.dumps(report, indent=2))

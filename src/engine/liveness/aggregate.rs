@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::probability::logistic;
+use crate::engine::probability::{log_odds, logistic};
 
 /// The rule in a liveness manifest's `aggregation` field.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
@@ -71,10 +71,7 @@ fn is_zero(v: &f64) -> bool {
 pub fn mean_log_odds(values: impl ExactSizeIterator<Item = f64>, clamp: f64) -> f64 {
     let n = values.len() as f64;
     values
-        .map(|p| {
-            let p = p.clamp(clamp, 1.0 - clamp);
-            (p / (1.0 - p)).ln()
-        })
+        .map(|p| log_odds(p.clamp(clamp, 1.0 - clamp)))
         .sum::<f64>()
         / n
 }
@@ -324,6 +321,17 @@ mod tests {
         assert!((s - expected).abs() < 1e-12, "{s} against {expected}");
         // Unlike the lower of two, a view that looks live moves the score up.
         assert!(rule.combine(&[0.3, 0.3], Some(4.0)) > rule.combine(&[0.3, 0.3], Some(0.0)));
+        // Each patch is held inside the clamp: 1.0 and 0.0 cancel, 0.9995 counts as 0.999
+        // (calibrate.py's test has the same case).
+        let unit = Aggregation::JointLogit {
+            clamp: 0.001,
+            slope: 1.0,
+            view_slope: 1.0,
+            offset: 0.0,
+        };
+        let held = (0.999f64 / 0.001).ln();
+        let s = unit.combine(&[1.0, 0.0, 0.9995], Some(0.0));
+        assert!((s - logistic(held / 3.0)).abs() < 1e-9, "{s}");
         // The view is part of the rule: without it there is no score.
         assert!(rule.combine(&[0.8], None).is_nan());
         // Written back as read.
@@ -352,6 +360,14 @@ mod tests {
             )
             .is_err(),
             "a joint rule without the view's weight is incomplete"
+        );
+        // The lower-of-two rule's second offset is no part of this one: a hand-converted
+        // manifest that keeps it is refused, not read with the offset ignored.
+        assert!(
+            serde_json::from_str::<Aggregation>(
+                r#"{"rule":"jointLogit","clamp":0.001,"slope":1.0,"viewSlope":1.0,"offset":0.0,"viewOffset":0.3}"#
+            )
+            .is_err()
         );
     }
 
