@@ -17,7 +17,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod console;
-pub mod engine;
+pub use docliveness_engine as engine;
 pub mod eval;
 pub mod image_files;
 pub mod review;

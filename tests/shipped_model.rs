@@ -94,7 +94,7 @@ fn orientation_and_jpeg_quality_never_change_the_verdict() {
     // The same capture as a camera held eight ways would record it, and re-encoded at
     // JPEG 90 and 100. The engine cuts the same patches in the same orientation whichever
     // way the photo was taken, on the photo's block grid (unit tests in
-    // src/engine/liveness/mod.rs prove it), and saves each patch once more at the
+    // engine/src/liveness/mod.rs prove it), and saves each patch once more at the
     // manifest's `resaveQuality` in that orientation; what moves the score is what the
     // re-encoding leaves after that save and what is left of the outline's jitter. The model issue asks
     // for a spread of at most 0.02; the held-out figures are in models/README.md.

@@ -12,10 +12,10 @@ use crate::review::Status;
 #[derive(Debug, Clone, Copy, Args)]
 pub struct Framing {
     /// Which side of the document the photos show.
-    #[arg(long, value_enum, default_value_t = Side::Front)]
+    #[arg(long, default_value = "front", value_parser = side_words())]
     pub side: Side,
     /// Judge the detected document, or the whole frame (skips the DOCUMENT_* rules).
-    #[arg(long, value_enum, default_value_t = Region::Document)]
+    #[arg(long, default_value = "document", value_parser = region_words())]
     pub region: Region,
 }
 
@@ -36,7 +36,8 @@ pub fn parse_quad(text: &str) -> Result<Quad, String> {
     Quad::from_corners([(x1, y1), (x2, y2), (x3, y3), (x4, y4)]).map_err(|e| e.to_string())
 }
 
-/// `ValueEnum` for a library enum: its variants, the word for each and its help.
+/// `ValueEnum` for an enum of this crate that is not clap's business: its variants, the
+/// word for each and its help.
 macro_rules! value_enum {
     ($t:ty { $($v:ident => $word:literal: $help:literal),+ $(,)? }) => {
         impl ValueEnum for $t {
@@ -52,11 +53,26 @@ macro_rules! value_enum {
     };
 }
 
-value_enum!(Side {
+/// A parser for an engine enum: its words, each with its help. (The engine is a crate of
+/// its own, so its enums cannot take clap's `ValueEnum`.)
+macro_rules! engine_words {
+    ($name:ident -> $t:ty { $($v:ident => $word:literal: $help:literal),+ $(,)? }) => {
+        fn $name() -> impl clap::builder::TypedValueParser<Value = $t> {
+            use clap::builder::TypedValueParser;
+            clap::builder::PossibleValuesParser::new([$(PossibleValue::new($word).help($help)),+])
+                .try_map(|word: String| match word.as_str() {
+                    $($word => Ok(<$t>::$v),)+
+                    other => Err(format!("{other:?} is not one of the listed words")),
+                })
+        }
+    };
+}
+
+engine_words!(side_words -> Side {
     Front => "front": "The side with the holder's portrait",
     Back => "back": "The other side",
 });
-value_enum!(Region {
+engine_words!(region_words -> Region {
     Document => "document": "Find the document and judge it (the product's normal mode)",
     Whole => "whole": "Skip document detection and its rules; judge the whole frame (spot checks of crops)",
 });
@@ -90,14 +106,34 @@ mod tests {
     #[test]
     fn the_command_line_words_are_the_wire_words() {
         // A side or region typed on the command line is spelled as the JSON spells it.
-        for side in Side::value_variants() {
-            let word = side.to_possible_value().unwrap().get_name().to_string();
+        use clap::Parser;
+        use clap::builder::TypedValueParser;
+        #[derive(Parser)]
+        struct Probe {
+            #[command(flatten)]
+            framing: Framing,
+        }
+        let parse = |flag: &str, word: &str| Probe::try_parse_from(["probe", flag, word]);
+        for word in side_words().possible_values().unwrap() {
+            let word = word.get_name();
+            let side = parse("--side", word).unwrap().framing.side;
             assert_eq!(serde_json::to_value(side).unwrap(), word);
         }
-        for region in Region::value_variants() {
-            let word = region.to_possible_value().unwrap().get_name().to_string();
+        for word in region_words().possible_values().unwrap() {
+            let word = word.get_name();
+            let region = parse("--region", word).unwrap().framing.region;
             assert_eq!(serde_json::to_value(region).unwrap(), word);
         }
+        let defaults = Probe::try_parse_from(["probe"]).unwrap().framing;
+        assert_eq!(
+            (defaults.side, defaults.region),
+            (Side::Front, Region::Document)
+        );
+        let refused = parse("--side", "top").err().unwrap().to_string();
+        assert!(
+            refused.contains("front") && refused.contains("back"),
+            "{refused}"
+        );
         for status in Status::value_variants() {
             let word = status.to_possible_value().unwrap().get_name().to_string();
             assert_eq!(serde_json::to_value(status).unwrap(), word);

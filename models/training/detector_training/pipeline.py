@@ -35,7 +35,7 @@ PHYS_VAL = range(600_000, 600_100)
 REAL_TRAIN = (700_000, 2600)
 REAL_VAL = (800_000, 200)
 EPOCHS = 4
-VERSION = "detector-mnv2fpn-256-real2"
+VERSION = "detector-mnv2fpn-256-real3"
 STEPS = ["data", "realdata", "train", "export", "realeval"]
 TRAIN_DIRS = ["rust-train", "phys-train", "real-train"]
 VAL_DIRS = ["rust-val", "phys-val", "real-val"]
@@ -82,7 +82,7 @@ def step_train(workers: int) -> None:
 
 def step_export(workers: int) -> None:
     from .export import export
-    from .real_scenes import NEGATIVE_SHARE, PAPER_SHARE, SPECIMEN_SHARE
+    from .real_scenes import DARK_SHARE, NEGATIVE_SHARE, PAPER_SHARE, SPECIMEN_SHARE, STRIPE_SHARE
 
     training = (
         f"{RUST_TRAIN[1]} scenes from the Rust scene generator (hazards: fingers, clutter, low contrast, cut off, "
@@ -90,7 +90,8 @@ def step_export(workers: int) -> None:
         "physical capture simulator (genuine, screen, print, digital), "
         f"{REAL_TRAIN[1]} real phone photos of everyday scenes, screened for paper and cards ({1 - NEGATIVE_SHARE:.0%} with documents laid in: "
         f"{SPECIMEN_SHARE:.0%} real specimen designs, {(1 - SPECIMEN_SHARE) * PAPER_SHARE:.0%} generated sheets of paper (pages, forms, receipts), "
-        "the rest generated identity documents; the others empty: hard negatives), 256 px; built by models/training "
+        f"the rest generated identity documents, {STRIPE_SHARE:.0%} of their card backs with a magnetic stripe; "
+        f"{DARK_SHARE:.0%} of scenes darkened to a dark desk; the others empty: hard negatives), 256 px; built by models/training "
         "(python -m detector_training)"
     )
     print(export(os.path.join(WORK, "detector.pt"), MODEL_DIR, VERSION, training))

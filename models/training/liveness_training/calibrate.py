@@ -44,7 +44,7 @@ def patch_probabilities(results: list[dict], folder: str | None) -> list[tuple[s
 
 def score_of(rule: dict, live: np.ndarray, view: float | None) -> float:
     """The score a manifest's `aggregation` gives (as the engine's
-    `src/engine/liveness/aggregate.rs` computes it)."""
+    `engine/src/liveness/aggregate.rs` computes it)."""
     if rule["rule"] == "mean":
         return float(np.mean(live))
     m = mean_logit(live, rule["clamp"])

@@ -53,7 +53,7 @@ INVARIANCE_SAMPLE = {"genuine": 36, "screen": 6, "print": 6}
 # threads instead.
 BATCH = 1
 # The JPEG quality the engine saves every patch at before the model sees it (the
-# manifest's `resaveQuality`; `src/engine/liveness/resave.rs` says why). Chosen on the
+# manifest's `resaveQuality`; `engine/src/liveness/resave.rs` says why). Chosen on the
 # calibration photos' JPEG 90 vs 100 change with the shipped network: none 0.031,
 # 95 0.024, 90 0.022, 85 0.057, 80 0.098. Below the qualities it is compared at, the
 # save adds double-quantisation traces of its own.

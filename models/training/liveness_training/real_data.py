@@ -89,7 +89,7 @@ def linear_cells(img: np.ndarray, factor: int) -> np.ndarray:
 
 def render_view(img: np.ndarray, corners: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
     """The whole view of the outline `corners` as the engine cuts it from a photo
-    (`src/engine/liveness/view.rs`): the photo averaged in linear light over cells about one
+    (`engine/src/liveness/view.rs`): the photo averaged in linear light over cells about one
     sample apart, read bilinearly at each of the view's 3x3 samples per pixel, the
     samples averaged; outside the photo the view holds FILL. `base` is
     `linear_cells(img, BASE)`, when the caller has it."""

@@ -6,7 +6,7 @@ camera still sees is the display around the document: the panel's own background
 edge, the bezel and the device, the cover glass. The whole view is the document's
 outline widened `EXPAND` times about its centre, rectified so that the document's long
 side runs across, and averaged down to `WIDTH` x `HEIGHT` pixels in linear light, as the
-engine computes it from the photo (`src/engine/liveness/view.rs`). Where the widened outline
+engine computes it from the photo (`engine/src/liveness/view.rs`). Where the widened outline
 leaves the photo the view holds the `FILL` colour, which the model's normalisation
 turns into zero.
 
@@ -91,7 +91,7 @@ def photo_blur(scene: Scene, spacing: float) -> float:
     the engine takes from the photo: the lens (or a scanner's or editor's softening)
     in camera pixels, then the engine's own box filter of about one sample spacing
     followed by bilinear interpolation between its cells (variance spacing²/12 +
-    spacing²/6, `src/engine/liveness/view.rs`). In a 1080p photo a sample spans about 5 camera
+    spacing²/6, `engine/src/liveness/view.rs`). In a 1080p photo a sample spans about 5 camera
     pixels, so a defocused lens (2 px) blurs the view visibly; rendered without it,
     views were crisper than any the engine cuts, and defocused genuine photos looked
     unlike every genuine view the model had seen."""

@@ -1,5 +1,5 @@
 """The score rules the calibration fits and chooses between, as the engine computes them
-(`src/engine/liveness/aggregate.rs`). Run: `cd models/training && .venv/bin/python -m
+(`engine/src/liveness/aggregate.rs`). Run: `cd models/training && .venv/bin/python -m
 unittest discover tests`."""
 
 import math

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::filter::where_clause;
-use super::rows::{CASE_COLUMNS, case_from_row};
+use super::rows::{CASE_COLUMNS, Text, case_from_row};
 use super::{Result, Store, StoreError, audit};
 use crate::engine::{Analysis, Outcome, Side};
 use crate::review::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide, WarningSet};
@@ -62,8 +62,8 @@ impl Store {
                 case.session_id,
                 now,
                 score,
-                case.outcome.route(),
-                error,
+                case.outcome.route().map(Text),
+                error.map(Text),
                 model_version,
                 WarningSet::of(case.sides.iter().map(|s| s.analysis)),
             ],
@@ -75,7 +75,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     id,
-                    side.side,
+                    Text(side.side),
                     sha,
                     side.image.len() as i64,
                     side.analysis.image.as_ref().and_then(|f| f.jpeg_quality),
@@ -115,7 +115,7 @@ impl Store {
         )?;
         let rows = stmt.query_map([id], |r| {
             Ok((
-                r.get::<_, Side>(0)?,
+                r.get::<_, Text<Side>>(0)?.0,
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, Option<u8>>(3)?,

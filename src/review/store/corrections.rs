@@ -4,7 +4,7 @@
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::rows::side_str;
+use super::rows::{Text, side_str};
 use super::{Result, Store, StoreError, audit};
 use crate::engine::{Analysis, Side};
 use crate::review::types::Correction;
@@ -24,7 +24,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let has_side: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM sides WHERE case_id = ?1 AND side = ?2)",
-            params![case_id, analysis.side],
+            params![case_id, Text(analysis.side)],
             |r| r.get(0),
         )?;
         if !has_side {
@@ -47,7 +47,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 case_id,
-                analysis.side,
+                Text(analysis.side),
                 reviewer,
                 now,
                 serde_json::to_string(analysis)?
@@ -87,7 +87,7 @@ impl Store {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
-                r.get::<_, Side>(2)?,
+                r.get::<_, Text<Side>>(2)?.0,
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,

@@ -33,9 +33,70 @@ stored_as_text! {
     Verdict: "verdict", Verdict::as_str, Verdict::parse;
     AttackType: "attack type", AttackType::as_str, AttackType::parse;
     ResubmitReason: "resubmit reason", ResubmitReason::as_str, ResubmitReason::parse;
-    Route: "route", Route::as_str, Route::parse;
-    Side: "side", side_str, parse_side;
-    ErrorCode: "error code", ErrorCode::as_str, parse_error_code;
+}
+
+/// An engine enum as the text it is stored as. The engine is a crate of its own, so its
+/// enums cannot take rusqlite's traits; the store wraps them where they meet SQL.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Text<T>(pub T);
+
+/// The word an engine enum is stored as, and back.
+pub(super) trait StoredText: Copy + Sized {
+    /// What the value is, for the error on a word this build does not know.
+    const WHAT: &'static str;
+    /// The stored word.
+    fn word(self) -> &'static str;
+    /// The value of a stored word.
+    fn from_word(text: &str) -> Option<Self>;
+}
+
+impl StoredText for Route {
+    const WHAT: &'static str = "route";
+    fn word(self) -> &'static str {
+        self.as_str()
+    }
+    fn from_word(text: &str) -> Option<Self> {
+        Route::parse(text)
+    }
+}
+
+impl StoredText for Side {
+    const WHAT: &'static str = "side";
+    fn word(self) -> &'static str {
+        side_str(self)
+    }
+    fn from_word(text: &str) -> Option<Self> {
+        [Side::Front, Side::Back]
+            .into_iter()
+            .find(|s| side_str(*s) == text)
+    }
+}
+
+impl StoredText for ErrorCode {
+    const WHAT: &'static str = "error code";
+    fn word(self) -> &'static str {
+        self.as_str()
+    }
+    fn from_word(text: &str) -> Option<Self> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl<T: StoredText> ToSql for Text<T> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0.word()))
+    }
+}
+
+impl<T: StoredText> FromSql for Text<T> {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        T::from_word(text).map(Text).ok_or_else(|| {
+            FromSqlError::Other(
+                format!("unknown {} {text:?} in the review database", T::WHAT).into(),
+            )
+        })
+    }
 }
 
 /// Stored as the codes between commas, `,BLURRED,GLARE,` (`,,` for none), so that a
@@ -85,16 +146,6 @@ pub(super) fn side_str(side: Side) -> &'static str {
     }
 }
 
-fn parse_side(text: &str) -> Option<Side> {
-    [Side::Front, Side::Back]
-        .into_iter()
-        .find(|s| side_str(*s) == text)
-}
-
-fn parse_error_code(text: &str) -> Option<ErrorCode> {
-    ErrorCode::ALL.into_iter().find(|c| c.as_str() == text)
-}
-
 pub(super) const CASE_COLUMNS: &str = "id, origin, session_id, created_at, score, route, error_code, model_version, \
      claimed_by, claim_expires_at, decision_id, verdict, attack_type, decided_by, decided_at, \
      resubmit_reason, warnings";
@@ -106,8 +157,8 @@ pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCas
         session_id: r.get(2)?,
         created_at: r.get(3)?,
         score: r.get(4)?,
-        route: r.get(5)?,
-        error_code: r.get(6)?,
+        route: r.get::<_, Option<Text<Route>>>(5)?.map(|t| t.0),
+        error_code: r.get::<_, Option<Text<ErrorCode>>>(6)?.map(|t| t.0),
         model_version: r.get(7)?,
         claimed_by: r.get(8)?,
         claim_expires_at: r.get(9)?,
@@ -153,12 +204,19 @@ mod tests {
             .query_row("SELECT ?1", [Verdict::Attack], |r| r.get(0))
             .unwrap();
         assert_eq!(back, Verdict::Attack);
-        let side: Side = conn.query_row("SELECT 'back'", [], |r| r.get(0)).unwrap();
-        assert_eq!(side, Side::Back);
-        let code: ErrorCode = conn
+        let side: Text<Side> = conn.query_row("SELECT 'back'", [], |r| r.get(0)).unwrap();
+        assert_eq!(side, Text(Side::Back));
+        let code: Text<ErrorCode> = conn
             .query_row("SELECT 'DOCUMENT_CROPPED'", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(code, ErrorCode::DocumentCropped);
+        assert_eq!(code, Text(ErrorCode::DocumentCropped));
+        let unknown_side = conn.query_row("SELECT 'top'", [], |r| r.get::<_, Text<Side>>(0));
+        assert!(
+            unknown_side
+                .unwrap_err()
+                .to_string()
+                .contains("unknown side \"top\"")
+        );
         // Before, an unknown origin was read as `cli` without a word.
         let unknown = conn.query_row("SELECT 'fax'", [], |r| r.get::<_, Origin>(0));
         assert!(
@@ -167,7 +225,7 @@ mod tests {
                 .to_string()
                 .contains("unknown origin \"fax\"")
         );
-        let none: Option<Route> = conn.query_row("SELECT NULL", [], |r| r.get(0)).unwrap();
+        let none: Option<Text<Route>> = conn.query_row("SELECT NULL", [], |r| r.get(0)).unwrap();
         assert_eq!(none, None);
     }
 }

@@ -12,10 +12,10 @@ use image::RgbImage;
 use ndarray::Array4;
 
 use crate::config::ModelsConfig;
-use crate::engine::geometry::{Homography, Point, Quad};
-use crate::engine::onnx::{Backend, Manifest, OnnxError, OnnxModel};
-use crate::engine::portrait::{FoundPortrait, PortraitDetector};
-use crate::engine::probability::logistic;
+use crate::geometry::{Homography, Point, Quad};
+use crate::onnx::{Backend, Manifest, OnnxError, OnnxModel};
+use crate::portrait::{FoundPortrait, PortraitDetector};
+use crate::probability::logistic;
 
 /// Output meaning of BlazeFace's box regressors, `[1, anchors, 16]`.
 pub const OUTPUT_REGRESSORS: &str = "blazeface:regressors";

@@ -1,10 +1,10 @@
 //! The photo: bytes decoded upright (EXIF orientation), the facts the image rules need
 //! (size, JPEG quality), and the working rasters the later stages look at.
 
-pub(in crate::engine) mod decode;
-pub(in crate::engine) mod exif;
-pub(in crate::engine) mod jpeg_quality;
-pub(in crate::engine) mod raster;
+pub(crate) mod decode;
+pub(crate) mod exif;
+pub(crate) mod jpeg_quality;
+pub(crate) mod raster;
 
 pub use decode::{DecodeError, DecodedImage, ImageFacts, ImageKind, decode};
 pub use exif::read_text_tags;

@@ -10,11 +10,11 @@ use image::RgbImage;
 use ndarray::Array4;
 
 use crate::config::DetectionConfig;
-use crate::engine::detection::classical::DetectedDocument;
-use crate::engine::detection::outline::{LogitGrid, Outline, outlines};
-use crate::engine::detection::snap::{snap_quad, snap_sides};
-use crate::engine::onnx::{Backend, Manifest, OnnxError, OnnxModel};
-use crate::engine::photo::raster::WorkImage;
+use crate::detection::classical::DetectedDocument;
+use crate::detection::outline::{LogitGrid, Outline, outlines};
+use crate::detection::snap::{snap_quad, snap_sides};
+use crate::onnx::{Backend, Manifest, OnnxError, OnnxModel};
+use crate::photo::raster::WorkImage;
 
 /// Output meaning of the document logits, `[1, 1, grid, grid]`.
 pub const OUTPUT_DOCUMENT: &str = "document-logits";

@@ -3,14 +3,14 @@
 //! The detector itself comes with the model pipeline; until one is installed the check
 //! is reported as not done, never as passed.
 
-pub(in crate::engine) mod face;
+pub(crate) mod face;
 
 pub use face::FaceDetector;
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::geometry::Quad;
+use crate::geometry::Quad;
 
 /// Finds the holder's portrait inside a document.
 pub trait PortraitDetector: Send + Sync {

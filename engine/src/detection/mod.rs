@@ -3,10 +3,10 @@
 //! edges (`snap.rs`), or, without a detector model, the classical line-based search
 //! (`classical.rs`).
 
-pub(in crate::engine) mod classical;
-pub(in crate::engine) mod detector;
-pub(in crate::engine) mod outline;
-pub(in crate::engine) mod snap;
+pub(crate) mod classical;
+pub(crate) mod detector;
+pub(crate) mod outline;
+pub(crate) mod snap;
 
 pub use classical::{DetectedDocument, detect_documents};
 pub use detector::{DocumentModel, snapped};

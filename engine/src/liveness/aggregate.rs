@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::probability::{log_odds, logistic};
+use crate::probability::{log_odds, logistic};
 
 /// The rule in a liveness manifest's `aggregation` field.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]

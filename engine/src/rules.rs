@@ -1,10 +1,10 @@
 //! The image and document rules of the spec, as pure functions over facts and geometry.
 
+use crate::analysis::ErrorCode;
 use crate::config::{ImageConfig, QualityConfig};
-use crate::engine::analysis::ErrorCode;
-use crate::engine::detection::classical::DetectedDocument;
-use crate::engine::photo::decode::ImageFacts;
-use crate::engine::portrait::PortraitCheck;
+use crate::detection::classical::DetectedDocument;
+use crate::photo::decode::ImageFacts;
+use crate::portrait::PortraitCheck;
 
 /// `IMAGE_TOO_SMALL` or `IMAGE_TOO_COMPRESSED`, in that order, if either applies, with
 /// the reason in this deployment's numbers (the limits are configurable, so the code's
@@ -79,8 +79,8 @@ pub fn portrait_rule(check: &PortraitCheck) -> Option<ErrorCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::geometry::{Point, Quad};
-    use crate::engine::photo::ImageKind;
+    use crate::geometry::{Point, Quad};
+    use crate::photo::ImageKind;
 
     fn doc(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<DetectedDocument> {
         vec![DetectedDocument {

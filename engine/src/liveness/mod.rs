@@ -10,11 +10,11 @@
 //! score (`aggregate.rs`), the patches' JPEG re-save (`resave.rs`), a deployment's own
 //! calibration (`overlay.rs`) and the models' output names (`outputs.rs`).
 
-pub(in crate::engine) mod aggregate;
-pub(in crate::engine) mod outputs;
-pub(in crate::engine) mod overlay;
-pub(in crate::engine) mod resave;
-pub(in crate::engine) mod view;
+pub(crate) mod aggregate;
+pub(crate) mod outputs;
+pub(crate) mod overlay;
+pub(crate) mod resave;
+pub(crate) mod view;
 
 pub use aggregate::{Aggregation, mean_log_odds};
 pub use overlay::{FitRecord, OVERLAY_FILE, Overlay};
@@ -27,11 +27,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use image::RgbImage;
 use ndarray::{Array4, ArrayViewMut3, Axis};
 
+use crate::analysis::{AttackScores, EvidenceMap};
 use crate::config::ModelsConfig;
-use crate::engine::analysis::{AttackScores, EvidenceMap};
-use crate::engine::geometry::{Homography, Point, Quad};
-use crate::engine::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
-use crate::engine::probability::logistic;
+use crate::geometry::{Homography, Point, Quad};
+use crate::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
+use crate::probability::logistic;
 use aggregate::share_attacks;
 
 pub use outputs::{OUTPUT_ATTACKS, OUTPUT_LIVENESS};
@@ -94,7 +94,7 @@ impl LivenessModel {
         let overlay = Overlay::load(dir)?;
         if let Some(overlay) = &overlay {
             let overlay_error = |message: String| OnnxError::Manifest {
-                path: dir.join(crate::engine::liveness::overlay::OVERLAY_FILE),
+                path: dir.join(crate::liveness::overlay::OVERLAY_FILE),
                 message,
             };
             if let Some(problem) = overlay.mismatch(&model.manifest().version) {

@@ -12,8 +12,8 @@
 
 use std::f64::consts::{PI, TAU};
 
-use crate::engine::geometry::{Line, Point, Quad};
-use crate::engine::probability::logistic;
+use crate::geometry::{Line, Point, Quad};
+use crate::probability::logistic;
 
 /// Long-to-short side ratio of an ID-1 card, one of the formats a hidden side is
 /// inferred from.

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::ModelsConfig;
-use crate::engine::liveness::aggregate::Aggregation;
-use crate::engine::liveness::resave;
+use crate::liveness::aggregate::Aggregation;
+use crate::liveness::resave;
 
 /// Which inference backend runs the models.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,7 +116,7 @@ pub struct OutputSpec {
     pub meaning: String,
 }
 
-/// How the whole view is cut from the photo (`src/engine/liveness/view.rs`).
+/// How the whole view is cut from the photo (`engine/src/liveness/view.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ViewSpec {
@@ -153,7 +153,7 @@ pub struct Manifest {
     #[serde(default)]
     pub training_data: Option<String>,
     /// JPEG quality each patch is saved at and decoded again before the model sees it
-    /// (patch models only; `src/engine/liveness/resave.rs` says why); patches go in as cut when
+    /// (patch models only; `engine/src/liveness/resave.rs` says why); patches go in as cut when
     /// absent.
     #[serde(default)]
     pub resave_quality: Option<u8>,

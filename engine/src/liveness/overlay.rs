@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::liveness::aggregate::Aggregation;
-use crate::engine::onnx::OnnxError;
+use crate::liveness::aggregate::Aggregation;
+use crate::onnx::OnnxError;
 
 /// The overlay's file name inside the liveness model's folder.
 pub const OVERLAY_FILE: &str = "overlay.json";

@@ -14,8 +14,8 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::config::DetectionConfig;
-use crate::engine::geometry::{Line, Point, Quad, angle_between, clip_segment, normalise_angle};
-use crate::engine::photo::raster::{EdgeMap, WorkImage};
+use crate::geometry::{Line, Point, Quad, angle_between, clip_segment, normalise_angle};
+use crate::photo::raster::{EdgeMap, WorkImage};
 
 /// A document found in a photo.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

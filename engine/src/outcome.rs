@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::{Analysis, ErrorCode, LivenessStatus};
 use crate::config::Thresholds;
-use crate::engine::analysis::{Analysis, ErrorCode, LivenessStatus};
 
 /// Where the engine's score sends a check: the automatic route. A reviewer's verdict on a
 /// case is another thing (`review::Verdict`).
@@ -149,7 +149,7 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Region, Side};
+    use crate::{Region, Side};
 
     fn scored(side: Side, score: f64) -> Analysis {
         let mut a = Analysis::input_failed(

@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::detection::classical::DetectedDocument;
-use crate::engine::outcome::Route;
-use crate::engine::photo::decode::ImageFacts;
-use crate::engine::portrait::PortraitCheck;
-use crate::engine::quality::{QualityMeasures, QualityWarning};
+use crate::detection::classical::DetectedDocument;
+use crate::outcome::Route;
+use crate::photo::decode::ImageFacts;
+use crate::portrait::PortraitCheck;
+use crate::quality::{QualityMeasures, QualityWarning};
 
 /// Which side of the document the photo shows. Only the front carries a portrait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::config::WarningsConfig;
-use crate::engine::geometry::Quad;
+use crate::geometry::Quad;
 
 /// A quality warning's code, as written on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -144,7 +144,7 @@ pub fn assess(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::geometry::Point;
+    use crate::geometry::Point;
 
     fn whole(w: u32, h: u32) -> Quad {
         Quad([

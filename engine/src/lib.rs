@@ -1,4 +1,6 @@
-//! The engine: bytes in, `Analysis` out. Knows nothing of files, HTTP, SQL or widgets.
+//! The docliveness engine: bytes in, `Analysis` out. Knows nothing of files, HTTP, SQL or
+//! widgets: a crate of its own, so that it cannot depend on them (the product crate,
+//! `docliveness`, holds the edges and re-exports this crate as `docliveness::engine`).
 //!
 //! Built once (models loaded once), `Send + Sync`, shared behind an `Arc`.
 //!
@@ -10,6 +12,7 @@
 //! ONNX loading and the logistic function that every stage shares.
 
 mod analysis;
+pub mod config;
 pub mod detection;
 pub mod geometry;
 pub mod liveness;
@@ -17,7 +20,7 @@ pub mod onnx;
 mod outcome;
 pub mod photo;
 pub mod portrait;
-pub(crate) mod probability;
+pub mod probability;
 pub mod quality;
 mod rules;
 

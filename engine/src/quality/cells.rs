@@ -3,7 +3,7 @@
 
 use image::RgbImage;
 
-use crate::engine::geometry::Quad;
+use crate::geometry::Quad;
 
 /// Re-blur reach of the blur measure: a 9-pixel box, as in Crété et al. (2007), "The blur
 /// effect: perception and estimation with a new no-reference perceptual blur metric".

@@ -9,7 +9,7 @@
 
 use image::RgbImage;
 
-use crate::engine::geometry::{Line, Point, Quad, angle_between, clip_segment};
+use crate::geometry::{Line, Point, Quad, angle_between, clip_segment};
 
 /// Profiles taken along each side.
 const SAMPLES: usize = 40;

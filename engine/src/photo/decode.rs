@@ -6,7 +6,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbIma
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::engine::photo::jpeg_quality;
+use crate::photo::jpeg_quality;
 
 /// Container formats the product accepts (the spec names JPEG and PNG only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +121,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DecodedImage, DecodeError
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let text = exif
         .as_deref()
-        .map(crate::engine::photo::exif::read_text_tags)
+        .map(crate::photo::exif::read_text_tags)
         .unwrap_or_default();
     let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     img.apply_orientation(orientation);

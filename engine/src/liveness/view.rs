@@ -18,10 +18,10 @@ use image::RgbImage;
 use ndarray::Array4;
 
 use crate::config::ModelsConfig;
-use crate::engine::geometry::{Homography, Point, Quad};
-use crate::engine::liveness::aggregate::mean_log_odds;
-use crate::engine::liveness::outputs::OUTPUT_LIVENESS;
-use crate::engine::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
+use crate::geometry::{Homography, Point, Quad};
+use crate::liveness::aggregate::mean_log_odds;
+use crate::liveness::outputs::OUTPUT_LIVENESS;
+use crate::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
 
 /// The view's four symmetric forms.
 const FORMS: usize = 4;
