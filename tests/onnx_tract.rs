@@ -165,6 +165,18 @@ fn mean_patch_log_odds(values: &[f32], clamp: f64) -> f64 {
         / values.len() as f64
 }
 
+/// The tiny models' analysis of one generated scene, and the whole view's probability.
+fn scored_with_view(models: &std::path::Path) -> (docliveness::engine::Analysis, f64) {
+    let scene = render(&passing_scene(3, 1920, 1080));
+    let a = engine_with_tiny_model(models).analyze(&scene.jpeg, Side::Back, Region::Document);
+    let v = a
+        .evidence
+        .as_ref()
+        .and_then(|e| e.view)
+        .expect("the whole view's probability");
+    (a, v)
+}
+
 #[test]
 fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
     let models = common::models_with_tiny_liveness();
@@ -178,12 +190,11 @@ fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
             r#"{{"rule":"meanLogit","clamp":{clamp},"slope":{slope},"offset":{offset},"viewSlope":{view_slope},"viewOffset":{view_offset}}}"#
         ),
     );
-    let engine = engine_with_tiny_model(models.path());
-    let scene = render(&passing_scene(3, 1920, 1080));
-    let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
-    let score = a.score.expect("a score");
-    let evidence = a.evidence.expect("evidence");
-    let v = evidence.view.expect("the whole view's probability");
+    let (a, v) = scored_with_view(models.path());
+    let (score, evidence) = (
+        a.score.expect("a score"),
+        a.evidence.clone().expect("evidence"),
+    );
     assert!(v > 0.0 && v < 1.0, "{v}");
     let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
     let patches = logistic(slope * mean_patch_log_odds(&evidence.values, clamp) + offset);
@@ -209,12 +220,11 @@ fn the_joint_rule_weighs_the_patches_and_the_whole_view_together() {
             r#"{{"rule":"jointLogit","clamp":{clamp},"slope":{slope},"viewSlope":{view_slope},"offset":{offset}}}"#
         ),
     );
-    let engine = engine_with_tiny_model(models.path());
-    let scene = render(&passing_scene(3, 1920, 1080));
-    let a = engine.analyze(&scene.jpeg, Side::Back, Region::Document);
-    let score = a.score.expect("a score");
-    let evidence = a.evidence.expect("evidence");
-    let v = evidence.view.expect("the whole view's probability");
+    let (a, v) = scored_with_view(models.path());
+    let (score, evidence) = (
+        a.score.expect("a score"),
+        a.evidence.clone().expect("evidence"),
+    );
     let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
     let expected = logistic(
         slope * mean_patch_log_odds(&evidence.values, clamp)
