@@ -2,8 +2,8 @@
 //! are spelled on the command line. The library's types know nothing of clap; the
 //! command line's view of them lives here.
 
+use clap::Args;
 use clap::builder::PossibleValue;
-use clap::{Args, ValueEnum};
 
 use crate::engine::{Quad, Region, Side};
 use crate::review::Status;
@@ -36,28 +36,11 @@ pub fn parse_quad(text: &str) -> Result<Quad, String> {
     Quad::from_corners([(x1, y1), (x2, y2), (x3, y3), (x4, y4)]).map_err(|e| e.to_string())
 }
 
-/// `ValueEnum` for an enum of this crate that is not clap's business: its variants, the
-/// word for each and its help.
-macro_rules! value_enum {
-    ($t:ty { $($v:ident => $word:literal: $help:literal),+ $(,)? }) => {
-        impl ValueEnum for $t {
-            fn value_variants<'a>() -> &'a [Self] {
-                &[$(<$t>::$v),+]
-            }
-            fn to_possible_value(&self) -> Option<PossibleValue> {
-                Some(match self {
-                    $(<$t>::$v => PossibleValue::new($word).help($help)),+
-                })
-            }
-        }
-    };
-}
-
-/// A parser for an engine enum: its words, each with its help. (The engine is a crate of
-/// its own, so its enums cannot take clap's `ValueEnum`.)
-macro_rules! engine_words {
-    ($name:ident -> $t:ty { $($v:ident => $word:literal: $help:literal),+ $(,)? }) => {
-        fn $name() -> impl clap::builder::TypedValueParser<Value = $t> {
+/// A parser for an enum of the engine or the store: its words, each with its help. (Each
+/// is a crate of its own, so their enums cannot take clap's `ValueEnum`.)
+macro_rules! words {
+    ($vis:vis $name:ident -> $t:ty { $($v:ident => $word:literal: $help:literal),+ $(,)? }) => {
+        $vis fn $name() -> impl clap::builder::TypedValueParser<Value = $t> {
             use clap::builder::TypedValueParser;
             clap::builder::PossibleValuesParser::new([$(PossibleValue::new($word).help($help)),+])
                 .try_map(|word: String| match word.as_str() {
@@ -68,15 +51,15 @@ macro_rules! engine_words {
     };
 }
 
-engine_words!(side_words -> Side {
+words!(side_words -> Side {
     Front => "front": "The side with the holder's portrait",
     Back => "back": "The other side",
 });
-engine_words!(region_words -> Region {
+words!(region_words -> Region {
     Document => "document": "Find the document and judge it (the product's normal mode)",
     Whole => "whole": "Skip document detection and its rules; judge the whole frame (spot checks of crops)",
 });
-value_enum!(Status {
+words!(pub(crate) status_words -> Status {
     Open => "open": "No decision in force",
     Decided => "decided": "A decision in force",
     All => "all": "Both",
@@ -134,8 +117,15 @@ mod tests {
             refused.contains("front") && refused.contains("back"),
             "{refused}"
         );
-        for status in Status::value_variants() {
-            let word = status.to_possible_value().unwrap().get_name().to_string();
+        for word in status_words().possible_values().unwrap() {
+            let word = word.get_name();
+            let status: Status = status_words()
+                .parse_ref(
+                    &clap::Command::new("probe"),
+                    None,
+                    std::ffi::OsStr::new(word),
+                )
+                .unwrap();
             assert_eq!(serde_json::to_value(status).unwrap(), word);
         }
     }

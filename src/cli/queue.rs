@@ -39,7 +39,7 @@ pub enum QueueCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// Which cases.
-        #[arg(long, value_enum, default_value_t = Status::All)]
+        #[arg(long, default_value = "all", value_parser = super::args::status_words())]
         status: Status,
     },
     /// Retention: delete the images of cases decided more than DAYS days ago (decisions

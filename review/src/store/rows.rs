@@ -4,10 +4,10 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::engine::{ErrorCode, Route, Side, WarningCode};
-use crate::review::types::{
+use crate::types::{
     AttackType, DecisionRecord, Origin, ResubmitReason, ReviewCase, Verdict, WarningSet,
 };
+use docliveness_engine::{ErrorCode, Route, Side, WarningCode};
 
 /// Stores an enum as the text its `as_str` gives and reads it back with `parse`.
 macro_rules! stored_as_text {

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::rows::{DECISION_COLUMNS, decision_from_row};
 use super::{Result, Store, StoreError, audit};
-use crate::review::types::{AuditEntry, DecisionRecord, NewDecision, ReviewCase, Verdict};
+use crate::types::{AuditEntry, DecisionRecord, NewDecision, ReviewCase, Verdict};
 
 impl Store {
     /// Claims a case for `reviewer` for `lease`. Renewing one's own claim is allowed;

@@ -6,8 +6,8 @@ use rusqlite::{TransactionBehavior, params};
 
 use super::rows::{Text, side_str};
 use super::{Result, Store, StoreError, audit};
-use crate::engine::{Analysis, Side};
-use crate::review::types::Correction;
+use crate::types::Correction;
+use docliveness_engine::{Analysis, Side};
 
 impl Store {
     /// Records `analysis`, made on an outline `reviewer` corrected, as a new analysis of

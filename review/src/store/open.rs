@@ -7,8 +7,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::{Result, Store, StoreError};
-use crate::review::images::ImageStore;
-use crate::review::schema::{LATEST, MIGRATIONS};
+use crate::images::ImageStore;
+use crate::schema::{LATEST, MIGRATIONS};
 
 /// How long a writer waits for another before giving up. Decisions and filings are
 /// single small transactions, so ten seconds means something is badly wrong.

@@ -1,6 +1,6 @@
 //! A queue filter as SQL.
 
-use crate::review::types::{CaseFilter, Status};
+use crate::types::{CaseFilter, Status};
 
 /// The WHERE clause and its values for a filter.
 pub(crate) fn where_clause(f: &CaseFilter) -> (String, Vec<rusqlite::types::Value>) {

@@ -1,9 +1,9 @@
 //! The decided cases as labelled photos: what a deployment's own calibration is
-//! refitted on (`crate::adapt`).
+//! refitted on (`docliveness::adapt`).
 
 use super::store::{Result, Store};
 use super::types::Verdict;
-use crate::engine::Analysis;
+use docliveness_engine::Analysis;
 
 /// One analysed side of a case whose decision in force is a verdict.
 #[derive(Debug, Clone)]

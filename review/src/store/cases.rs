@@ -6,8 +6,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter}
 use super::filter::where_clause;
 use super::rows::{CASE_COLUMNS, Text, case_from_row};
 use super::{Result, Store, StoreError, audit};
-use crate::engine::{Analysis, Outcome, Side};
-use crate::review::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide, WarningSet};
+use crate::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide, WarningSet};
+use docliveness_engine::{Analysis, Outcome, Side};
 
 /// One side of a case being filed.
 #[derive(Debug, Clone, Copy)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Analysis, ErrorCode, Route, Side, WarningCode};
+use docliveness_engine::{Analysis, ErrorCode, Route, Side, WarningCode};
 
 /// Which surface filed a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -186,7 +186,7 @@ impl ReviewCase {
 #[serde(rename_all = "camelCase")]
 pub struct StoredSide {
     /// `front` or `back`.
-    pub side: crate::engine::Side,
+    pub side: docliveness_engine::Side,
     /// SHA-256 of the image bytes (hex).
     pub image_sha256: String,
     /// Size of the image in bytes.
@@ -194,7 +194,7 @@ pub struct StoredSide {
     /// Estimated JPEG quality.
     pub jpeg_quality: Option<u8>,
     /// The engine's analysis of this side.
-    pub analysis: crate::engine::Analysis,
+    pub analysis: docliveness_engine::Analysis,
     /// Set when retention removed the image file.
     pub image_purged_at: Option<String>,
 }

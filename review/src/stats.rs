@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::store::{Result, Store, where_clause};
 use super::types::{AttackType, CaseFilter, Verdict};
-use crate::config::Thresholds;
-use crate::engine::Route;
+use docliveness_engine::Route;
+use docliveness_engine::config::Thresholds;
 
 /// Decisions of one reviewer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
