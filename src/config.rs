@@ -1,7 +1,9 @@
 //! One configuration for the whole product: a TOML file plus command-line flags.
 //!
-//! Every threshold that decides an outcome lives here with its default and the reason
-//! for it, so that a fraud team can see and change what the product checks.
+//! The engine's sections (every threshold that decides an outcome, with its default and
+//! the reason for it) live in `docliveness_engine::config` and are re-exported here; this
+//! file adds the server's and the review store's, so that a fraud team can see and change
+//! what the product checks in one file.
 
 use std::path::{Path, PathBuf};
 

@@ -5,9 +5,10 @@
 //!
 //! One direction of flow. The [`engine`] is pure: image bytes in, an
 //! [`engine::Analysis`] per side and an [`engine::Outcome`] per check out; it knows
-//! nothing of files, HTTP, SQL or widgets. The [`review`] store keeps the queue of cases
-//! in SQLite. Both are crates of their own (`engine/`, `review/`), re-exported here, so
-//! that neither can reach what sits above it. The edges sit on both: the command line ([`cli`]), the review console
+//! nothing of HTTP, SQL or widgets, and reads no file but its models. The [`review`]
+//! store keeps the queue of cases in SQLite. Both are crates of their own (`engine/`,
+//! `review/`), re-exported here, so that neither can reach what sits above it. The edges
+//! sit on both: the command line ([`cli`]), the review console
 //! ([`console`]), the HTTP API ([`api`]), and the refit of the score from reviewers'
 //! decisions ([`adapt`]). Every threshold and limit is in [`config`], with its reason.
 //! The scene generator that the tests and benchmarks use is the `docliveness-synth`

@@ -40,6 +40,11 @@ pub fn parse_quad(text: &str) -> Result<Quad, String> {
 /// is a crate of its own, so their enums cannot take clap's `ValueEnum`.)
 macro_rules! words {
     ($vis:vis $name:ident -> $t:ty { $($v:ident => $word:literal: $help:literal),+ $(,)? }) => {
+        // Every variant needs its word: a variant added later stops the build here
+        // instead of going missing from the command line.
+        const _: fn($t) -> &'static str = |v| match v {
+            $(<$t>::$v => $word),+
+        };
         $vis fn $name() -> impl clap::builder::TypedValueParser<Value = $t> {
             use clap::builder::TypedValueParser;
             clap::builder::PossibleValuesParser::new([$(PossibleValue::new($word).help($help)),+])
