@@ -189,11 +189,14 @@ pub fn refit(
     // calibration fits it.
     let aggregation = match (current, views) {
         (Aggregation::JointLogit { .. }, None) => {
+            // Without a view model installed no photo's view can be read.
+            let missing = if with_view {
+                fitted.iter().filter(|s| s.view.is_none()).count()
+            } else {
+                fitted.len()
+            };
             return Err(AdaptError::NoViewEvidence {
-                missing: fitted
-                    .iter()
-                    .filter(|s| s.view.is_none() || !with_view)
-                    .count(),
+                missing,
                 of: fitted.len(),
             });
         }

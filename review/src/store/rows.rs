@@ -9,38 +9,9 @@ use crate::types::{
 };
 use docliveness_engine::{ErrorCode, Route, Side, WarningCode};
 
-/// Stores an enum as the text its `as_str` gives and reads it back with `parse`.
-macro_rules! stored_as_text {
-    ($($t:ty: $what:literal, $to:expr, $from:expr;)+) => {$(
-        impl ToSql for $t {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from($to(*self)))
-            }
-        }
-        impl FromSql for $t {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                let text = value.as_str()?;
-                $from(text).ok_or_else(|| {
-                    FromSqlError::Other(format!("unknown {} {text:?} in the review database", $what).into())
-                })
-            }
-        }
-    )+};
-}
-
-stored_as_text! {
-    Origin: "origin", Origin::as_str, Origin::parse;
-    Verdict: "verdict", Verdict::as_str, Verdict::parse;
-    AttackType: "attack type", AttackType::as_str, AttackType::parse;
-    ResubmitReason: "resubmit reason", ResubmitReason::as_str, ResubmitReason::parse;
-}
-
-/// An engine enum as the text it is stored as. The engine is a crate of its own, so its
-/// enums cannot take rusqlite's traits; the store wraps them where they meet SQL.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Text<T>(pub T);
-
-/// The word an engine enum is stored as, and back.
+/// The word a stored enum is kept as, and back. The engine's enums cannot take
+/// rusqlite's traits here (the engine is a crate of its own), so they go through `Text`;
+/// the store's own take the traits directly. Both read and write through this one table.
 pub(super) trait StoredText: Copy + Sized {
     /// What the value is, for the error on a word this build does not know.
     const WHAT: &'static str;
@@ -50,52 +21,72 @@ pub(super) trait StoredText: Copy + Sized {
     fn from_word(text: &str) -> Option<Self>;
 }
 
-impl StoredText for Route {
-    const WHAT: &'static str = "route";
-    fn word(self) -> &'static str {
-        self.as_str()
-    }
-    fn from_word(text: &str) -> Option<Self> {
-        Route::parse(text)
-    }
+macro_rules! stored_text {
+    ($($t:ty: $what:literal, $to:expr, $from:expr;)+) => {$(
+        impl StoredText for $t {
+            const WHAT: &'static str = $what;
+            fn word(self) -> &'static str {
+                $to(self)
+            }
+            fn from_word(text: &str) -> Option<Self> {
+                $from(text)
+            }
+        }
+    )+};
 }
 
-impl StoredText for Side {
-    const WHAT: &'static str = "side";
-    fn word(self) -> &'static str {
-        side_str(self)
-    }
-    fn from_word(text: &str) -> Option<Self> {
-        [Side::Front, Side::Back]
-            .into_iter()
-            .find(|s| side_str(*s) == text)
-    }
+stored_text! {
+    Origin: "origin", Origin::as_str, Origin::parse;
+    Verdict: "verdict", Verdict::as_str, Verdict::parse;
+    AttackType: "attack type", AttackType::as_str, AttackType::parse;
+    ResubmitReason: "resubmit reason", ResubmitReason::as_str, ResubmitReason::parse;
+    Route: "route", Route::as_str, Route::parse;
+    Side: "side", side_str, parse_side;
+    ErrorCode: "error code", ErrorCode::as_str, parse_error_code;
 }
 
-impl StoredText for ErrorCode {
-    const WHAT: &'static str = "error code";
-    fn word(self) -> &'static str {
-        self.as_str()
-    }
-    fn from_word(text: &str) -> Option<Self> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == text)
-    }
+fn word_to_sql<T: StoredText>(value: T) -> ToSqlOutput<'static> {
+    ToSqlOutput::from(value.word())
 }
+
+fn word_from_sql<T: StoredText>(value: ValueRef<'_>) -> FromSqlResult<T> {
+    let text = value.as_str()?;
+    T::from_word(text).ok_or_else(|| {
+        FromSqlError::Other(format!("unknown {} {text:?} in the review database", T::WHAT).into())
+    })
+}
+
+/// The store's own enums take rusqlite's traits directly.
+macro_rules! sql_as_text {
+    ($($t:ty),+) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(word_to_sql(*self))
+            }
+        }
+        impl FromSql for $t {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                word_from_sql(value)
+            }
+        }
+    )+};
+}
+
+sql_as_text!(Origin, Verdict, AttackType, ResubmitReason);
+
+/// An engine enum as the text it is stored as.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Text<T>(pub T);
 
 impl<T: StoredText> ToSql for Text<T> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.0.word()))
+        Ok(word_to_sql(self.0))
     }
 }
 
 impl<T: StoredText> FromSql for Text<T> {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let text = value.as_str()?;
-        T::from_word(text).map(Text).ok_or_else(|| {
-            FromSqlError::Other(
-                format!("unknown {} {text:?} in the review database", T::WHAT).into(),
-            )
-        })
+        word_from_sql(value).map(Text)
     }
 }
 
@@ -144,6 +135,16 @@ pub(super) fn side_str(side: Side) -> &'static str {
         Side::Front => "front",
         Side::Back => "back",
     }
+}
+
+fn parse_side(text: &str) -> Option<Side> {
+    [Side::Front, Side::Back]
+        .into_iter()
+        .find(|s| side_str(*s) == text)
+}
+
+fn parse_error_code(text: &str) -> Option<ErrorCode> {
+    ErrorCode::ALL.into_iter().find(|c| c.as_str() == text)
 }
 
 pub(super) const CASE_COLUMNS: &str = "id, origin, session_id, created_at, score, route, error_code, model_version, \
