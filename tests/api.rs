@@ -59,7 +59,7 @@ fn start(with_model: bool, adjust: impl FnOnce(&mut Config)) -> TestServer {
         db_path: dir.path().join("review.db"),
         users_file: users,
     };
-    let server = Server::bind(&config, engine, &options).unwrap();
+    let server = Server::bind(&config.server, &config.review, engine, &options).unwrap();
     let addr = server.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -507,7 +507,7 @@ fn a_port_in_use_creates_no_database() {
         db_path: db.clone(),
         users_file: users,
     };
-    let Err(err) = Server::bind(&config, engine, &options) else {
+    let Err(err) = Server::bind(&config.server, &config.review, engine, &options) else {
         panic!("bound a port that is in use");
     };
     assert!(err.to_string().contains("server error"), "{err}");

@@ -2,6 +2,7 @@
 //! trail, with images kept content-addressed beside the database. Owns the database and
 //! nothing else; the console, the API and the CLI all go through it.
 
+pub mod config;
 pub mod decided;
 pub mod images;
 pub mod schema;

@@ -250,8 +250,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             // Before the engine starts its threads, so that they share the few arenas.
             crate::api::memory::limit_retained_memory();
             let engine = std::sync::Arc::new(build_engine(config.clone())?);
-            let server =
-                crate::api::Server::bind(&config, engine, &options).map_err(|e| match e {
+            let server = crate::api::Server::bind(&config.server, &config.review, engine, &options)
+                .map_err(|e| match e {
                     crate::api::ServeError::Users(u) => CliError::Usage(u.to_string()),
                     other => CliError::Failure(other.to_string()),
                 })?;

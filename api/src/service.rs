@@ -12,9 +12,10 @@ use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use super::error::{ApiError, Rejection};
 use super::url_fetch::{self, UrlError};
 use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
-use crate::config::{Thresholds, UrlInputConfig};
-use crate::engine::{Analysis, Engine, ErrorCode, Outcome, Quad, Region, Route, Side};
-use crate::review::{NewCase, NewSide, Origin, Store, WarningSet};
+use crate::config::UrlInputConfig;
+use docliveness_engine::config::Thresholds;
+use docliveness_engine::{Analysis, Engine, ErrorCode, Outcome, Quad, Region, Route, Side};
+use docliveness_review::{NewCase, NewSide, Origin, Store, WarningSet};
 
 /// Everything a worker needs.
 pub struct ServiceContext {
@@ -275,7 +276,7 @@ fn file_case(
     session_id: &str,
     sides: &[(Side, SideInput)],
     outcome: Outcome,
-) -> Result<i64, crate::review::StoreError> {
+) -> Result<i64, docliveness_review::StoreError> {
     if store.is_none() {
         *store = Some(Store::open(&ctx.db_path)?);
     }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 pub use app::{ConsoleApp, Settings, Tab};
 
-use crate::engine::Engine;
+use docliveness_engine::Engine;
 
 const SETTINGS_KEY: &str = "docliveness-settings";
 
@@ -56,7 +56,7 @@ impl eframe::App for Window {
 pub fn run(db_path: PathBuf, engine: Arc<Engine>, photos: Vec<PathBuf>) -> Result<(), String> {
     // Refuse a foreign or newer database before any window appears; this one open store
     // then moves to the console's database thread.
-    let store = crate::review::Store::open(&db_path).map_err(|e| e.to_string())?;
+    let store = docliveness_review::Store::open(&db_path).map_err(|e| e.to_string())?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("docliveness - document liveness review")

@@ -7,7 +7,7 @@ use egui::RichText;
 use super::app::{ConsoleApp, PendingDecision, Tab};
 use super::jobs::DbRequest;
 use super::shortcuts::{self, Action};
-use crate::review::{AttackType, NewDecision, ResubmitReason, ReviewCase, Verdict};
+use docliveness_review::{AttackType, NewDecision, ResubmitReason, ReviewCase, Verdict};
 
 /// The decision being written and what the form must remember between frames.
 #[derive(Default)]
@@ -159,7 +159,7 @@ impl ConsoleApp {
         self.form.note.clear();
         // Advance: with the open filter the next case moves up into this row.
         let row = self.queue.selected_row.unwrap_or(0);
-        let next = if self.queue.filter.status == crate::review::Status::Open {
+        let next = if self.queue.filter.status == docliveness_review::Status::Open {
             row
         } else {
             row + 1

@@ -6,9 +6,9 @@
 use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, Vec2, pos2};
 
 use super::outline_editor::{Mapping, OutlineEdit};
-use crate::engine::Analysis;
-use crate::engine::geometry::{Homography, Point, Quad};
-use crate::engine::portrait::PortraitCheck;
+use docliveness_engine::Analysis;
+use docliveness_engine::geometry::{Homography, Point, Quad};
+use docliveness_engine::portrait::PortraitCheck;
 
 /// How the image is scaled.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,9 +8,9 @@ use egui::{RichText, Sense};
 use super::app::PAGE;
 use super::app::{ConsoleApp, Tab};
 use super::jobs::DbRequest;
-use crate::engine::{ErrorCode, WarningCode};
-use crate::review::{CaseFilter, ReviewCase};
-use crate::review::{Origin, SortOrder, Status};
+use docliveness_engine::{ErrorCode, WarningCode};
+use docliveness_review::{CaseFilter, ReviewCase};
+use docliveness_review::{Origin, SortOrder, Status};
 
 /// The queue list: its filter and order, the pages loaded, the selected row.
 pub struct QueueState {

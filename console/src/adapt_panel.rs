@@ -6,8 +6,8 @@ use egui::{Color32, RichText};
 
 use super::app::ConsoleApp;
 use super::jobs::DbRequest;
-use crate::adapt::Figures;
-use crate::adapt::apply::Target;
+use docliveness_adapt::Figures;
+use docliveness_adapt::apply::Target;
 
 /// What the section shows: nothing asked yet, waiting, or the last answer.
 #[derive(Default)]
@@ -18,7 +18,10 @@ pub enum AdaptState {
     /// A refit (or an install) is running on the database thread.
     Running,
     /// The last answer: the refit or why there is none, and whether it was installed.
-    Done(Result<Box<crate::adapt::apply::Proposal>, String>, bool),
+    Done(
+        Result<Box<docliveness_adapt::apply::Proposal>, String>,
+        bool,
+    ),
 }
 
 impl ConsoleApp {

@@ -9,8 +9,8 @@ use egui::{Color32, Pos2, Rect, Response, Shape, Stroke, Vec2};
 use super::app::{ConsoleApp, PendingDecision, Tab};
 use super::jobs::DbRequest;
 use super::shortcuts::Action;
-use crate::engine::Quad;
-use crate::engine::geometry::Point;
+use docliveness_engine::Quad;
+use docliveness_engine::geometry::Point;
 
 /// A press this close to a corner handle (screen points) grabs it.
 const GRAB: f32 = 12.0;

@@ -9,11 +9,11 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::{AdaptError, Refit, Settings, gather, refit};
-use crate::config::Thresholds;
-use crate::engine::Engine;
-use crate::engine::liveness::Aggregation;
-use crate::engine::liveness::{FitRecord, OVERLAY_FILE, Overlay};
-use crate::review::{Store, StoreError};
+use docliveness_engine::Engine;
+use docliveness_engine::config::Thresholds;
+use docliveness_engine::liveness::Aggregation;
+use docliveness_engine::liveness::{FitRecord, OVERLAY_FILE, Overlay};
+use docliveness_review::{Store, StoreError};
 
 /// The installed model a refit is for: taken from the engine on the caller's thread,
 /// so that the work itself needs no engine.

@@ -7,7 +7,7 @@
 //! on a share of the decided photos, and judges
 //! it on the rest, which it never saw. It is refused when there are too few photos of
 //! either verdict or when it does no better on the held-back photos than the scale in
-//! force; an accepted refit becomes an overlay (`crate::engine::liveness::Overlay`) that the
+//! force; an accepted refit becomes an overlay (`docliveness_engine::liveness::Overlay`) that the
 //! command line writes beside the model.
 
 pub mod apply;
@@ -16,8 +16,8 @@ pub mod samples;
 
 use thiserror::Error;
 
-use crate::config::Thresholds;
-use crate::engine::liveness::{Aggregation, mean_log_odds};
+use docliveness_engine::config::Thresholds;
+use docliveness_engine::liveness::{Aggregation, mean_log_odds};
 pub use samples::{Gathered, Sample, base_version, gather};
 
 /// How much evidence a refit needs and how it is judged.
@@ -315,7 +315,7 @@ mod tests {
                 let genuine = i % 2 == 0;
                 let jitter = ((i * 37) % 17) as f64 / 17.0 - 0.5;
                 let z: f64 = if genuine { 1.0 + jitter } else { -1.0 + jitter };
-                sample(i, genuine, crate::engine::probability::logistic(z))
+                sample(i, genuine, docliveness_engine::probability::logistic(z))
             })
             .collect()
     }

@@ -16,9 +16,9 @@ use super::jobs::{Database, DbReply, DbRequest, Intake, IntakeResult, OpenedCase
 use super::queue::QueueState;
 use super::shortcuts::{self, Action};
 use super::viewer::{Overlays, View, Zoom};
-use crate::config::Thresholds;
-use crate::engine::{Analysis, Engine, Route};
-use crate::review::{AttackType, CaseFilter, ReviewCase, Store, Verdict};
+use docliveness_engine::config::Thresholds;
+use docliveness_engine::{Analysis, Engine, Route};
+use docliveness_review::{AttackType, CaseFilter, ReviewCase, Store, Verdict};
 
 /// Rows fetched per request of the queue list.
 pub const PAGE: u64 = 100;
@@ -155,7 +155,7 @@ impl ConsoleApp {
         if !app.settings.samples_shown
             && let Some(dir) = app.samples_dir.clone()
         {
-            let files = crate::image_files::expand(&[dir]);
+            let files = docliveness_files::expand(&[dir]);
             if !files.is_empty() {
                 app.status = format!("first run: showing {} bundled sample photos", files.len());
                 app.intake.jobs.add(files);
@@ -593,7 +593,7 @@ pub fn result_words(a: &Analysis) -> String {
     match (a.error, a.decision, &a.liveness) {
         (Some(code), _, _) => code.as_str().to_string(),
         (None, Some(route), _) => route.to_string(),
-        (None, None, crate::engine::LivenessStatus::NoModel) => "no liveness model".into(),
+        (None, None, docliveness_engine::LivenessStatus::NoModel) => "no liveness model".into(),
         _ => "-".into(),
     }
 }

@@ -4,8 +4,8 @@
 use egui::{Color32, RichText, Sense};
 
 use super::app::ConsoleApp;
-use crate::config::Thresholds;
-use crate::review::Statistics;
+use docliveness_engine::config::Thresholds;
+use docliveness_review::Statistics;
 
 /// The analyst view's what-if thresholds and the statistics last computed with them.
 pub struct AnalystState {

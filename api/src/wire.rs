@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Analysis, ErrorCode, QualityWarning, Route, WarningCode};
+use docliveness_engine::{Analysis, ErrorCode, QualityWarning, Route, WarningCode};
 
 /// The request body. `documentImageBase` is the product page's name for the front side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,8 @@
 //! Decided cases as the evidence the score is computed from.
 
-use crate::engine::probability::log_odds;
-use crate::engine::{Analysis, LivenessStatus};
-use crate::review::{DecidedSide, Verdict};
+use docliveness_engine::probability::log_odds;
+use docliveness_engine::{Analysis, LivenessStatus};
+use docliveness_review::{DecidedSide, Verdict};
 
 /// One decided photo: what the model said about it and what the reviewer decided.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use egui::{Color32, RichText};
 use super::app::{ConsoleApp, Tab};
 use super::shortcuts::{self, Action};
 use super::viewer;
-use crate::engine::{Analysis, Outcome, PortraitCheck};
+use docliveness_engine::{Analysis, Outcome, PortraitCheck};
 
 use super::app::Shown;
 use super::jobs::result_words;
@@ -150,7 +150,7 @@ impl ConsoleApp {
         &mut self,
         ui: &mut egui::Ui,
         analyses: &[Analysis],
-        case: Option<&crate::review::ReviewCase>,
+        case: Option<&docliveness_review::ReviewCase>,
     ) {
         if analyses.is_empty() {
             return;
@@ -221,10 +221,10 @@ impl ConsoleApp {
                 );
             }
             match &a.liveness {
-                crate::engine::LivenessStatus::NoModel => {
+                docliveness_engine::LivenessStatus::NoModel => {
                     ui.label("No liveness model is installed, so there is no score. The image and document checks were done.");
                 }
-                crate::engine::LivenessStatus::Failed { message } => {
+                docliveness_engine::LivenessStatus::Failed { message } => {
                     ui.colored_label(Color32::RED, format!("the model failed: {message}"));
                 }
                 _ => {}

@@ -6,13 +6,13 @@ use serde_json::{Value, json};
 /// The OpenAPI 3.0 document.
 pub fn document() -> Value {
     // The image codes of the engine, then the request codes of the API.
-    let error_codes: Vec<&str> = crate::engine::ErrorCode::ALL
+    let error_codes: Vec<&str> = docliveness_engine::ErrorCode::ALL
         .iter()
         .map(|c| c.as_str())
         .chain(super::error::ApiError::CODES)
         .collect();
     let error_response = json!({"$ref": "#/components/schemas/LivenessResponse"});
-    let warning_codes: Vec<&str> = crate::engine::WarningCode::ALL
+    let warning_codes: Vec<&str> = docliveness_engine::WarningCode::ALL
         .iter()
         .map(|c| c.as_str())
         .collect();
@@ -102,7 +102,7 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::wire::{LivenessRequest, LivenessResponse, SideResult};
+    use crate::wire::{LivenessRequest, LivenessResponse, SideResult};
     use std::collections::BTreeSet;
 
     fn keys(v: &Value) -> BTreeSet<String> {
@@ -115,11 +115,11 @@ mod tests {
         let schemas = &doc["components"]["schemas"];
         let side = SideResult {
             has_error: true,
-            error: Some(crate::engine::ErrorCode::DocumentCropped),
+            error: Some(docliveness_engine::ErrorCode::DocumentCropped),
             score: Some(0.5),
             documents: vec![],
-            warnings: vec![crate::engine::QualityWarning {
-                code: crate::engine::WarningCode::Glare,
+            warnings: vec![docliveness_engine::QualityWarning {
+                code: docliveness_engine::WarningCode::Glare,
                 measured: 0.02,
                 limit: 0.01,
                 regions: vec![[1, 2, 3, 4]],
@@ -131,9 +131,9 @@ mod tests {
             has_error: false,
             error: Some("X".into()),
             message: Some("m".into()),
-            decision: Some(crate::engine::Route::Review),
+            decision: Some(docliveness_engine::Route::Review),
             review_case_id: Some(1),
-            warnings: vec![crate::engine::WarningCode::Glare],
+            warnings: vec![docliveness_engine::WarningCode::Glare],
             model_version: Some("v".into()),
             front: Some(side.clone()),
             back: Some(side.clone()),
@@ -169,7 +169,7 @@ mod tests {
                 .iter()
                 .map(|v| v.as_str().unwrap().to_string())
                 .collect();
-        for code in crate::engine::ErrorCode::ALL {
+        for code in docliveness_engine::ErrorCode::ALL {
             assert!(enum_codes.contains(code.as_str()), "{code}");
         }
     }

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use egui::ColorImage;
 
-use crate::adapt::apply::{Proposal, Target, install, propose};
-use crate::config::Thresholds;
-use crate::engine::{Analysis, Engine, Outcome, Quad, Region, Side, photo};
-use crate::review::{
+use docliveness_adapt::apply::{Proposal, Target, install, propose};
+use docliveness_engine::config::Thresholds;
+use docliveness_engine::{Analysis, Engine, Outcome, Quad, Region, Side, photo};
+use docliveness_review::{
     AuditEntry, CaseFilter, Correction, DecisionRecord, NewCase, NewDecision, NewSide, Origin,
     ReviewCase, SortOrder, Statistics, Store, StoredSide,
 };
@@ -475,7 +475,7 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> Serv
 /// A case with its sides, history and decisions, read under one request; its photos go
 /// to the decoder.
 fn open(store: &Store, id: i64) -> Served {
-    let read = || -> Result<ToDecode, crate::review::StoreError> {
+    let read = || -> Result<ToDecode, docliveness_review::StoreError> {
         let case = store.case(id)?;
         let stored = store.sides(id)?;
         let images = stored
@@ -514,10 +514,10 @@ pub fn result_words(a: &Analysis) -> String {
 /// Words for a decision row.
 pub fn verdict_words(d: &DecisionRecord) -> String {
     match (d.verdict, d.attack_type) {
-        (Some(crate::review::Verdict::Genuine), _) => "genuine".into(),
-        (Some(crate::review::Verdict::Attack), Some(a)) => format!("attack ({})", a.as_str()),
-        (Some(crate::review::Verdict::Attack), None) => "attack".into(),
-        (Some(crate::review::Verdict::Resubmit), _) => format!(
+        (Some(docliveness_review::Verdict::Genuine), _) => "genuine".into(),
+        (Some(docliveness_review::Verdict::Attack), Some(a)) => format!("attack ({})", a.as_str()),
+        (Some(docliveness_review::Verdict::Attack), None) => "attack".into(),
+        (Some(docliveness_review::Verdict::Resubmit), _) => format!(
             "new photo needed ({})",
             d.resubmit_reason.map_or("no reason", |r| r.words())
         ),
@@ -632,7 +632,7 @@ impl Intake {
                             // Walked here, not on the UI thread: a folder can hold a
                             // whole tree. Its photos go first, in order, and stand in
                             // for the folder in the batch's count.
-                            let photos = crate::image_files::expand(&[path]);
+                            let photos = docliveness_files::expand(&[path]);
                             let n = admit_folder(photos, walk_began, &cancels, &queue, &total);
                             for _ in 0..n {
                                 let _ = wake.send(());
@@ -706,7 +706,7 @@ impl Intake {
 }
 
 fn analyse(engine: &Engine, path: PathBuf) -> IntakeResult {
-    match crate::image_files::read_photo(&path, engine.config().image.max_file_bytes()) {
+    match docliveness_files::read_photo(&path, engine.config().image.max_file_bytes()) {
         Ok(bytes) => {
             let (analysis, image) =
                 engine.analyze_keeping_image(&bytes, Side::Front, Region::Document);
@@ -722,7 +722,7 @@ fn analyse(engine: &Engine, path: PathBuf) -> IntakeResult {
             analysis: Analysis::input_failed(
                 Side::Front,
                 Region::Document,
-                crate::engine::ErrorCode::ImageInvalid,
+                docliveness_engine::ErrorCode::ImageInvalid,
                 format!("cannot read file: {e}"),
             ),
             path,

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod body;
 pub mod client_address;
+pub mod config;
 pub mod connections;
 pub mod error;
 pub mod login;
@@ -23,9 +24,11 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::config::Config;
-use crate::engine::Engine;
-use crate::review::Store;
+use docliveness_engine::Engine;
+use docliveness_review::Store;
+use docliveness_review::config::ReviewConfig;
+
+use config::ServerConfig;
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, Error)]
@@ -35,7 +38,7 @@ pub enum ServeError {
     Users(#[from] auth::UsersError),
     /// The review database cannot be used.
     #[error(transparent)]
-    Store(#[from] crate::review::StoreError),
+    Store(#[from] docliveness_review::StoreError),
     /// The address could not be bound or the server failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
@@ -76,16 +79,18 @@ type Hangups = tokio::signal::unix::Signal;
 type Hangups = ();
 
 impl Server {
-    /// Loads users, checks the database, starts the pool and binds the address.
+    /// Loads users, checks the database, starts the pool and binds the address. Results
+    /// are routed with the engine's own thresholds, as everywhere else.
     pub fn bind(
-        config: &Config,
+        server: &ServerConfig,
+        review: &ReviewConfig,
         engine: Arc<Engine>,
         options: &ServeOptions,
     ) -> Result<Server, ServeError> {
         memory::limit_retained_memory();
         let auth = Arc::new(auth::Authenticator::from_file(
             &options.users_file,
-            config.server.max_auth_failures_per_minute,
+            server.max_auth_failures_per_minute,
         )?);
         // Connections need little CPU: two threads serve them; analysis has its own pool.
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -94,10 +99,10 @@ impl Server {
             .build()?;
         // Bound before the database is touched: a start that fails on a port in use
         // leaves no new database behind.
-        let listener = runtime.block_on(tokio::net::TcpListener::bind(&config.server.bind))?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(&server.bind))?;
         // Open once now so a damaged or newer database stops the start, not a request.
         let mut store = Store::open(&options.db_path)?;
-        if let Some(days) = config.review.retention_days {
+        if let Some(days) = review.retention_days {
             let report = store.purge_images(days, "retention")?;
             tracing::info!(
                 removed = report.images_removed,
@@ -107,23 +112,22 @@ impl Server {
         }
         drop(store);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let workers = if config.server.workers == 0 {
+        let workers = if server.workers == 0 {
             cores
         } else {
-            config.server.workers
+            server.workers
         };
-        let depth = if config.server.queue_depth == 0 {
+        let depth = if server.queue_depth == 0 {
             workers * 4
         } else {
-            config.server.queue_depth
+            server.queue_depth
         };
         let context = Arc::new(service::ServiceContext {
             engine: Arc::clone(&engine),
             db_path: options.db_path.clone(),
-            thresholds: config.thresholds,
-            url_policy: config.server.url_inputs.clone(),
+            thresholds: engine.config().thresholds,
+            url_policy: server.url_inputs.clone(),
         });
-        let server = &config.server;
         let state = Arc::new(routes::AppState {
             auth: Arc::clone(&auth),
             passwords: password_pool::PasswordPool::start(server.password_threads)?,

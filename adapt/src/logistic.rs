@@ -2,7 +2,7 @@
 //! the fit `models/training/liveness_training/calibrate.py` makes for the shipped scale,
 //! repeated here on a deployment's decided photos.
 
-use crate::engine::probability::logistic;
+use docliveness_engine::probability::logistic;
 
 /// Prior standard deviation of each weight, in score log-odds per evidence log-odds. Where
 /// the photos are separated perfectly the unpenalised slope grows without bound and the
