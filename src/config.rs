@@ -86,27 +86,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn thresholds_must_be_scores_in_order() {
-        let ok = Thresholds {
-            fail_below: 0.3,
-            pass_from: 0.3,
-        };
-        assert!(ok.validate().is_ok());
-        let crossed = Thresholds {
-            fail_below: 0.6,
-            pass_from: 0.5,
-        };
-        assert!(
-            crossed
-                .validate()
-                .unwrap_err()
-                .to_string()
-                .contains("(got 0.6 and 0.5)")
-        );
+    fn every_part_checks_its_own_section() {
         let mut config = Config::default();
         config.thresholds.pass_from = 1.5;
         assert!(
             matches!(config.validate(), Err(ConfigError::Invalid(m)) if m.contains("pass_from"))
+        );
+        let mut config = Config::default();
+        config.server.body_memory_bytes = config.server.max_body_bytes - 1;
+        assert!(
+            matches!(config.validate(), Err(ConfigError::Invalid(m)) if m.contains("body_memory_bytes"))
         );
     }
 

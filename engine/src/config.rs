@@ -406,3 +406,33 @@ impl EngineConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_must_be_scores_in_order() {
+        let meeting = Thresholds {
+            fail_below: 0.3,
+            pass_from: 0.3,
+        };
+        assert!(meeting.validate().is_ok());
+        let crossed = Thresholds {
+            fail_below: 0.6,
+            pass_from: 0.5,
+        };
+        assert!(
+            crossed
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("(got 0.6 and 0.5)")
+        );
+        let mut config = EngineConfig::default();
+        config.thresholds.pass_from = 1.5;
+        assert!(
+            matches!(config.validate(), Err(ConfigError::Invalid(m)) if m.contains("pass_from"))
+        );
+    }
+}

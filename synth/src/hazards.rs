@@ -5,7 +5,7 @@
 use super::card::{CardStyle, DocumentFormat};
 use super::rng::Rng;
 use super::scene::{Background, Placement, SceneSpec, place};
-use docliveness::engine::geometry::{Point, Quad};
+use docliveness_engine::geometry::{Point, Quad};
 
 /// Something a document is printed on or shown on, drawn under it.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -23,6 +23,8 @@ IMG_EXT = (".jpg", ".jpeg", ".png", ".webp", ".mpo", ".heic")  # .heic only to l
 SHOT = "digital screenshot or graphic in a 'real'/'screen' folder, not a camera photo"
 SCREEN_IN_REAL = "shows a lit screen but sits in the 'real' folder (mislabelled)"
 SMALL = "too small: short side < 600 px"
+CLOSE_UP = "an identifiable person as the main subject (close-up); left out to be safe"
+NEAR_DUP = "near-duplicate (same object, same framing) of"
 SOURCES = [
     dict(row="1", repo="MANYAGOEL123/spot-the-fake-photo", ref="HEAD", licence=NO_LICENCE,
          include=[("dataset/screen/*", "screen", "screen_mixed"),
@@ -175,6 +177,37 @@ SOURCES = [
                   ("real/WhatsApp Image 2026-06-30 at 18.26.06.jpeg", "PERSONAL DATA: an invitation card with names possibly legible lies on the table; left out to be safe"),
                   ("real/IMG_5381.JPG", SMALL + " (567x540)"),
                   ("screen/IMG_20260630_184423.jpg", "PERSONAL DATA: a fingerprint record card shown on screen (biometric)")]),
+    # third pass (2026-12-07), for more screen photographers in training: every image was
+    # looked at on contact sheets, unclear ones at full size
+    dict(row="extra", repo="Tanya0916/Spot-The-Fake-Image", ref="HEAD", licence=NO_LICENCE,
+         include=[("screen/*", "screen", "screen_mixed"),
+                  ("real/*", "genuine", "object_scene")],
+         exclude=[("real/img6.jpeg", SMALL + " (452 px)"), ("real/img43.jpeg", SMALL + " (390 px)"),
+                  ("screen/img22.jpeg", SMALL + " (577 px)"),
+                  ("real/img12.jpeg", CLOSE_UP + " (a small child)"),
+                  ("screen/img8.jpeg", "a printed group photo, not a screen (mislabelled); identifiable schoolchildren with lanyards and the school's name"),
+                  ("screen/img14.jpeg", "a printed school group photo, not a screen (mislabelled); identifiable minors and the school's name"),
+                  ("screen/img10.jpeg", CLOSE_UP), ("screen/img12.jpeg", CLOSE_UP),
+                  ("screen/img17.jpeg", CLOSE_UP), ("screen/img25.jpeg", CLOSE_UP),
+                  ("screen/img26.jpeg", CLOSE_UP), ("screen/img28.jpeg", CLOSE_UP),
+                  ("screen/img34.jpeg", CLOSE_UP), ("screen/img37.jpeg", CLOSE_UP),
+                  ("screen/img38.jpeg", CLOSE_UP),
+                  ("screen/img21.jpeg", "PERSONAL DATA: a real car's readable number plate")]),
+    # the photos were removed from the repository later; the last commit that has them
+    dict(row="extra", repo="SilentCanary/Fake-Photo-Detector-SalesCode", ref="eb7832eca96230e1d6dd44d02baa3cee869bcae5",
+         licence=NO_LICENCE,
+         include=[("data/screen/*", "screen", "screen_mixed"),
+                  ("data/real/*", "genuine", "object_scene")],
+         exclude=[("data/real/WhatsApp Image 2026-07-02 at 12.26.45 PM.jpeg", "mirror selfie: the photographer's face"),
+                  ("data/screen/WhatsApp Image 2026-07-02 at 1.23.47 PM.jpeg", "the mirror selfie recaptured: the photographer's face"),
+                  ("data/real/WhatsApp Image 2026-07-02 at 12.26.47 PM (1).jpeg", SCREEN_IN_REAL),
+                  ("data/real/WhatsApp Image 2026-07-02 at 12.26.47 PM.jpeg", SCREEN_IN_REAL),
+                  ("data/real/WhatsApp Image 2026-07-02 at 12.26.52 PM.jpeg", SCREEN_IN_REAL),
+                  ("data/real/WhatsApp Image 2026-07-02 at 12.27.05 PM.jpeg", SCREEN_IN_REAL),
+                  ("data/real/WhatsApp Image 2026-07-02 at 12.27.06 PM.jpeg", SCREEN_IN_REAL),
+                  ("data/real/WhatsApp Image 2026-07-02 at 12.24.02 PM.jpeg", NEAR_DUP + " 12.24.01 PM"),
+                  ("data/real/WhatsApp Image 2026-07-02 at 12.26.58 PM (2).jpeg", NEAR_DUP + " 12.26.58 PM (1)"),
+                  ("data/screen/WhatsApp Image 2026-07-02 at 1.23.46 PM.jpeg", NEAR_DUP + " 1.23.45 PM (1)")]),
 ]
 
 # Whole repositories go to validation (split by source, never at random).
