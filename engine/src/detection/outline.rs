@@ -150,6 +150,13 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
         let crossings = crossings(grid, &labels, r);
         let fitted = fit_quad(grid, &crossings, &cells);
         let fit = fitted.map_or(0.0, |(q, _, _)| cell_overlap(grid, &q, &cells));
+        if fit < GOOD_FIT
+            && depth == 0
+            && let Some(whole) = whole_below(grid, &labels, &sizes, r, &cells, fit, min_cells)
+        {
+            out.push(whole);
+            continue;
+        }
         if fit < GOOD_FIT && depth < MAX_DEPTH {
             // This region alone, one level up; other regions are pushed far below it.
             let raised: Vec<f32> = (0..labels.len())
@@ -198,6 +205,69 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
         });
     }
     out
+}
+
+/// A document the model is sure of only in part, outlined whole one level down.
+///
+/// On real pages the model can be sure of a header and unsure of a table or a block of
+/// text below it: the sure part is a ragged region that fits no quadrilateral, and one
+/// level up it falls apart into pieces that read as several documents. One level down,
+/// the unsure part joins it and the whole page stands out from the desk. That outline
+/// is taken only when it is clearly a document: it fits its region well, better than
+/// the sure part's did, with all four sides seen (a level that takes in the desk or runs
+/// off the frame has no four sides), and it takes in no other region that is a
+/// document of its own.
+fn whole_below(
+    grid: &LogitGrid<'_>,
+    labels: &[Option<usize>],
+    sizes: &[usize],
+    region: usize,
+    cells: &[usize],
+    fit: f64,
+    min_cells: usize,
+) -> Option<Outline> {
+    let lowered: Vec<f32> = grid.logits.iter().map(|v| v + LEVEL_STEP).collect();
+    let lower = LogitGrid {
+        logits: &lowered,
+        ..*grid
+    };
+    let (wide_labels, _) = regions(&lower);
+    let wide_id = wide_labels[*cells.first()?]?;
+    let wide: Vec<usize> = (0..wide_labels.len())
+        .filter(|&i| wide_labels[i] == Some(wide_id))
+        .collect();
+    let (quad, sides_seen, near_frame) =
+        fit_quad(&lower, &crossings(&lower, &wide_labels, wide_id), &wide)?;
+    let wide_fit = cell_overlap(&lower, &quad, &wide);
+    if sides_seen < 4 || wide_fit < GOOD_FIT || wide_fit <= fit {
+        return None;
+    }
+    // Another sure region taken in that fits an outline of its own, and is no speck
+    // beside this one, is a second document lying close: keep them apart.
+    let separate = (0..sizes.len()).filter(|&other| other != region).any(|other| {
+        let its: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] == Some(other))
+            .collect();
+        its.len() >= min_cells
+            && 4 * its.len() >= cells.len()
+            && its.iter().all(|&i| wide_labels[i] == Some(wide_id))
+            && fit_quad(grid, &crossings(grid, labels, other), &its)
+                .is_some_and(|(q, _, _)| cell_overlap(grid, &q, &its) >= GOOD_FIT)
+    });
+    if separate {
+        return None;
+    }
+    let confidence = wide
+        .iter()
+        .map(|&i| logistic(f64::from(grid.logits[i])))
+        .sum::<f64>()
+        / wide.len() as f64;
+    Some(Outline {
+        quad,
+        confidence,
+        sides_seen,
+        near_frame,
+    })
 }
 
 /// Intersection over union, counted in grid cells, of an outline and a region.
@@ -793,5 +863,81 @@ mod tests {
         // One level up, each side sits a little inside its card (snapping then fixes that).
         assert!(found.iter().any(|o| o.quad.iou(&a) > 0.8));
         assert!(found.iter().any(|o| o.quad.iou(&b) > 0.8));
+    }
+
+    /// Cell centre of row `r`, column `c` in the 64×64 grid over 1920×1080.
+    fn centre(r: usize, c: usize) -> (f64, f64) {
+        ((c as f64 + 0.5) * 30.0, (r as f64 + 0.5) * 1080.0 / 64.0)
+    }
+
+    #[test]
+    fn a_page_the_model_is_sure_of_only_in_part_is_one_document() {
+        let page = quad([
+            (500.0, 100.0),
+            (1400.0, 120.0),
+            (1380.0, 1000.0),
+            (520.0, 980.0),
+        ]);
+        let mut logits = grid_of(&page, 64, 1920.0, 1080.0);
+        // As on a real page with a table: the model is sure of the header, whose lower
+        // edge is ragged, unsure of the rest (slightly negative, still above the desk),
+        // and sure of a block inside the table.
+        for r in 0..64 {
+            for c in 0..64 {
+                let (x, y) = centre(r, c);
+                let i = r * 64 + c;
+                if logits[i] > 0.0 && y > 350.0 + 60.0 * (c % 5) as f64 {
+                    logits[i] = -1.0;
+                }
+                if (900.0..1080.0).contains(&x) && (700.0..780.0).contains(&y) {
+                    logits[i] = 2.0;
+                }
+            }
+        }
+        let found = found_in(&logits);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].quad.iou(&page) > 0.9,
+            "IoU {}",
+            found[0].quad.iou(&page)
+        );
+    }
+
+    #[test]
+    fn a_card_sure_only_in_part_beside_another_is_not_merged_with_it() {
+        let a = quad([
+            (200.0, 300.0),
+            (800.0, 300.0),
+            (800.0, 700.0),
+            (200.0, 700.0),
+        ]);
+        let b = quad([
+            (900.0, 300.0),
+            (1500.0, 300.0),
+            (1500.0, 700.0),
+            (900.0, 700.0),
+        ]);
+        let mut logits = two_cards(&a, &b);
+        for r in 0..64 {
+            for c in 0..64 {
+                let (x, y) = centre(r, c);
+                let i = r * 64 + c;
+                // The first card's lower part and the gap are unsure, as a table is.
+                let lower_a = (200.0..800.0).contains(&x) && y > 450.0 + 40.0 * (c % 4) as f64;
+                let gap = (800.0..900.0).contains(&x) && (300.0..700.0).contains(&y);
+                if (lower_a && logits[i] > 0.0) || gap {
+                    logits[i] = -1.0;
+                }
+            }
+        }
+        let found = found_in(&logits);
+        assert!(
+            found.iter().any(|o| o.quad.iou(&b) > 0.9),
+            "the second card kept whole: {found:?}"
+        );
+        assert!(
+            found.iter().all(|o| o.quad.iou(&b) > 0.9 || o.quad.iou(&b) < 0.1),
+            "no outline spans both cards: {found:?}"
+        );
     }
 }
