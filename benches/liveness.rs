@@ -13,12 +13,12 @@ use std::process::Command;
 
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::PortraitDetector;
-use docliveness::engine::detection::DocumentModel;
 use docliveness::engine::geometry::{Point, Quad};
-use docliveness::engine::liveness::LivenessModel;
-use docliveness::engine::liveness::jpeg_round_trip;
-use docliveness::engine::liveness::{ViewModel, render};
-use docliveness::engine::portrait::FaceDetector;
+use docliveness::engine::internals::DocumentModel;
+use docliveness::engine::internals::FaceDetector;
+use docliveness::engine::internals::LivenessModel;
+use docliveness::engine::internals::jpeg_round_trip;
+use docliveness::engine::internals::{ViewModel, render};
 use image::RgbImage;
 
 mod common;

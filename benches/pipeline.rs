@@ -4,7 +4,7 @@
 //! Target: the pipeline costs at most twice the decode time of the same image.
 
 use docliveness::config::Config;
-use docliveness::engine::photo::decode;
+use docliveness::engine::decode;
 use docliveness::engine::{Engine, Region, Side};
 use docliveness_synth::{passing_scene, render};
 

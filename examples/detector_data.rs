@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use docliveness::engine::geometry::Point;
-use docliveness::engine::photo::WorkImage;
+use docliveness::engine::internals::WorkImage;
 use docliveness_synth::scene::render_rgb;
 use docliveness_synth::{
     Background, CardStyle, DocumentFormat, Extras, Placement, Rng, SceneSpec, hard_scene,

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use docliveness::adapt::held_back;
-use docliveness::engine::liveness::Overlay;
+use docliveness::engine::Overlay;
 use docliveness::review::Store;
 
 const MODEL_VERSION: &str = "test-1"; // tests/fixtures/tiny_model/manifest.json

@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Instant;
 
-use docliveness::engine::photo::estimate_quality;
-use docliveness::engine::photo::{DecodeError, ImageKind, decode};
+use docliveness::engine::internals::estimate_quality;
+use docliveness::engine::{DecodeError, ImageKind, decode};
 use docliveness_synth::{passing_scene, scene::render_rgb};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageEncoder, RgbImage};

@@ -5,8 +5,8 @@
 
 use docliveness::config::{Config, DetectionConfig};
 use docliveness::engine::Engine;
-use docliveness::engine::detection::detect_documents;
-use docliveness::engine::photo::decode;
+use docliveness::engine::decode;
+use docliveness::engine::internals::detect_documents;
 use docliveness_synth::{passing_scene, render};
 
 const SCENES: u64 = 200;
@@ -315,8 +315,8 @@ fn detector_grid(name: &str) -> Vec<f32> {
 }
 
 /// The one outline in a detector grid over a `width × height` photo.
-fn only_outline(name: &str, width: f64, height: f64) -> docliveness::engine::detection::Outline {
-    use docliveness::engine::detection::{LogitGrid, outlines};
+fn only_outline(name: &str, width: f64, height: f64) -> docliveness::engine::internals::Outline {
+    use docliveness::engine::internals::{LogitGrid, outlines};
     let logits = detector_grid(name);
     let grid = LogitGrid {
         logits: &logits,

@@ -7,8 +7,8 @@ mod common;
 
 use common::orientation::held;
 use docliveness::config::Config;
-use docliveness::engine::detection::DocumentModel;
 use docliveness::engine::geometry::Point;
+use docliveness::engine::internals::DocumentModel;
 use docliveness_synth::passing_scene;
 use docliveness_synth::scene::render_rgb;
 

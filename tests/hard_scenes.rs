@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use docliveness::config::Config;
-use docliveness::engine::detection::detect_documents;
-use docliveness::engine::detection::{DocumentModel, snapped};
+use docliveness::engine::decode;
 use docliveness::engine::geometry::Quad;
-use docliveness::engine::photo::decode;
+use docliveness::engine::internals::detect_documents;
+use docliveness::engine::internals::{DocumentModel, snapped};
 use docliveness_synth::{Hazard, hard_scene, render};
 
 const SCENES: u64 = 320;

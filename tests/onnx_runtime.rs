@@ -8,7 +8,7 @@
 mod common;
 
 use docliveness::config::BackendChoice;
-use docliveness::engine::onnx::Backend;
+use docliveness::engine::Backend;
 
 #[test]
 fn tiny_model_matches_reference_on_onnxruntime() {

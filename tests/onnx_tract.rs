@@ -3,7 +3,8 @@
 mod common;
 
 use docliveness::config::{BackendChoice, Config};
-use docliveness::engine::onnx::Backend;
+use docliveness::engine::Backend;
+use docliveness::engine::probability::logistic;
 use docliveness::engine::{Engine, LivenessStatus, Region, Side};
 use docliveness_synth::{passing_scene, render};
 
@@ -149,7 +150,7 @@ fn the_manifests_fitted_aggregation_sets_the_score() {
     let score = a.score.expect("a score");
     // Recomputed from the per-patch values the evidence map reports (1 − live).
     let m = mean_patch_log_odds(&a.evidence.expect("evidence").values, clamp);
-    let expected = 1.0 / (1.0 + (-(slope * m + offset)).exp());
+    let expected = logistic(slope * m + offset);
     assert!((score - expected).abs() < 1e-5, "{score} vs {expected}");
 }
 
@@ -196,7 +197,6 @@ fn the_score_is_the_lower_of_the_patches_and_the_whole_view() {
         a.evidence.clone().expect("evidence"),
     );
     assert!(v > 0.0 && v < 1.0, "{v}");
-    let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
     let patches = logistic(slope * mean_patch_log_odds(&evidence.values, clamp) + offset);
     let whole = logistic(view_slope * (v / (1.0 - v)).ln() + view_offset);
     assert!(
@@ -225,7 +225,6 @@ fn the_joint_rule_weighs_the_patches_and_the_whole_view_together() {
         a.score.expect("a score"),
         a.evidence.clone().expect("evidence"),
     );
-    let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
     let expected = logistic(
         slope * mean_patch_log_odds(&evidence.values, clamp)
             + view_slope * (v / (1.0 - v)).ln()

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use docliveness::config::{BackendChoice, Config};
 use docliveness::engine::geometry::{Homography, Point};
-use docliveness::engine::portrait::FaceDetector;
+use docliveness::engine::internals::FaceDetector;
 use docliveness::engine::{Analysis, Engine, ErrorCode, PortraitCheck, Region, Side};
 use docliveness_synth::scene::{encode_jpeg, render_rgb};
 use docliveness_synth::{SceneSpec, passing_scene, render};

@@ -2,7 +2,7 @@
 
 use docliveness::config::Config;
 use docliveness::engine::geometry::Point;
-use docliveness::engine::portrait::FoundPortrait;
+use docliveness::engine::internals::FoundPortrait;
 use docliveness::engine::{Engine, ErrorCode, PortraitCheck, PortraitDetector, Quad, Region, Side};
 use docliveness_synth::{
     Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, passing_scene, place, render,

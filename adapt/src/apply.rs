@@ -9,10 +9,10 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::{AdaptError, Refit, Settings, gather, refit};
+use docliveness_engine::Aggregation;
 use docliveness_engine::Engine;
 use docliveness_engine::config::Thresholds;
-use docliveness_engine::liveness::Aggregation;
-use docliveness_engine::liveness::{FitRecord, OVERLAY_FILE, Overlay};
+use docliveness_engine::{FitRecord, OVERLAY_FILE, Overlay};
 use docliveness_review::{Store, StoreError};
 
 /// The installed model a refit is for: taken from the engine on the caller's thread,

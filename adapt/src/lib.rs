@@ -7,7 +7,7 @@
 //! on a share of the decided photos, and judges
 //! it on the rest, which it never saw. It is refused when there are too few photos of
 //! either verdict or when it does no better on the held-back photos than the scale in
-//! force; an accepted refit becomes an overlay (`docliveness_engine::liveness::Overlay`) that the
+//! force; an accepted refit becomes an overlay (`docliveness_engine::Overlay`) that the
 //! command line writes beside the model.
 
 pub mod apply;
@@ -16,8 +16,9 @@ pub mod samples;
 
 use thiserror::Error;
 
+use docliveness_engine::Route;
 use docliveness_engine::config::Thresholds;
-use docliveness_engine::liveness::{Aggregation, mean_log_odds};
+use docliveness_engine::{Aggregation, mean_log_odds};
 pub use samples::{Gathered, Sample, base_version, gather};
 
 /// How much evidence a refit needs and how it is judged.
@@ -278,16 +279,17 @@ pub fn figures(set: &[&Sample], rule: &Aggregation, thresholds: &Thresholds) -> 
         } else {
             1.0 - 1e-6
         };
+        let route = Route::of(p, thresholds);
         if s.genuine {
             f.genuine += 1;
             loss_g -= p.ln();
-            f.genuine_not_passed += usize::from(p < thresholds.pass_from);
-            f.genuine_failed += usize::from(p < thresholds.fail_below);
+            f.genuine_not_passed += usize::from(route != Route::Pass);
+            f.genuine_failed += usize::from(route == Route::Fail);
         } else {
             f.attack += 1;
             loss_a -= (1.0 - p).ln();
-            f.attack_passed += usize::from(p >= thresholds.pass_from);
-            f.attack_not_failed += usize::from(p >= thresholds.fail_below);
+            f.attack_passed += usize::from(route == Route::Pass);
+            f.attack_not_failed += usize::from(route != Route::Fail);
         }
     }
     f.loss = 0.5 * loss_g / f.genuine.max(1) as f64 + 0.5 * loss_a / f.attack.max(1) as f64;

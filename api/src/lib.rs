@@ -80,7 +80,7 @@ type Hangups = ();
 
 impl Server {
     /// Loads users, checks the database, starts the pool and binds the address. Results
-    /// are routed with the engine's own thresholds, as everywhere else.
+    /// are routed with the engine's own thresholds ([`Engine::outcome`]).
     pub fn bind(
         server: &ServerConfig,
         review: &ReviewConfig,
@@ -125,7 +125,6 @@ impl Server {
         let context = Arc::new(service::ServiceContext {
             engine: Arc::clone(&engine),
             db_path: options.db_path.clone(),
-            thresholds: engine.config().thresholds,
             url_policy: server.url_inputs.clone(),
         });
         let state = Arc::new(routes::AppState {

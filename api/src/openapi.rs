@@ -1,6 +1,7 @@
 //! The OpenAPI description of the API, served at `/api/v1/openapi.json`. A test checks
 //! its schemas against the wire types, so the two cannot drift apart.
 
+use docliveness_engine::Route;
 use serde_json::{Value, json};
 
 /// The OpenAPI 3.0 document.
@@ -67,7 +68,7 @@ pub fn document() -> Value {
                         "hasError": {"type": "boolean"},
                         "error": {"type": "string", "enum": error_codes},
                         "message": {"type": "string"},
-                        "decision": {"type": "string", "enum": ["pass", "review", "fail"]},
+                        "decision": {"type": "string", "enum": Route::ALL.map(Route::as_str)},
                         "reviewCaseId": {"type": "integer", "description": "Case opened in the review queue for a review-band score."},
                         "warnings": {"type": "array", "items": {"type": "string", "enum": warning_codes}, "description": "Image-quality warnings of either side; they never stop scoring."},
                         "modelVersion": {"type": "string"},

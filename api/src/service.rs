@@ -13,7 +13,6 @@ use super::error::{ApiError, Rejection};
 use super::url_fetch::{self, UrlError};
 use super::wire::{ImageSource, LivenessRequest, LivenessResponse, SideResult, image_source};
 use crate::config::UrlInputConfig;
-use docliveness_engine::config::Thresholds;
 use docliveness_engine::{Analysis, Engine, ErrorCode, Outcome, Quad, Region, Route, Side};
 use docliveness_review::{NewCase, NewSide, Origin, Store, WarningSet};
 
@@ -23,8 +22,6 @@ pub struct ServiceContext {
     pub engine: Arc<Engine>,
     /// The review database.
     pub db_path: PathBuf,
-    /// Routing thresholds.
-    pub thresholds: Thresholds,
     /// URL input policy.
     pub url_policy: UrlInputConfig,
 }
@@ -206,7 +203,7 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
         front: results.first().cloned(),
         back: results.get(1).cloned(),
     };
-    let outcome = Outcome::of(sides.iter().map(|(_, (a, _))| a), &ctx.thresholds);
+    let outcome = ctx.engine.outcome(sides.iter().map(|(_, (a, _))| a));
     match &outcome {
         Outcome::Refused { code, message } => {
             response.has_error = true;

@@ -45,8 +45,13 @@ impl ConsoleApp {
                 };
                 ui.label(reviewer);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.button("?").on_hover_text("keyboard shortcuts").clicked() {
-                        self.help ^= true;
+                    let help = shortcuts::keys(ui.ctx(), Action::Help);
+                    if ui
+                        .button(help)
+                        .on_hover_text("keyboard shortcuts")
+                        .clicked()
+                    {
+                        self.act(Action::Help);
                     }
                     if ui
                         .button(if self.settings.dark { "Light" } else { "Dark" })

@@ -110,13 +110,20 @@ impl ConsoleApp {
                 return;
             }
             ui.horizontal(|ui| {
-                ui.checkbox(&mut self.settings.overlays.outline, "outline, glare (Q)");
-                ui.checkbox(&mut self.settings.overlays.portrait, "portrait (R)");
-                ui.checkbox(&mut self.settings.overlays.heatmap, "evidence (H)");
-                ui.label(
-                    RichText::new("wheel: zoom at cursor | drag/arrows: pan | F: fit | 1: 1:1")
-                        .small(),
+                let label = |name, action| shortcuts::label(ui.ctx(), name, action);
+                let outline = label("outline, glare", Action::ToggleOutline);
+                let portrait = label("portrait", Action::TogglePortrait);
+                let evidence = label("evidence", Action::ToggleHeatmap);
+                ui.checkbox(&mut self.settings.overlays.outline, outline);
+                ui.checkbox(&mut self.settings.overlays.portrait, portrait);
+                ui.checkbox(&mut self.settings.overlays.heatmap, evidence);
+                let keys = |action| shortcuts::keys(ui.ctx(), action);
+                let hint = format!(
+                    "wheel: zoom at cursor | drag/arrows: pan | {}: fit | {}: 1:1",
+                    keys(Action::Fit),
+                    keys(Action::ActualSize)
                 );
+                ui.label(RichText::new(hint).small());
             });
             let n = analyses.len();
             let width = ui.available_width() / n as f32;

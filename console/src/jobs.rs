@@ -11,7 +11,7 @@ use egui::ColorImage;
 
 use docliveness_adapt::apply::{Proposal, Target, install, propose};
 use docliveness_engine::config::Thresholds;
-use docliveness_engine::{Analysis, Engine, Outcome, Quad, Region, Side, photo};
+use docliveness_engine::{Analysis, Engine, Outcome, Quad, Region, Side, decode};
 use docliveness_review::{
     AuditEntry, CaseFilter, Correction, DecisionRecord, NewCase, NewDecision, NewSide, Origin,
     ReviewCase, SortOrder, Statistics, Store, StoredSide,
@@ -257,7 +257,7 @@ impl Database {
                 for ToDecode { mut case, images } in to_decode {
                     for ((_, pixels), bytes) in case.sides.iter_mut().zip(images) {
                         *pixels = bytes
-                            .and_then(|b| photo::decode(&b, u64::MAX).ok())
+                            .and_then(|b| decode(&b, u64::MAX).ok())
                             .map(|d| to_color_image(&d.rgb));
                     }
                     if decoded_tx.send(DbReply::Opened(case)).is_err() {

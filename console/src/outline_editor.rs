@@ -8,7 +8,7 @@ use egui::{Color32, Pos2, Rect, Response, Shape, Stroke, Vec2};
 
 use super::app::{ConsoleApp, PendingDecision, Tab};
 use super::jobs::DbRequest;
-use super::shortcuts::Action;
+use super::shortcuts::{self, Action};
 use docliveness_engine::Quad;
 use docliveness_engine::geometry::Point;
 
@@ -107,7 +107,11 @@ impl OutlineEdit {
         painter.text(
             area.left_top() + Vec2::new(8.0, 8.0),
             egui::Align2::LEFT_TOP,
-            "outline: drag a corner or click four | Enter: apply | Esc: cancel",
+            format!(
+                "outline: drag a corner or click four | {}: apply | {}: cancel",
+                shortcuts::keys(ui.ctx(), Action::ApplyOutline),
+                shortcuts::keys(ui.ctx(), Action::CancelOutline)
+            ),
             egui::FontId::proportional(13.0),
             cyan,
         );
@@ -157,7 +161,7 @@ impl ConsoleApp {
             handles: None,
         });
         self.status = format!(
-            "editing the {:?} side's outline: drag a corner or click four new ones; Enter applies, Esc cancels",
+            "editing the {:?} side's outline: drag a corner or click four new ones (the keys to apply or cancel are on the photo)",
             analysis.side
         );
     }

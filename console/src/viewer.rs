@@ -7,8 +7,8 @@ use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, TextureHandle, Vec2, pos2}
 
 use super::outline_editor::{Mapping, OutlineEdit};
 use docliveness_engine::Analysis;
+use docliveness_engine::PortraitCheck;
 use docliveness_engine::geometry::{Homography, Point, Quad};
-use docliveness_engine::portrait::PortraitCheck;
 
 /// How the image is scaled.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,22 +7,25 @@
 //! The pipeline by stage, one folder each: `photo/` (decode, EXIF, JPEG quality, working
 //! rasters), `detection/` (the learned detector, outline fitting and snapping, the
 //! classical fallback), `portrait/`, `liveness/` (patches, the whole view, aggregation,
-//! re-save, calibration overlay). Beside them: the spec's rules (`rules.rs`), the
+//! re-save, calibration overlay), `quality/` (blur, glare and exposure warnings, which
+//! never stop scoring). Beside them: the spec's rules (`rules.rs`), the
 //! analysis record (`analysis.rs`), a check's outcome (`outcome.rs`), and geometry,
 //! ONNX loading and the logistic function that every stage shares.
 
 mod analysis;
 pub mod config;
-pub mod detection;
+mod detection;
 pub mod geometry;
-pub mod liveness;
-pub mod onnx;
+mod liveness;
+mod onnx;
 mod outcome;
-pub mod photo;
-pub mod portrait;
+mod photo;
+mod portrait;
 pub mod probability;
-pub mod quality;
+mod quality;
 mod rules;
+#[cfg(test)]
+mod test_support;
 
 use std::time::Instant;
 
@@ -33,10 +36,28 @@ pub use analysis::{
 };
 pub use detection::DetectedDocument;
 pub use geometry::{OutlineError, Point, Quad};
+pub use liveness::{Aggregation, FitRecord, OVERLAY_FILE, Overlay, mean_log_odds};
+pub use onnx::Backend;
 pub use outcome::{Outcome, Route};
-pub use photo::{DecodeError, DecodedImage, ImageFacts};
+pub use photo::{DecodeError, DecodedImage, ImageFacts, ImageKind, decode};
 pub use portrait::{PortraitCheck, PortraitDetector};
 pub use quality::{QualityMeasures, QualityWarning, WarningCode};
+
+/// The stages' own parts, for the workspace's tests, benchmarks and examples that
+/// measure one stage alone (the detector on its own, a model's raw outputs). Not part
+/// of the engine's interface: they change with the stages.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::detection::{
+        DocumentModel, LogitGrid, Outline, detect_documents, outlines, snapped,
+    };
+    pub use crate::liveness::{LivenessModel, ViewModel, jpeg_round_trip, render};
+    pub use crate::onnx::OnnxModel;
+    pub use crate::photo::exif::read_text_tags;
+    pub use crate::photo::jpeg_quality::read_quant_tables;
+    pub use crate::photo::{WorkImage, blur_plane, estimate_quality};
+    pub use crate::portrait::{FaceDetector, FoundPortrait};
+}
 
 use crate::config::EngineConfig;
 use detection::DocumentModel;
@@ -150,6 +171,12 @@ impl Engine {
     /// The configuration in force.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// The outcome of a check whose sides this engine analysed, routed with the
+    /// thresholds it was configured with.
+    pub fn outcome<'a>(&self, sides: impl IntoIterator<Item = &'a Analysis>) -> Outcome {
+        Outcome::of(sides, &self.config.thresholds)
     }
 
     /// Version of the installed liveness model, if any.

@@ -10,7 +10,7 @@ use super::batch::analyse_all_keeping;
 use super::progress::Progress;
 use super::{CliError, refuse_missing};
 use crate::config::Thresholds;
-use crate::engine::{Analysis, Engine, Outcome, Route};
+use crate::engine::{Analysis, Engine, Route};
 use crate::image_files::expand;
 use crate::review::images::ImageStore;
 use crate::review::{CaseFilter, NewCase, NewSide, Origin, SortOrder, Statistics, Status, Store};
@@ -187,7 +187,7 @@ pub fn run(
                         image: &bytes,
                         analysis: &analysis,
                     }],
-                    outcome: Outcome::of([&analysis], &thresholds),
+                    outcome: engine.outcome([&analysis]),
                 };
                 match store.file_case(&case) {
                     Ok(id) => filed.push(id),

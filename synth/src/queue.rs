@@ -2,6 +2,9 @@
 
 use std::path::Path;
 
+use docliveness_engine::Route;
+use docliveness_engine::config::Thresholds;
+
 use super::rng::Rng;
 
 /// What was generated.
@@ -47,13 +50,7 @@ pub fn fill_queue(path: &Path, n: u32, seed: u64) -> rusqlite::Result<GeneratedQ
                 format!("s{i}"),
                 created,
                 score,
-                score.map(|s| if s < 0.25 {
-                    "fail"
-                } else if s < 0.5 {
-                    "review"
-                } else {
-                    "pass"
-                }),
+                score.map(|s| Route::of(s, &Thresholds::default()).as_str()),
                 error,
                 decided.then_some(i64::from(i)),
                 decided.then_some("genuine"),

@@ -514,7 +514,7 @@ fn apply_lighting(rng: &mut Rng, buf: &mut [f32], w: usize, h: usize, strength: 
 fn blur(buf: &mut [f32], w: usize, h: usize, sigma: f32) {
     for c in 0..3 {
         let plane: Vec<f32> = buf.iter().skip(c).step_by(3).copied().collect();
-        let blurred = docliveness_engine::photo::blur_plane(&plane, w, h, sigma, 3.0);
+        let blurred = docliveness_engine::internals::blur_plane(&plane, w, h, sigma, 3.0);
         for (dst, v) in buf.iter_mut().skip(c).step_by(3).zip(blurred) {
             *dst = v;
         }

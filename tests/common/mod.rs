@@ -6,7 +6,7 @@ pub mod orientation;
 use std::path::{Path, PathBuf};
 
 use docliveness::config::{BackendChoice, Config};
-use docliveness::engine::onnx::OnnxModel;
+use docliveness::engine::internals::OnnxModel;
 
 /// The committed tiny ONNX model (made by `models/tools/make_tiny_model.py`).
 pub fn tiny_model_dir() -> PathBuf {
@@ -112,7 +112,7 @@ pub fn decided_case(
     use docliveness::review::{AttackType, NewCase, NewDecision, NewSide, Origin, Verdict};
     let mut a = analysis(Some(0.3), None);
     a.model_version = Some(model_version.into());
-    let live = 1.0 / (1.0 + (-z).exp());
+    let live = docliveness::engine::probability::logistic(z);
     a.evidence = Some(docliveness::engine::EvidenceMap {
         columns: 4,
         rows: 4,

@@ -7,7 +7,8 @@ use base64::Engine as _;
 use docliveness::api::service::{ServiceContext, process};
 use docliveness::api::wire::{ImageSource, LivenessRequest, image_source};
 use docliveness::config::{BackendChoice, Config};
-use docliveness::engine::{Analysis, Engine, LivenessStatus, Region, Side, photo};
+use docliveness::engine::internals;
+use docliveness::engine::{Analysis, Engine, LivenessStatus, Region, Side, decode};
 use docliveness::review::Store;
 use docliveness_synth::Rng;
 
@@ -24,7 +25,7 @@ const FUZZ_MAX_PIXELS: u64 = 4_000_000;
 pub enum Target {
     /// `engine::decode` with `jpeg_quality` on the same bytes.
     Decode,
-    /// `engine::photo::read_text_tags` on EXIF blocks.
+    /// `engine::internals::read_text_tags` on EXIF blocks.
     Exif,
     /// `api::wire::image_source` on request fields.
     ImageSource,
@@ -146,7 +147,6 @@ impl Harness {
         let service = ServiceContext {
             engine: Arc::new(Engine::new(api_config.clone()).unwrap()),
             db_path: db_dir.path().join("review.db"),
-            thresholds: api_config.thresholds,
             url_policy: api_config.server.url_inputs.clone(),
         };
         Harness {
@@ -206,11 +206,11 @@ impl Harness {
                 } else {
                     FUZZ_MAX_PIXELS
                 };
-                let _ = photo::read_quant_tables(bytes);
-                if let Some(q) = photo::estimate_quality(bytes) {
+                let _ = internals::read_quant_tables(bytes);
+                if let Some(q) = internals::estimate_quality(bytes) {
                     check((1..=100).contains(&q), || format!("JPEG quality {q}"))?;
                 }
-                let decoded = photo::decode(bytes, max_pixels);
+                let decoded = decode(bytes, max_pixels);
                 if let Ok(image) = &decoded {
                     let f = &image.facts;
                     check(
@@ -226,7 +226,7 @@ impl Harness {
                 Ok(decoded.is_ok())
             }
             Target::Exif => {
-                let text = photo::read_text_tags(bytes);
+                let text = internals::read_text_tags(bytes);
                 let longest = text
                     .camera
                     .iter()

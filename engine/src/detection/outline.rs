@@ -244,16 +244,18 @@ fn whole_below(
     }
     // Another sure region taken in that fits an outline of its own, and is no speck
     // beside this one, is a second document lying close: keep them apart.
-    let separate = (0..sizes.len()).filter(|&other| other != region).any(|other| {
-        let its: Vec<usize> = (0..labels.len())
-            .filter(|&i| labels[i] == Some(other))
-            .collect();
-        its.len() >= min_cells
-            && 4 * its.len() >= cells.len()
-            && its.iter().all(|&i| wide_labels[i] == Some(wide_id))
-            && fit_quad(grid, &crossings(grid, labels, other), &its)
-                .is_some_and(|(q, _, _)| cell_overlap(grid, &q, &its) >= GOOD_FIT)
-    });
+    let separate = (0..sizes.len())
+        .filter(|&other| other != region)
+        .any(|other| {
+            let its: Vec<usize> = (0..labels.len())
+                .filter(|&i| labels[i] == Some(other))
+                .collect();
+            its.len() >= min_cells
+                && 4 * its.len() >= cells.len()
+                && its.iter().all(|&i| wide_labels[i] == Some(wide_id))
+                && fit_quad(grid, &crossings(grid, labels, other), &its)
+                    .is_some_and(|(q, _, _)| cell_overlap(grid, &q, &its) >= GOOD_FIT)
+        });
     if separate {
         return None;
     }
@@ -936,7 +938,9 @@ mod tests {
             "the second card kept whole: {found:?}"
         );
         assert!(
-            found.iter().all(|o| o.quad.iou(&b) > 0.9 || o.quad.iou(&b) < 0.1),
+            found
+                .iter()
+                .all(|o| o.quad.iou(&b) > 0.9 || o.quad.iou(&b) < 0.1),
             "no outline spans both cards: {found:?}"
         );
     }

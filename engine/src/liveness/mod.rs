@@ -602,19 +602,7 @@ mod tests {
         let input = raw_input(16);
         let reference = fed_patches(&image, &quad, &input);
         for k in 0..8 {
-            // The photo turned k quarters clockwise, then mirrored for k >= 4, with the
-            // outline moved the same way.
-            let (mut photo, mut outline) = (image.clone(), quad);
-            for _ in 0..k % 4 {
-                let h = f64::from(photo.height());
-                photo = image::imageops::rotate90(&photo);
-                outline = Quad(outline.0.map(|p| Point::new(h - p.y, p.x)));
-            }
-            if k >= 4 {
-                let w = f64::from(photo.width());
-                photo = image::imageops::flip_horizontal(&photo);
-                outline = Quad(outline.0.map(|p| Point::new(w - p.x, p.y)));
-            }
+            let (photo, outline) = crate::test_support::held(&image, quad, k);
             // The detectors hand over corners in canonical order, as here.
             let outline = outline.canonical();
             assert!(

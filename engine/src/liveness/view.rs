@@ -437,17 +437,7 @@ mod tests {
         let (w, h) = (24, 16);
         let reference = forms(&render(&image, &card, w, h, &SPEC), w, h);
         for k in 0..8 {
-            let (mut photo, mut outline) = (image.clone(), card);
-            for _ in 0..k % 4 {
-                let ph = f64::from(photo.height());
-                photo = image::imageops::rotate90(&photo);
-                outline = Quad(outline.0.map(|p| Point::new(ph - p.y, p.x)));
-            }
-            if k >= 4 {
-                let pw = f64::from(photo.width());
-                photo = image::imageops::flip_horizontal(&photo);
-                outline = Quad(outline.0.map(|p| Point::new(pw - p.x, p.y)));
-            }
+            let (photo, outline) = crate::test_support::held(&image, card, k);
             let got = forms(&render(&photo, &outline.canonical(), w, h, &SPEC), w, h);
             for form in &got {
                 let nearest = reference

@@ -7,6 +7,5 @@ pub(crate) mod jpeg_quality;
 pub(crate) mod raster;
 
 pub use decode::{DecodeError, DecodedImage, ImageFacts, ImageKind, decode};
-pub use exif::read_text_tags;
-pub use jpeg_quality::{estimate_quality, read_quant_tables};
+pub use jpeg_quality::estimate_quality;
 pub use raster::{WorkImage, blur_plane};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::rows::{DECISION_COLUMNS, decision_from_row};
+use super::rows::{DECISION_COLUMNS, DecisionKind, decision_from_row};
 use super::{Result, Store, StoreError, audit};
 use crate::types::{AuditEntry, DecisionRecord, NewDecision, ReviewCase, Verdict};
 
@@ -101,7 +101,7 @@ impl Store {
         )?;
         tx.execute(
             "INSERT INTO decisions (case_id, kind, reviewer, verdict, attack_type, reason, note, decided_at, supersedes, resubmit_reason)
-             VALUES (?1, 'decide', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             VALUES (?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 id,
                 decision.reviewer,
@@ -112,6 +112,7 @@ impl Store {
                 now_s,
                 latest,
                 decision.resubmit_reason,
+                DecisionKind::Decide,
             ],
         )?;
         let decision_id = tx.last_insert_rowid();
@@ -159,8 +160,8 @@ impl Store {
         let restores = in_force_before(&tx, current)?;
         tx.execute(
             "INSERT INTO decisions (case_id, kind, reviewer, decided_at, supersedes, restores)
-             VALUES (?1, 'undo', ?2, ?3, ?4, ?5)",
-            params![id, reviewer, now_s, current, restores],
+             VALUES (?1, ?6, ?2, ?3, ?4, ?5)",
+            params![id, reviewer, now_s, current, restores, DecisionKind::Undo],
         )?;
         let undo_id = tx.last_insert_rowid();
         set_in_force(&tx, id, restores)?;
@@ -261,12 +262,15 @@ fn in_force_before(conn: &Connection, id: i64) -> Result<Option<i64>> {
     let Some(prev) = supersedes else {
         return Ok(None);
     };
-    let (kind, restores): (String, Option<i64>) = conn.query_row(
+    let (kind, restores): (DecisionKind, Option<i64>) = conn.query_row(
         "SELECT kind, restores FROM decisions WHERE id = ?1",
         [prev],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    Ok(if kind == "undo" { restores } else { Some(prev) })
+    Ok(match kind {
+        DecisionKind::Undo => restores,
+        DecisionKind::Decide => Some(prev),
+    })
 }
 
 /// Copies decision `decision` (or none) into the case's in-force columns.

@@ -35,7 +35,31 @@ macro_rules! stored_text {
     )+};
 }
 
+/// What a row of the decisions table is: a verdict given, or the undoing of the one in
+/// force (the table is append-only, so an undo is a row of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DecisionKind {
+    Decide,
+    Undo,
+}
+
+impl DecisionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Decide => "decide",
+            DecisionKind::Undo => "undo",
+        }
+    }
+
+    fn parse(text: &str) -> Option<DecisionKind> {
+        [DecisionKind::Decide, DecisionKind::Undo]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
 stored_text! {
+    DecisionKind: "decision kind", DecisionKind::as_str, DecisionKind::parse;
     Origin: "origin", Origin::as_str, Origin::parse;
     Verdict: "verdict", Verdict::as_str, Verdict::parse;
     AttackType: "attack type", AttackType::as_str, AttackType::parse;
@@ -72,7 +96,7 @@ macro_rules! sql_as_text {
     )+};
 }
 
-sql_as_text!(Origin, Verdict, AttackType, ResubmitReason);
+sql_as_text!(DecisionKind, Origin, Verdict, AttackType, ResubmitReason);
 
 /// An engine enum as the text it is stored as.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -180,7 +204,7 @@ pub(super) fn decision_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decis
     Ok(DecisionRecord {
         id: r.get(0)?,
         case_id: r.get(1)?,
-        is_undo: r.get::<_, String>(2)? == "undo",
+        is_undo: r.get::<_, DecisionKind>(2)? == DecisionKind::Undo,
         reviewer: r.get(3)?,
         verdict: r.get(4)?,
         attack_type: r.get(5)?,
@@ -217,6 +241,18 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("unknown side \"top\"")
+        );
+        let undo: DecisionKind = conn
+            .query_row("SELECT ?1", [DecisionKind::Undo], |r| r.get(0))
+            .unwrap();
+        assert_eq!(undo, DecisionKind::Undo);
+        // Before, any kind but "undo" was read as a decision.
+        let unknown_kind = conn.query_row("SELECT 'redo'", [], |r| r.get::<_, DecisionKind>(0));
+        assert!(
+            unknown_kind
+                .unwrap_err()
+                .to_string()
+                .contains("unknown decision kind \"redo\"")
         );
         // Before, an unknown origin was read as `cli` without a word.
         let unknown = conn.query_row("SELECT 'fax'", [], |r| r.get::<_, Origin>(0));
