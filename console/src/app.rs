@@ -597,3 +597,34 @@ pub fn result_words(a: &Analysis) -> String {
         _ => "-".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+
+    #[test]
+    fn the_analyst_tab_asks_for_statistics_once_not_every_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("review.db")).unwrap();
+        let config = docliveness_engine::config::EngineConfig::default();
+        let engine = Arc::new(Engine::without_models(config).unwrap());
+        let mut app = ConsoleApp::new(store, engine, Settings::default(), None).unwrap();
+        // No reply ever comes: before, the console asked again on every frame until one
+        // did.
+        let (db, requests, _replies) = Database::detached();
+        app.db = db;
+        app.tab = Tab::Analyst;
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1200.0, 800.0))
+            .build_ui_state(|ui, app: &mut ConsoleApp| app.draw(ui), app);
+        for _ in 0..20 {
+            h.step();
+        }
+        let asked = requests
+            .try_iter()
+            .filter(|r| matches!(r, DbRequest::Stats { .. }))
+            .count();
+        assert_eq!(asked, 1);
+    }
+}

@@ -300,6 +300,15 @@ impl Database {
     pub fn send(&self, request: DbRequest) {
         let _ = self.sender.send(request);
     }
+
+    /// A database with no thread behind it: the test reads what the console asks and
+    /// answers, or does not, as it likes.
+    #[cfg(test)]
+    pub(super) fn detached() -> (Database, Receiver<DbRequest>, Sender<DbReply>) {
+        let (sender, requests) = channel();
+        let (answer, replies) = channel();
+        (Database { sender, replies }, requests, answer)
+    }
 }
 
 /// A case read from the store whose photos still need decoding.
