@@ -819,7 +819,7 @@ mod tests {
         // negative cells) and sure about the portrait itself (an island inside it).
         for r in 0..64 {
             for c in 0..64 {
-                let (x, y) = ((c as f64 + 0.5) * 30.0, (r as f64 + 0.5) * 1080.0 / 64.0);
+                let (x, y) = centre(r, c);
                 let ring = (600.0..1100.0).contains(&x) && (350.0..750.0).contains(&y);
                 let island = (700.0..1000.0).contains(&x) && (430.0..670.0).contains(&y);
                 if ring && !island {
@@ -854,7 +854,7 @@ mod tests {
         // The model is unsure about the narrow gap: slightly positive there.
         for r in 0..64 {
             for c in 0..64 {
-                let (x, y) = ((c as f64 + 0.5) * 30.0, (r as f64 + 0.5) * 1080.0 / 64.0);
+                let (x, y) = centre(r, c);
                 if (800.0..860.0).contains(&x) && (320.0..700.0).contains(&y) {
                     logits[r * 64 + c] = 1.0;
                 }
