@@ -255,15 +255,24 @@ impl Analysis {
     /// Base64, a refused or failed URL. `code` is the error to report, `reason` why.
     pub fn input_failed(side: Side, region: Region, code: ErrorCode, reason: String) -> Analysis {
         Analysis {
+            invalid_reason: Some(reason),
+            error: Some(code),
+            ..Analysis::nothing_yet(side, region)
+        }
+    }
+
+    /// An analysis before any stage has run: nothing found, nothing scored.
+    pub(crate) fn nothing_yet(side: Side, region: Region) -> Analysis {
+        Analysis {
             side,
             region,
             image: None,
-            invalid_reason: Some(reason),
+            invalid_reason: None,
             documents: Vec::new(),
             quality: None,
             warnings: Vec::new(),
             portrait: PortraitCheck::NotApplicable,
-            error: Some(code),
+            error: None,
             score: None,
             decision: None,
             attack_scores: None,

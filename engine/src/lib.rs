@@ -226,24 +226,9 @@ impl Engine {
     ) -> (Analysis, Option<DecodedImage>) {
         let start = Instant::now();
         let mut analysis = Analysis {
-            side,
-            region,
-            image: None,
-            invalid_reason: None,
-            documents: Vec::new(),
-            quality: None,
-            warnings: Vec::new(),
-            portrait: PortraitCheck::NotApplicable,
-            error: None,
-            score: None,
-            decision: None,
-            attack_scores: None,
-            evidence: None,
-            liveness: LivenessStatus::NotScored,
-            detector: None,
             model_version: self.model_version(),
             backend: self.backend_label(),
-            timings_ms: Timings::default(),
+            ..Analysis::nothing_yet(side, region)
         };
         let decoded = photo::decode(bytes, self.config.image.max_pixels);
         analysis.timings_ms.decode = ms(start);
