@@ -223,8 +223,25 @@ pub fn keys(ctx: &egui::Context, action: Action) -> String {
     SHORTCUTS
         .iter()
         .find(|s| s.action == action)
-        .map(|s| ctx.format_shortcut(&s.keys))
+        .map(|s| written(ctx, &s.keys))
         .unwrap_or_default()
+}
+
+/// A shortcut as this platform writes it, a punctuation key by its sign: egui spells
+/// out "Questionmark" and "Minus" where a reviewer looks for "?" and "−". Arrow keys
+/// keep their names (their signs are not in every font).
+fn written(ctx: &egui::Context, keys: &KeyboardShortcut) -> String {
+    let text = ctx.format_shortcut(keys);
+    let (name, sign) = (keys.logical_key.name(), keys.logical_key.symbol_or_name());
+    let arrow = matches!(
+        keys.logical_key,
+        Key::ArrowDown | Key::ArrowLeft | Key::ArrowRight | Key::ArrowUp
+    );
+    let punctuation = sign.chars().count() == 1 && !arrow;
+    match text.strip_suffix(name) {
+        Some(modifiers) if punctuation && sign != name => format!("{modifiers}{sign}"),
+        _ => text,
+    }
 }
 
 /// A button or tab label with its shortcut: "Genuine (G)".
@@ -278,7 +295,7 @@ pub fn help_window(ctx: &egui::Context, open: &mut bool) {
         .show(ctx, |ui| {
             egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
                 for s in SHORTCUTS {
-                    ui.monospace(ctx.format_shortcut(&s.keys));
+                    ui.monospace(written(ctx, &s.keys));
                     ui.label(s.help);
                     ui.end_row();
                 }
@@ -344,5 +361,13 @@ mod tests {
         assert_eq!(label(&ctx, "Genuine", Genuine), "Genuine (G)");
         assert_eq!(keys(&ctx, ShowAnalyst), "F3");
         assert!(keys(&ctx, OpenFiles).ends_with('O'));
+        // Punctuation by its sign, as on the keyboard; before, "Questionmark".
+        assert_eq!(keys(&ctx, Help), "?");
+        assert_eq!(keys(&ctx, ZoomOut), "\u{2212}");
+        assert_eq!(keys(&ctx, ZoomIn), "+");
+        assert_eq!(
+            keys(&ctx, PanLeft),
+            ctx.format_shortcut(&KeyboardShortcut::new(Modifiers::NONE, Key::ArrowLeft))
+        );
     }
 }
