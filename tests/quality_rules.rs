@@ -1,8 +1,8 @@
 //! One scene per error code, built to trigger it, and scenes that trigger none.
 
 use docliveness::config::Config;
+use docliveness::engine::FoundPortrait;
 use docliveness::engine::geometry::Point;
-use docliveness::engine::internals::FoundPortrait;
 use docliveness::engine::{Engine, ErrorCode, PortraitCheck, PortraitDetector, Quad, Region, Side};
 use docliveness_synth::{
     Background, CardStyle, DocumentFormat, Placement, Rng, SceneSpec, passing_scene, place, render,

@@ -37,10 +37,10 @@ pub use analysis::{
 pub use detection::DetectedDocument;
 pub use geometry::{OutlineError, Point, Quad};
 pub use liveness::{Aggregation, FitRecord, OVERLAY_FILE, Overlay, mean_log_odds};
-pub use onnx::Backend;
+pub use onnx::{Backend, OnnxError};
 pub use outcome::{Outcome, Route};
 pub use photo::{DecodeError, DecodedImage, ImageFacts, ImageKind, decode};
-pub use portrait::{PortraitCheck, PortraitDetector};
+pub use portrait::{FoundPortrait, PortraitCheck, PortraitDetector};
 pub use quality::{QualityMeasures, QualityWarning, WarningCode};
 
 /// The stages' own parts, for the workspace's tests, benchmarks and examples that
@@ -56,7 +56,7 @@ pub mod internals {
     pub use crate::photo::exif::read_text_tags;
     pub use crate::photo::jpeg_quality::read_quant_tables;
     pub use crate::photo::{WorkImage, blur_plane, estimate_quality};
-    pub use crate::portrait::{FaceDetector, FoundPortrait};
+    pub use crate::portrait::FaceDetector;
 }
 
 use crate::config::EngineConfig;
