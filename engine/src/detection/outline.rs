@@ -144,9 +144,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
     order.sort_by_key(|&r| std::cmp::Reverse(sizes[r]));
     let mut out = Vec::new();
     for r in order {
-        let cells: Vec<usize> = (0..labels.len())
-            .filter(|&i| labels[i] == Some(r))
-            .collect();
+        let cells = cells_of(&labels, r);
         let crossings = crossings(grid, &labels, r);
         let fitted = fit_quad(grid, &crossings, &cells);
         let fit = fitted.map_or(0.0, |(q, _, _)| cell_overlap(grid, &q, &cells));
@@ -158,13 +156,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
             continue;
         }
         if fit < GOOD_FIT && depth < MAX_DEPTH {
-            // This region alone, one level up; other regions are pushed far below it.
-            let raised: Vec<f32> = (0..labels.len())
-                .map(|i| match labels[i] {
-                    Some(other) if other != r => -100.0,
-                    _ => grid.logits[i] - LEVEL_STEP,
-                })
-                .collect();
+            let raised = alone_one_level_up(grid, &labels, r);
             let higher = LogitGrid {
                 logits: &raised,
                 ..*grid
@@ -182,13 +174,7 @@ fn outlines_above(grid: &LogitGrid<'_>, min_cells: usize, depth: usize) -> Vec<O
                 continue;
             }
         }
-        // Probabilities from the model's own logits, whatever level this is.
-        let lowered = f64::from(LEVEL_STEP) * depth as f64;
-        let confidence = cells
-            .iter()
-            .map(|&i| logistic(f64::from(grid.logits[i]) + lowered))
-            .sum::<f64>()
-            / cells.len() as f64;
+        let confidence = confidence(grid, &cells, depth);
         let (quad, sides_seen, near_frame) = match fitted {
             Some(f) => f,
             None => (
@@ -238,9 +224,7 @@ fn whole_below(
     };
     let (wide_labels, _) = regions(&lower);
     let wide_id = wide_labels[*cells.first()?]?;
-    let wide: Vec<usize> = (0..wide_labels.len())
-        .filter(|&i| wide_labels[i] == Some(wide_id))
-        .collect();
+    let wide = cells_of(&wide_labels, wide_id);
     let (quad, sides_seen, near_frame) =
         fit_quad(&lower, &crossings(&lower, &wide_labels, wide_id), &wide)?;
     let wide_fit = cell_overlap(&lower, &quad, &wide);
@@ -258,12 +242,7 @@ fn whole_below(
             .is_some_and(|(q, _, _)| cell_overlap(g, &q, its) >= GOOD_FIT)
     };
     // The sure part alone, one level up: two documents there are two here.
-    let raised: Vec<f32> = (0..labels.len())
-        .map(|i| match labels[i] {
-            Some(r) if r == region => grid.logits[i] - LEVEL_STEP,
-            _ => -100.0,
-        })
-        .collect();
+    let raised = alone_one_level_up(grid, labels, region);
     let higher = LogitGrid {
         logits: &raised,
         ..*grid
@@ -271,9 +250,7 @@ fn whole_below(
     let (up_labels, up_sizes) = regions(&higher);
     let apart = (0..up_sizes.len())
         .filter(|&id| {
-            let its: Vec<usize> = (0..up_labels.len())
-                .filter(|&i| up_labels[i] == Some(id))
-                .collect();
+            let its = cells_of(&up_labels, id);
             substantial(&its) && fits_alone(&higher, &up_labels, id, &its)
         })
         .count()
@@ -286,9 +263,7 @@ fn whole_below(
     let separate = (0..sizes.len())
         .filter(|&other| other != region && sizes[other] >= min_cells)
         .any(|other| {
-            let its: Vec<usize> = (0..labels.len())
-                .filter(|&i| labels[i] == Some(other))
-                .collect();
+            let its = cells_of(labels, other);
             substantial(&its)
                 && its.iter().all(|&i| wide_labels[i] == Some(wide_id))
                 && fits_alone(grid, labels, other, &its)
@@ -297,17 +272,41 @@ fn whole_below(
         return None;
     }
     // How sure the model is where it is sure, as for any outline at the zero level.
-    let confidence = cells
-        .iter()
-        .map(|&i| logistic(f64::from(grid.logits[i])))
-        .sum::<f64>()
-        / cells.len() as f64;
     Some(Outline {
         quad,
-        confidence,
+        confidence: confidence(grid, cells, 0),
         sides_seen,
         near_frame,
     })
+}
+
+/// The grid's logits one level up for `region` alone; other regions are pushed far
+/// below it.
+fn alone_one_level_up(grid: &LogitGrid<'_>, labels: &[Option<usize>], region: usize) -> Vec<f32> {
+    (0..labels.len())
+        .map(|i| match labels[i] {
+            Some(other) if other != region => -100.0,
+            _ => grid.logits[i] - LEVEL_STEP,
+        })
+        .collect()
+}
+
+/// The cells of region `id`.
+fn cells_of(labels: &[Option<usize>], id: usize) -> Vec<usize> {
+    (0..labels.len())
+        .filter(|&i| labels[i] == Some(id))
+        .collect()
+}
+
+/// The mean probability of `cells` from the model's own logits, on a grid `depth` levels
+/// up.
+fn confidence(grid: &LogitGrid<'_>, cells: &[usize], depth: usize) -> f64 {
+    let lowered = f64::from(LEVEL_STEP) * depth as f64;
+    cells
+        .iter()
+        .map(|&i| logistic(f64::from(grid.logits[i]) + lowered))
+        .sum::<f64>()
+        / cells.len() as f64
 }
 
 /// How many times the sure part a whole found one level down may be: the model must be
@@ -859,16 +858,13 @@ mod tests {
         let mut logits = grid_of(&card, 64, 1920.0, 1080.0);
         // As on a real page: the model is unsure around a portrait (a ring of
         // negative cells) and sure about the portrait itself (an island inside it).
-        for r in 0..64 {
-            for c in 0..64 {
-                let (x, y) = centre(r, c);
-                let ring = (600.0..1100.0).contains(&x) && (350.0..750.0).contains(&y);
-                let island = (700.0..1000.0).contains(&x) && (430.0..670.0).contains(&y);
-                if ring && !island {
-                    logits[r * 64 + c] = -3.0;
-                }
+        paint(&mut logits, |_, x, y, v| {
+            let ring = (600.0..1100.0).contains(&x) && (350.0..750.0).contains(&y);
+            let island = (700.0..1000.0).contains(&x) && (430.0..670.0).contains(&y);
+            if ring && !island {
+                *v = -3.0;
             }
-        }
+        });
         let found = found_in(&logits);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
@@ -894,14 +890,11 @@ mod tests {
         ]);
         let mut logits = two_cards(&a, &b);
         // The model is unsure about the narrow gap: slightly positive there.
-        for r in 0..64 {
-            for c in 0..64 {
-                let (x, y) = centre(r, c);
-                if (800.0..860.0).contains(&x) && (320.0..700.0).contains(&y) {
-                    logits[r * 64 + c] = 1.0;
-                }
+        paint(&mut logits, |_, x, y, v| {
+            if (800.0..860.0).contains(&x) && (320.0..700.0).contains(&y) {
+                *v = 1.0;
             }
-        }
+        });
         let found = found_in(&logits);
         assert_eq!(found.len(), 2, "{found:?}");
         // One level up, each side sits a little inside its card (snapping then fixes that).
@@ -909,9 +902,18 @@ mod tests {
         assert!(found.iter().any(|o| o.quad.iou(&b) > 0.8));
     }
 
-    /// Cell centre of row `r`, column `c` in the 64×64 grid over 1920×1080.
-    fn centre(r: usize, c: usize) -> (f64, f64) {
-        ((c as f64 + 0.5) * 30.0, (r as f64 + 0.5) * 1080.0 / 64.0)
+    /// Changes the logits of a 64×64 grid over 1920×1080 cell by cell: `change` gets
+    /// each cell's column, its centre in the photo and its logit.
+    fn paint(logits: &mut [f32], mut change: impl FnMut(usize, f64, f64, &mut f32)) {
+        for (i, v) in logits.iter_mut().enumerate() {
+            let (r, c) = (i / 64, i % 64);
+            change(
+                c,
+                (c as f64 + 0.5) * 30.0,
+                (r as f64 + 0.5) * 1080.0 / 64.0,
+                v,
+            );
+        }
     }
 
     #[test]
@@ -926,18 +928,14 @@ mod tests {
         // As on a real page with a table: the model is sure of the header, whose lower
         // edge is ragged, unsure of the rest (slightly negative, still above the desk),
         // and sure of a block inside the table.
-        for r in 0..64 {
-            for c in 0..64 {
-                let (x, y) = centre(r, c);
-                let i = r * 64 + c;
-                if logits[i] > 0.0 && y > 350.0 + 60.0 * (c % 5) as f64 {
-                    logits[i] = -1.0;
-                }
-                if (900.0..1080.0).contains(&x) && (700.0..780.0).contains(&y) {
-                    logits[i] = 2.0;
-                }
+        paint(&mut logits, |c, x, y, v| {
+            if *v > 0.0 && y > 350.0 + 60.0 * (c % 5) as f64 {
+                *v = -1.0;
             }
-        }
+            if (900.0..1080.0).contains(&x) && (700.0..780.0).contains(&y) {
+                *v = 2.0;
+            }
+        });
         let found = found_in(&logits);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
@@ -962,18 +960,14 @@ mod tests {
             (900.0, 700.0),
         ]);
         let mut logits = two_cards(&a, &b);
-        for r in 0..64 {
-            for c in 0..64 {
-                let (x, y) = centre(r, c);
-                let i = r * 64 + c;
-                // The first card's lower part and the gap are unsure, as a table is.
-                let lower_a = (200.0..800.0).contains(&x) && y > 450.0 + 40.0 * (c % 4) as f64;
-                let gap = (800.0..900.0).contains(&x) && (300.0..700.0).contains(&y);
-                if (lower_a && logits[i] > 0.0) || gap {
-                    logits[i] = -1.0;
-                }
+        paint(&mut logits, |c, x, y, v| {
+            // The first card's lower part and the gap are unsure, as a table is.
+            let lower_a = (200.0..800.0).contains(&x) && y > 450.0 + 40.0 * (c % 4) as f64;
+            let gap = (800.0..900.0).contains(&x) && (300.0..700.0).contains(&y);
+            if (lower_a && *v > 0.0) || gap {
+                *v = -1.0;
             }
-        }
+        });
         let found = found_in(&logits);
         assert!(
             found.iter().any(|o| o.quad.iou(&b) > 0.9),
@@ -1002,20 +996,17 @@ mod tests {
             (600.0, 780.0),
         ]);
         let mut logits = two_cards(&a, &b);
-        for r in 0..64 {
-            for c in 0..64 {
-                let (x, y) = centre(r, c);
-                // The gap is unsure (it fills in one level down), and a bridge across it
-                // is sure, so the two cards are one region at the zero level.
-                if (600.0..1100.0).contains(&x) && (420.0..460.0).contains(&y) {
-                    logits[r * 64 + c] = if (800.0..900.0).contains(&x) {
-                        1.0
-                    } else {
-                        -1.0
-                    };
-                }
+        paint(&mut logits, |_, x, y, v| {
+            // The gap is unsure (it fills in one level down), and a bridge across it is
+            // sure, so the two cards are one region at the zero level.
+            if (600.0..1100.0).contains(&x) && (420.0..460.0).contains(&y) {
+                *v = if (800.0..900.0).contains(&x) {
+                    1.0
+                } else {
+                    -1.0
+                };
             }
-        }
+        });
         let found = found_in(&logits);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found.iter().any(|o| o.quad.iou(&a) > 0.8), "{found:?}");
@@ -1037,19 +1028,15 @@ mod tests {
             (600.0, 650.0),
         ]);
         let mut logits = grid_of(&card, 64, 1920.0, 1080.0);
-        for r in 0..64 {
-            for c in 0..64 {
-                let (x, y) = centre(r, c);
-                let i = r * 64 + c;
-                // The card's lower edge is ragged; the sheet around it, unsure.
-                if logits[i] > 0.0 && y > 560.0 + 40.0 * (c % 3) as f64 {
-                    logits[i] = -1.5;
-                }
-                if logits[i] <= 0.0 && sheet.contains(Point::new(x, y)) {
-                    logits[i] = logits[i].max(-1.5);
-                }
+        paint(&mut logits, |c, x, y, v| {
+            // The card's lower edge is ragged; the sheet around it, unsure.
+            if *v > 0.0 && y > 560.0 + 40.0 * (c % 3) as f64 {
+                *v = -1.5;
             }
-        }
+            if *v <= 0.0 && sheet.contains(Point::new(x, y)) {
+                *v = v.max(-1.5);
+            }
+        });
         let found = found_in(&logits);
         assert!(!found.is_empty());
         assert!(
