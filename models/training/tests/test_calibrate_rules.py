@@ -7,7 +7,7 @@ import unittest
 
 import numpy as np
 
-from liveness_training.calibrate import choose, joint_rule, score_of
+from liveness_training.calibrate import GENUINE_BELOW_FAIL, GENUINE_BELOW_PASS, SCREEN_CAUGHT, choose, joint_rule, logit, placed, placement, score_of
 
 
 def logistic(z):
@@ -60,3 +60,47 @@ class Choice(unittest.TestCase):
         self.assertIsNone(joint_rule(np.array([0.0, 0.7]), 0.2))
         rule = joint_rule(np.array([0.7, 0.6]), 0.2)
         self.assertEqual((rule["rule"], rule["slope"], rule["viewSlope"], rule["offset"]), ("jointLogit", 0.7, 0.6, 0.2))
+
+
+class Placement(unittest.TestCase):
+    """Where 0.5 and 0.25 land once the rule is placed on real calibration photos."""
+
+    def shares(self, genuine, screen):
+        place = placement(genuine, screen)
+        self.assertIsNotNone(place)
+        rescore = lambda z: place["scale"] * z + place["shift"]
+        return place, np.mean(rescore(screen) < 0), np.mean(rescore(genuine) < 0), np.mean(rescore(genuine) < -math.log(3))
+
+    def test_half_catches_the_target_share_of_screens_and_a_quarter_fails_few_genuine_photos(self):
+        rng = np.random.default_rng(3)
+        genuine, screen = rng.normal(2.0, 1.5, 400), rng.normal(-2.0, 1.5, 400)
+        place, caught, below_pass, below_fail = self.shares(genuine, screen)
+        self.assertEqual(place["passSetBy"], "screens")
+        self.assertAlmostEqual(caught, SCREEN_CAUGHT, delta=0.005)
+        self.assertLess(below_pass, GENUINE_BELOW_PASS)
+        self.assertAlmostEqual(below_fail, GENUINE_BELOW_FAIL, delta=0.005)
+
+    def test_the_genuine_target_bounds_how_many_screens_are_caught(self):
+        # Screens that look genuine: catching 90% of them would put most genuine photos
+        # below 0.5, so 0.5 stops where 20% of them are.
+        rng = np.random.default_rng(4)
+        genuine, screen = rng.normal(1.0, 1.0, 400), rng.normal(0.8, 1.0, 400)
+        place, caught, below_pass, _ = self.shares(genuine, screen)
+        self.assertEqual(place["passSetBy"], "genuine")
+        self.assertAlmostEqual(below_pass, GENUINE_BELOW_PASS, delta=0.005)
+        self.assertLess(caught, SCREEN_CAUGHT)
+
+    def test_no_placement_without_real_photos_of_both_kinds(self):
+        self.assertIsNone(placement(np.array([]), np.array([-1.0, -2.0])))
+        self.assertIsNone(placement(np.array([1.0, 2.0]), np.array([])))
+
+    def test_placing_a_rule_scales_its_log_odds_and_keeps_the_lower_of_two(self):
+        place = {"scale": 0.4, "shift": -0.3}
+        live, view = np.array([0.7, 0.95, 0.2]), 1.5
+        for rule in (
+            {"rule": "jointLogit", "clamp": 0.001, "slope": 0.8, "viewSlope": 0.7, "offset": 0.2},
+            {"rule": "meanLogit", "clamp": 0.001, "slope": 1.2, "offset": 0.1, "viewSlope": 0.5, "viewOffset": -2.0},
+            {"rule": "meanLogit", "clamp": 0.001, "slope": 1.2, "offset": 0.1, "viewSlope": 0.5, "viewOffset": 3.0},
+        ):
+            want = logistic(0.4 * logit(score_of(rule, live, view)) - 0.3)
+            self.assertAlmostEqual(score_of(placed(rule, place), live, view), want, places=12)
