@@ -114,8 +114,18 @@ def joint_rule(weights: np.ndarray, offset: float) -> dict | None:
 
 def choose(candidates: dict, ranking: dict) -> str:
     """The rule whose worst attack type has the lowest EER on the calibration photos; on
-    a tie the lower of the two ("fitted"), which no live-looking view can lift."""
-    return min(candidates, key=lambda n: (max(r["eer"] for r in ranking[n].values()), n != "fitted"))
+    a tie the one whose worst attack type has the lower BPCER at APCER 5% (the operating
+    region a deployment runs in: the EER is one point of the curve, and two rules can
+    share it and part widely at low APCER), and on a tie there too the lower of the two
+    ("fitted"), which no live-looking view can lift."""
+    return min(
+        candidates,
+        key=lambda n: (
+            max(r["eer"] for r in ranking[n].values()),
+            max(r["bpcer_at_apcer5"] for r in ranking[n].values()),
+            n != "fitted",
+        ),
+    )
 
 
 def logit(p: float) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from .calibrate import GENUINE_BELOW_FAIL, GENUINE_BELOW_PASS, SCREEN_CAUGHT
+
 START, END = "<!-- liveness-card:start -->", "<!-- liveness-card:end -->"
 
 
@@ -43,6 +45,15 @@ def calibration_lines(cal: dict) -> list[str]:
         "each slope with a Gaussian prior (sd 2).",
         "",
     ]
+    place = cal.get("placement")
+    if place:
+        lines[-2] += (
+            f" The fit orders the photos; the thresholds are then placed on the real ones: the fitted log-odds are multiplied by "
+            f"{place['scale']:.3f} and shifted by {place['shift']:+.3f} (the formula above includes it), so that 0.5 is where "
+            f"{SCREEN_CAUGHT:.0%} of the {place['screen']} real screen photos fall below it (unless more than "
+            f"{GENUINE_BELOW_PASS:.0%} of the {place['genuine']} real genuine photos would; here it was set by the "
+            f"{place['passSetBy']}) and 0.25 where {GENUINE_BELOW_FAIL:.0%} of the real genuine photos do."
+        )
     fitted = cal.get("candidates", {}).get("fitted", agg)
     names = {
         "mean": "patches, mean",

@@ -58,7 +58,7 @@ BATCH = 1
 # 95 0.024, 90 0.022, 85 0.057, 80 0.098. Below the qualities it is compared at, the
 # save adds double-quantisation traces of its own.
 RESAVE_QUALITY = 90
-VERSION = "liveness-mnv2b11-p96-real2-view5-rs90-joint"
+VERSION = "liveness-mnv2b11-p96-real3-view5-rs90-joint-placed"
 VIEW_EPOCHS = 8
 VIEW_VERSION = "view-mnv2b11-128x80-real3"
 STEPS = ["data", "realdata", "train", "settle", "export", "viewdata", "viewtrain", "viewexport", "evalset", "calibset", "calibrate", "evaluate", "realeval", "card", "fixtures", "samples"]

@@ -42,17 +42,23 @@ class Rules(unittest.TestCase):
 class Choice(unittest.TestCase):
     candidates = {"fitted": {}, "joint": {}}
 
-    def ranking(self, fitted_screen, joint_screen):
+    def ranking(self, fitted_screen, joint_screen, fitted_bpcer=0.3, joint_bpcer=0.3):
         return {
-            "fitted": {"screen": {"eer": fitted_screen}, "print": {"eer": 0.0}},
-            "joint": {"screen": {"eer": joint_screen}, "print": {"eer": 0.01}},
+            "fitted": {"screen": {"eer": fitted_screen, "bpcer_at_apcer5": fitted_bpcer}, "print": {"eer": 0.0, "bpcer_at_apcer5": 0.0}},
+            "joint": {"screen": {"eer": joint_screen, "bpcer_at_apcer5": joint_bpcer}, "print": {"eer": 0.01, "bpcer_at_apcer5": 0.01}},
         }
 
     def test_the_lower_worst_type_eer_wins(self):
         self.assertEqual(choose(self.candidates, self.ranking(0.174, 0.134)), "joint")
-        self.assertEqual(choose(self.candidates, self.ranking(0.10, 0.134)), "fitted")
+        self.assertEqual(choose(self.candidates, self.ranking(0.10, 0.134, joint_bpcer=0.1)), "fitted")
 
-    def test_a_tie_keeps_the_lower_of_two(self):
+    def test_an_eer_tie_goes_to_the_lower_bpcer_at_apcer_5(self):
+        # The v7 calibration: both rules at a screen EER of 13.4%, BPCER at APCER 5% 48.8%
+        # for the lower of two and 22.3% for the joint rule.
+        self.assertEqual(choose(self.candidates, self.ranking(0.134, 0.134, 0.488, 0.223)), "joint")
+        self.assertEqual(choose(self.candidates, self.ranking(0.134, 0.134, 0.2, 0.223)), "fitted")
+
+    def test_a_tie_in_both_keeps_the_lower_of_two(self):
         self.assertEqual(choose(self.candidates, self.ranking(0.15, 0.15)), "fitted")
 
     def test_a_joint_fit_with_a_weight_that_is_not_positive_is_no_candidate(self):
