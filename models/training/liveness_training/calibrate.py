@@ -8,7 +8,7 @@ evidence map (and, with a whole-view model installed, the whole view's probabili
 and fits the score's scale on them: a logistic function of the mean patch log-odds and, with
 a whole view, either one of its log-odds with the score the lower of the two, or one
 logistic function of both together (the rule whose worst attack type has the lower EER on
-these photos is chosen), fitted to genuine photos against the hardest attack type with
+these photos is chosen; on a tie, the lower BPCER at APCER 5% there), fitted to genuine photos against the hardest attack type with
 both classes weighted equally. Fitting against all attacks pooled would let the easy
 ones (prints, digital images) set the scale and wave the hard ones through.
 
@@ -67,17 +67,25 @@ def score_of(rule: dict, live: np.ndarray, view: float | None) -> float:
 # goes where SCREEN_CAUGHT of the real screens fall below it, unless more than
 # GENUINE_BELOW_PASS of the real genuine photos would fall there too (the genuine target,
 # with no margin: the screen target gives way first). 0.25 goes where GENUINE_BELOW_FAIL
-# of the real genuine photos fall below it (the target allows 5%; 106 photos put the
-# 2% point between the second and third lowest).
+# of the real genuine photos fall below it (the target allows 5%). The points are
+# numpy's linear quantiles: with 89 screens the 90% point lies between the 80th and 81st
+# lowest, so 80 (89.9%) fall below it; with 106 genuine photos the 2% point lies between
+# the third and fourth lowest, so 3 (2.8%) do.
 SCREEN_CAUGHT = 0.90
 GENUINE_BELOW_PASS = 0.20
 GENUINE_BELOW_FAIL = 0.02
+# The most the placement may steepen the fitted rule. Where the genuine photos' 2% and
+# pass points nearly coincide the scale that separates them grows without bound and the
+# score becomes a step (what PRIOR_SD guards the fit against); the rule then stays as
+# fitted. The shipped placements flatten (v7: 0.35).
+MAX_SCALE = 4.0
 
 
 def placement(genuine: np.ndarray, screen: np.ndarray) -> dict | None:
     """The scale and shift of a rule's log-odds that put 0.5 and 0.25 where the comment
     above says, from the log-odds of the real genuine and screen calibration photos; None
-    where there are no such photos or the two points would not be in order."""
+    where there are no such photos, the two points would not be in order, or the scale
+    would pass MAX_SCALE."""
     if len(genuine) == 0 or len(screen) == 0:
         return None
     by_screens = float(np.quantile(screen, SCREEN_CAUGHT))
@@ -87,6 +95,8 @@ def placement(genuine: np.ndarray, screen: np.ndarray) -> dict | None:
     if not at_fail < at_pass:
         return None
     scale = float(np.log(3.0) / (at_pass - at_fail))
+    if scale > MAX_SCALE:
+        return None
     return {"scale": scale, "shift": -scale * at_pass, "passSetBy": "screens" if by_screens <= by_genuine else "genuine", "genuine": int(len(genuine)), "screen": int(len(screen))}
 
 
@@ -102,6 +112,22 @@ def placed(rule: dict, place: dict) -> dict:
         if rule["rule"] != "jointLogit":
             out["viewOffset"] = rule.get("viewOffset", 0.0) * a + b
     return out
+
+
+def why_chosen(ranking: dict, chosen: str) -> str:
+    """Why `choose` took `chosen` over the other candidate, in words for the card and the
+    manifest."""
+    worst = {n: (max(r["eer"] for r in k.values()), max(r["bpcer_at_apcer5"] for r in k.values())) for n, k in ranking.items() if n in ("fitted", "joint")}
+    others = [n for n in worst if n != chosen]
+    if not others:
+        return "the only candidate"
+    eer, bpcer = worst[chosen]
+    other_eer, other_bpcer = worst[others[0]]
+    if eer < other_eer:
+        return f"its worst attack type's EER on these photos is lower, {eer:.1%} against {other_eer:.1%}"
+    if bpcer < other_bpcer:
+        return f"the two tie on their worst attack type's EER ({eer:.1%}) and its BPCER at APCER 5% there is lower, {bpcer:.1%} against {other_bpcer:.1%}"
+    return f"the two tie on their worst attack type's EER ({eer:.1%}) and BPCER at APCER 5% ({bpcer:.1%}), and a tie keeps the lower of two"
 
 
 def joint_rule(weights: np.ndarray, offset: float) -> dict | None:
@@ -188,7 +214,8 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str,
     function of its own and the score the lower of the two (evidence of an attack in
     either counts, and a view that looks live cannot lift what the patches say), and one
     logistic function of both (each counts by its weight). The one whose worst attack
-    type has the lower EER on these photos is written; a tie keeps the lower of the two.
+    type has the lower EER on these photos is written (`choose`). The bands are then placed
+    on the real photos (`placement`).
     A view scale the fit makes negative is dropped.
 
     `real` lists (path, label) of real calibration photos (genuine and screen, from
@@ -239,6 +266,8 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str,
     fitted = candidates[chosen_name]
     real_logodds = {c: np.array([logit(score_of(fitted, live, view)) for label, live, view, src in photos if label == c and src == 1]) for c in ("genuine", "screen")}
     place = placement(real_logodds["genuine"], real_logodds["screen"])
+    if place is None and all(len(v) for v in real_logodds.values()):
+        print("calibrate: the bands could not be placed on the real photos (points out of order or too steep); the rule stays as fitted", flush=True)
     aggregation = placed(fitted, place) if place else fitted
 
     def score(l, v):
@@ -263,7 +292,7 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str,
     manifest = json.load(open(manifest_path))
     manifest["aggregation"] = aggregation
     if aggregation["rule"] == "jointLogit":
-        inputs = "the mean patch log-odds and the whole view's log-odds together (chosen over the lower of two functions, one of each: its worst attack type's EER on these photos is lower)"
+        inputs = f"the mean patch log-odds and the whole view's log-odds together (chosen over the lower of two functions, one of each: {why_chosen(ranking, chosen_name)})"
     elif aggregation.get("viewSlope"):
         inputs = "the mean patch log-odds, and one of the whole view's log-odds (the score is the lower of the two)"
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from .calibrate import GENUINE_BELOW_FAIL, GENUINE_BELOW_PASS, SCREEN_CAUGHT
+from .calibrate import GENUINE_BELOW_FAIL, GENUINE_BELOW_PASS, SCREEN_CAUGHT, why_chosen
 
 START, END = "<!-- liveness-card:start -->", "<!-- liveness-card:end -->"
 
@@ -27,8 +27,8 @@ def calibration_lines(cal: dict) -> list[str]:
     if agg["rule"] == "jointLogit":
         formula = (
             f"the logistic function of {agg['slope']:.3f} × (mean patch log-odds) + {agg['viewSlope']:.3f} × (whole-view log-odds) "
-            f"{agg['offset']:+.3f}, chosen over the lower of two functions, one of each, because its worst attack type's EER "
-            "on the calibration photos is lower (table)"
+            f"{agg['offset']:+.3f}, chosen over the lower of two functions, one of each, because "
+            f"{why_chosen(cal['ranking'], cal.get('chosen', 'joint'))} (table)"
         )
     else:
         view = (
@@ -52,7 +52,8 @@ def calibration_lines(cal: dict) -> list[str]:
             f"{place['scale']:.3f} and shifted by {place['shift']:+.3f} (the formula above includes it), so that 0.5 is where "
             f"{SCREEN_CAUGHT:.0%} of the {place['screen']} real screen photos fall below it (unless more than "
             f"{GENUINE_BELOW_PASS:.0%} of the {place['genuine']} real genuine photos would; here it was set by the "
-            f"{place['passSetBy']}) and 0.25 where {GENUINE_BELOW_FAIL:.0%} of the real genuine photos do."
+            f"{place['passSetBy']}) and 0.25 where {GENUINE_BELOW_FAIL:.0%} of the real genuine photos do (interpolated "
+            "quantile points; the counts after placing are below)."
         )
     fitted = cal.get("candidates", {}).get("fitted", agg)
     names = {
@@ -72,7 +73,7 @@ def calibration_lines(cal: dict) -> list[str]:
         row = [cal["ranking"][n][k] for n in shown]
         lines.append(f"| {k} | " + " | ".join(pct(r["eer"]) for r in row) + " | " + " | ".join(pct(r["bpcer_at_apcer5"]) for r in row) + " |")
     after = cal["after"]
-    lines += ["", "After the fit, on the same photos: " + "; ".join(
+    lines += ["", ("After placing the bands" if cal.get("placement") else "After the fit") + ", on the same photos: " + "; ".join(
         f"{k} {v['below_025']} of {v['n']} under 0.25, {v['below_05']} under 0.5" for k, v in after.items()) + "."]
     return lines
 

@@ -7,7 +7,7 @@ import unittest
 
 import numpy as np
 
-from liveness_training.calibrate import GENUINE_BELOW_FAIL, GENUINE_BELOW_PASS, SCREEN_CAUGHT, choose, joint_rule, logit, placed, placement, score_of
+from liveness_training.calibrate import GENUINE_BELOW_FAIL, GENUINE_BELOW_PASS, MAX_SCALE, SCREEN_CAUGHT, choose, joint_rule, logit, placed, placement, score_of, why_chosen
 
 
 def logistic(z):
@@ -110,3 +110,30 @@ class Placement(unittest.TestCase):
         ):
             want = logistic(0.4 * logit(score_of(rule, live, view)) - 0.3)
             self.assertAlmostEqual(score_of(placed(rule, place), live, view), want, places=12)
+
+    def test_a_placed_rule_keeps_its_keys(self):
+        # The engine refuses a manifest whose joint rule carries a viewOffset.
+        place = {"scale": 0.4, "shift": -0.3}
+        joint = {"rule": "jointLogit", "clamp": 0.001, "slope": 0.8, "viewSlope": 0.7, "offset": 0.2}
+        self.assertEqual(placed(joint, place).keys(), joint.keys())
+        patches = {"rule": "meanLogit", "clamp": 0.001, "slope": 1.2, "offset": 0.1}
+        self.assertEqual(placed(patches, place).keys(), patches.keys())
+
+    def test_no_placement_steeper_than_the_cap(self):
+        # Genuine photos whose 2% and 20% points nearly coincide would need a step.
+        genuine = np.concatenate([np.full(10, 1.0), np.full(90, 1.01)])
+        screen = np.linspace(-3.0, 3.0, 100)
+        self.assertIsNone(placement(genuine, screen))
+        spread = np.linspace(0.0, 4.0, 100)
+        self.assertLessEqual(placement(spread, screen)["scale"], MAX_SCALE)
+
+
+class Why(unittest.TestCase):
+    def test_the_reason_names_the_figure_that_decided(self):
+        ranking = {
+            "fitted": {"screen": {"eer": 0.134, "bpcer_at_apcer5": 0.488}},
+            "joint": {"screen": {"eer": 0.134, "bpcer_at_apcer5": 0.223}},
+        }
+        self.assertIn("tie on their worst attack type's EER", why_chosen(ranking, "joint"))
+        ranking["joint"]["screen"]["eer"] = 0.12
+        self.assertIn("EER on these photos is lower", why_chosen(ranking, "joint"))
