@@ -768,6 +768,12 @@ mod tests {
         Quad(pts.map(|(x, y)| Point::new(x, y)))
     }
 
+    /// The upright rectangle from (`x0`, `y0`) to (`x1`, `y1`), corners clockwise from
+    /// the top left.
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Quad {
+        quad([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+    }
+
     /// Outlines in a 64×64 grid over a 1920×1080 photo.
     fn found_in(logits: &[f32]) -> Vec<Outline> {
         let grid = LogitGrid {
@@ -827,12 +833,7 @@ mod tests {
 
     #[test]
     fn two_cards_are_two_outlines_and_noise_is_none() {
-        let a = quad([
-            (100.0, 100.0),
-            (700.0, 100.0),
-            (700.0, 480.0),
-            (100.0, 480.0),
-        ]);
+        let a = rect(100.0, 100.0, 700.0, 480.0);
         let b = quad([
             (1000.0, 500.0),
             (1700.0, 560.0),
@@ -876,18 +877,8 @@ mod tests {
 
     #[test]
     fn two_cards_joined_by_a_faint_bridge_come_apart() {
-        let a = quad([
-            (200.0, 300.0),
-            (800.0, 300.0),
-            (800.0, 700.0),
-            (200.0, 700.0),
-        ]);
-        let b = quad([
-            (860.0, 320.0),
-            (1500.0, 320.0),
-            (1500.0, 740.0),
-            (860.0, 740.0),
-        ]);
+        let a = rect(200.0, 300.0, 800.0, 700.0);
+        let b = rect(860.0, 320.0, 1500.0, 740.0);
         let mut logits = two_cards(&a, &b);
         // The model is unsure about the narrow gap: slightly positive there.
         paint(&mut logits, |_, x, y, v| {
@@ -947,18 +938,8 @@ mod tests {
 
     #[test]
     fn a_card_sure_only_in_part_beside_another_is_not_merged_with_it() {
-        let a = quad([
-            (200.0, 300.0),
-            (800.0, 300.0),
-            (800.0, 700.0),
-            (200.0, 700.0),
-        ]);
-        let b = quad([
-            (900.0, 300.0),
-            (1500.0, 300.0),
-            (1500.0, 700.0),
-            (900.0, 700.0),
-        ]);
+        let a = rect(200.0, 300.0, 800.0, 700.0);
+        let b = rect(900.0, 300.0, 1500.0, 700.0);
         let mut logits = two_cards(&a, &b);
         paint(&mut logits, |c, x, y, v| {
             // The first card's lower part and the gap are unsure, as a table is.
@@ -983,18 +964,8 @@ mod tests {
 
     #[test]
     fn two_cards_joined_by_a_bridge_stay_two_when_their_gap_is_unsure() {
-        let a = quad([
-            (600.0, 100.0),
-            (1100.0, 100.0),
-            (1100.0, 420.0),
-            (600.0, 420.0),
-        ]);
-        let b = quad([
-            (600.0, 460.0),
-            (1100.0, 460.0),
-            (1100.0, 780.0),
-            (600.0, 780.0),
-        ]);
+        let a = rect(600.0, 100.0, 1100.0, 420.0);
+        let b = rect(600.0, 460.0, 1100.0, 780.0);
         let mut logits = two_cards(&a, &b);
         paint(&mut logits, |_, x, y, v| {
             // The gap is unsure (it fills in one level down), and a bridge across it is
@@ -1015,18 +986,8 @@ mod tests {
 
     #[test]
     fn a_card_does_not_grow_into_the_sheet_it_lies_on() {
-        let sheet = quad([
-            (300.0, 150.0),
-            (1500.0, 150.0),
-            (1500.0, 950.0),
-            (300.0, 950.0),
-        ]);
-        let card = quad([
-            (600.0, 350.0),
-            (1000.0, 350.0),
-            (1000.0, 650.0),
-            (600.0, 650.0),
-        ]);
+        let sheet = rect(300.0, 150.0, 1500.0, 950.0);
+        let card = rect(600.0, 350.0, 1000.0, 650.0);
         let mut logits = grid_of(&card, 64, 1920.0, 1080.0);
         paint(&mut logits, |c, x, y, v| {
             // The card's lower edge is ragged; the sheet around it, unsure.

@@ -114,15 +114,29 @@ def placed(rule: dict, place: dict) -> dict:
     return out
 
 
+def placement_words(place: dict) -> str:
+    """What `place` did, in words for the card and the manifest."""
+    return (
+        f"0.5 catches {SCREEN_CAUGHT:.0%} of the {place['screen']} real screen photos (at most {GENUINE_BELOW_PASS:.0%} of the "
+        f"{place['genuine']} real genuine ones below it; set by the {place['passSetBy']}) and {GENUINE_BELOW_FAIL:.0%} of the "
+        "real genuine ones fall below 0.25"
+    )
+
+
+def worst(rule_ranking: dict) -> tuple[float, float]:
+    """A rule's worst attack type's EER and worst BPCER at APCER 5% (`choose` ranks by them)."""
+    return max(r["eer"] for r in rule_ranking.values()), max(r["bpcer_at_apcer5"] for r in rule_ranking.values())
+
+
 def why_chosen(ranking: dict, chosen: str) -> str:
     """Why `choose` took `chosen` over the other candidate, in words for the card and the
     manifest."""
-    worst = {n: (max(r["eer"] for r in k.values()), max(r["bpcer_at_apcer5"] for r in k.values())) for n, k in ranking.items() if n in ("fitted", "joint")}
-    others = [n for n in worst if n != chosen]
+    worst_of = {n: worst(k) for n, k in ranking.items() if n in ("fitted", "joint")}
+    others = [n for n in worst_of if n != chosen]
     if not others:
         return "the only candidate"
-    eer, bpcer = worst[chosen]
-    other_eer, other_bpcer = worst[others[0]]
+    eer, bpcer = worst_of[chosen]
+    other_eer, other_bpcer = worst_of[others[0]]
     if eer < other_eer:
         return f"its worst attack type's EER on these photos is lower, {eer:.1%} against {other_eer:.1%}"
     if bpcer < other_bpcer:
@@ -144,14 +158,7 @@ def choose(candidates: dict, ranking: dict) -> str:
     region a deployment runs in: the EER is one point of the curve, and two rules can
     share it and part widely at low APCER), and on a tie there too the lower of the two
     ("fitted"), which no live-looking view can lift."""
-    return min(
-        candidates,
-        key=lambda n: (
-            max(r["eer"] for r in ranking[n].values()),
-            max(r["bpcer_at_apcer5"] for r in ranking[n].values()),
-            n != "fitted",
-        ),
-    )
+    return min(candidates, key=lambda n: (*worst(ranking[n]), n != "fitted"))
 
 
 def logit(p: float) -> float:
@@ -301,13 +308,7 @@ def calibrate(binary: str, calib_dir: str, manifest_path: str, report_path: str,
         f"logistic regression of {inputs}, genuine against {hardest} (classes weighted equally, prior sd {PRIOR_SD} on each slope), "
         f"on {len(photos)} calibration photos: {sum(src == 0 for *_, src in photos)} generated with their own seeds and "
         f"{sum(src == 1 for *_, src in photos)} real photos from repositories kept out of training"
-        + (
-            f"; then scaled so that 0.5 catches {SCREEN_CAUGHT:.0%} of the {place['screen']} real screen photos "
-            f"(at most {GENUINE_BELOW_PASS:.0%} of the {place['genuine']} real genuine ones below it; set by the {place['passSetBy']}) "
-            f"and {GENUINE_BELOW_FAIL:.0%} of the real genuine ones fall below 0.25"
-            if place
-            else ""
-        )
+        + (f"; then scaled so that {placement_words(place)}" if place else "")
         + "; see models/README.md"
     )
     with open(manifest_path, "w") as f:

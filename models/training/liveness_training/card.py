@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from .calibrate import GENUINE_BELOW_FAIL, GENUINE_BELOW_PASS, SCREEN_CAUGHT, why_chosen
+from .calibrate import placement_words, why_chosen
 
 START, END = "<!-- liveness-card:start -->", "<!-- liveness-card:end -->"
 
@@ -49,11 +49,8 @@ def calibration_lines(cal: dict) -> list[str]:
     if place:
         lines[-2] += (
             f" The fit orders the photos; the thresholds are then placed on the real ones: the fitted log-odds are multiplied by "
-            f"{place['scale']:.3f} and shifted by {place['shift']:+.3f} (the formula above includes it), so that 0.5 is where "
-            f"{SCREEN_CAUGHT:.0%} of the {place['screen']} real screen photos fall below it (unless more than "
-            f"{GENUINE_BELOW_PASS:.0%} of the {place['genuine']} real genuine photos would; here it was set by the "
-            f"{place['passSetBy']}) and 0.25 where {GENUINE_BELOW_FAIL:.0%} of the real genuine photos do (interpolated "
-            "quantile points; the counts after placing are below)."
+            f"{place['scale']:.3f} and shifted by {place['shift']:+.3f} (the formula above includes it), so that "
+            f"{placement_words(place)} (interpolated quantile points; the counts after placing are below)."
         )
     fitted = cal.get("candidates", {}).get("fitted", agg)
     names = {
@@ -73,7 +70,7 @@ def calibration_lines(cal: dict) -> list[str]:
         row = [cal["ranking"][n][k] for n in shown]
         lines.append(f"| {k} | " + " | ".join(pct(r["eer"]) for r in row) + " | " + " | ".join(pct(r["bpcer_at_apcer5"]) for r in row) + " |")
     after = cal["after"]
-    lines += ["", ("After placing the bands" if cal.get("placement") else "After the fit") + ", on the same photos: " + "; ".join(
+    lines += ["", ("After placing the bands" if place else "After the fit") + ", on the same photos: " + "; ".join(
         f"{k} {v['below_025']} of {v['n']} under 0.25, {v['below_05']} under 0.5" for k, v in after.items()) + "."]
     return lines
 
