@@ -78,8 +78,22 @@ fn decided_cases_refit_the_scale_and_every_later_analysis_records_the_overlay() 
         fit.held_back_genuine >= 10 && fit.held_back_attack >= 10,
         "{fit:?}"
     );
+    // The default rule (the plain mean) sends the attacks near 0.5 to review; the
+    // refit, its 0.5 placed in the gap between the verdicts, fails them.
+    let (before, after) = (
+        fit.held_back_routes_before.unwrap(),
+        fit.held_back_routes_after.unwrap(),
+    );
+    assert!(before.attack_not_failed > 0, "{before:?}");
+    assert_eq!(
+        (after.genuine_not_passed, after.attack_not_failed),
+        (0, 0),
+        "{after:?}"
+    );
     assert!(
-        fit.held_back_loss_after < fit.held_back_loss_before,
+        fit.placement
+            .as_deref()
+            .is_some_and(|p| p.contains("pass threshold")),
         "{fit:?}"
     );
     assert!(
@@ -105,15 +119,42 @@ fn decided_cases_refit_the_scale_and_every_later_analysis_records_the_overlay() 
 }
 
 #[test]
-fn a_refit_worse_on_the_held_back_cases_is_refused_and_nothing_is_written() {
+fn a_refit_whose_held_back_verdicts_contradict_it_is_refused_as_chance_and_nothing_is_written() {
     let models = common::models_with_tiny_liveness();
     let work = tempfile::tempdir().unwrap();
     let db = database(work.path(), 300, true);
     let out = adapt(models.path(), &db, true);
     assert_ne!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("does no better"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no better than chance"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!models.path().join("liveness/overlay.json").exists());
     assert!(!models.path().join("liveness/overlays").exists());
+}
+
+#[test]
+fn a_refit_that_routes_the_held_back_cases_no_better_is_refused_and_nothing_is_written() {
+    // A steep scale centred between the verdicts already passes every genuine case and
+    // fails every attack: no refit can route a held-back case better.
+    let models = common::models_with_tiny_liveness();
+    let manifest_file = models.path().join("liveness/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_file).unwrap()).unwrap();
+    manifest["aggregation"] =
+        serde_json::json!({"rule": "meanLogit", "clamp": 0.001, "slope": 5.0, "offset": 0.0});
+    std::fs::write(&manifest_file, manifest.to_string()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let db = database(work.path(), 300, false);
+    let out = adapt(models.path(), &db, true);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("than the scale in force: it routes them alike"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!models.path().join("liveness/overlay.json").exists());
 }
 
 #[test]

@@ -369,6 +369,15 @@ fn an_analyst_refits_the_score_from_decided_cases_and_installs_it() {
         h.state().status()
     );
     assert!(h.query_by_label_contains("Fitted on").is_some());
+    // The analyst sees where the bands went and why the refit is offered.
+    assert!(
+        h.query_by_label_contains("Bands: the pass threshold")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("Better on the held-back cases: it ")
+            .is_some()
+    );
     assert!(
         !models.path().join("liveness/overlay.json").exists(),
         "shown is not installed"

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::{AdaptError, Refit, Settings, gather, refit};
+use super::{AdaptError, Figures, Refit, Settings, gather, placement, refit};
 use docliveness_engine::Aggregation;
 use docliveness_engine::Engine;
 use docliveness_engine::config::Thresholds;
-use docliveness_engine::{FitRecord, OVERLAY_FILE, Overlay};
+use docliveness_engine::{FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay};
 use docliveness_review::{Store, StoreError};
 
 /// The installed model a refit is for: taken from the engine on the caller's thread,
@@ -89,12 +89,13 @@ pub fn propose(
         gathered.other_model,
         gathered.unscored,
     );
+    let settings = Settings::default();
     let refit = refit(
         &gathered.samples,
         &target.current,
         target.with_view,
         thresholds,
-        &Settings::default(),
+        &settings,
     )
     .map_err(|error| ProposeError::Refused {
         error,
@@ -103,7 +104,7 @@ pub fn propose(
         other_model: photos.1,
         unscored: photos.2,
     })?;
-    let overlay = overlay_for(&refit, &target.base_model, store.path());
+    let overlay = overlay_for(&refit, &target.base_model, store.path(), &settings);
     Ok(Proposal {
         refit,
         overlay,
@@ -111,7 +112,7 @@ pub fn propose(
     })
 }
 
-fn overlay_for(refit: &Refit, base: &str, db: &Path) -> Overlay {
+fn overlay_for(refit: &Refit, base: &str, db: &Path, settings: &Settings) -> Overlay {
     let created = chrono::Utc::now();
     let params = serde_json::to_string(&refit.aggregation).unwrap_or_default();
     let digest = Sha256::digest(format!("{base}\n{params}\n{}", db.display()).as_bytes());
@@ -129,7 +130,19 @@ fn overlay_for(refit: &Refit, base: &str, db: &Path) -> Overlay {
             held_back_attack: refit.after.attack,
             held_back_loss_before: refit.before.loss,
             held_back_loss_after: refit.after.loss,
+            placement: Some(placement::words(&refit.placement, refit.fitted, settings)),
+            held_back_routes_before: Some(routes(&refit.before)),
+            held_back_routes_after: Some(routes(&refit.after)),
         },
+    }
+}
+
+fn routes(f: &Figures) -> HeldBackRoutes {
+    HeldBackRoutes {
+        genuine_not_passed: f.genuine_not_passed,
+        genuine_failed: f.genuine_failed,
+        attack_passed: f.attack_passed,
+        attack_not_failed: f.attack_not_failed,
     }
 }
 

@@ -3,22 +3,27 @@
 //! Decided cases are labelled photos of exactly the documents, cameras and light a team
 //! sees. The refit keeps the networks and the form of the score's rule (the manifest's
 //! `aggregation`: one logistic function of the patches' and the whole view's log-odds
-//! together, or one of each with the score the lower of the two) and refits its numbers
-//! on a share of the decided photos, and judges
-//! it on the rest, which it never saw. It is refused when there are too few photos of
-//! either verdict or when it does no better on the held-back photos than the scale in
-//! force; an accepted refit becomes an overlay (`docliveness_engine::Overlay`) that the
-//! command line writes beside the model.
+//! together, or one of each with the score the lower of the two), refits its numbers by
+//! likelihood on a share of the decided photos, places the bands on those photos as the
+//! shipped calibration places them (`placement`), and judges the result on the rest,
+//! which it never saw. It is refused when there are too few photos of either verdict,
+//! when the refitted evidence predicts the held-back verdicts no better than chance, or
+//! when it routes the held-back photos no better than the scale in force (`Figures`); an
+//! accepted refit becomes an overlay (`docliveness_engine::Overlay`) that the command
+//! line writes beside the model.
 
 pub mod apply;
 pub mod logistic;
+pub mod placement;
 pub mod samples;
 
 use thiserror::Error;
 
 use docliveness_engine::Route;
 use docliveness_engine::config::Thresholds;
+use docliveness_engine::probability::log_odds;
 use docliveness_engine::{Aggregation, mean_log_odds};
+pub use placement::{PassSetBy, Placement, TooSteep};
 pub use samples::{Gathered, Sample, base_version, gather};
 
 /// How much evidence a refit needs and how it is judged.
@@ -31,16 +36,36 @@ pub struct Settings {
     pub min_fitted_per_class: usize,
     /// Fewest held-back photos of each verdict it is judged on.
     pub min_held_back_per_class: usize,
+    /// Operating target: the share of attacks the pass threshold keeps from passing.
+    pub attacks_caught: f64,
+    /// Operating target: the share of genuine photos that pass.
+    pub genuine_passed: f64,
+    /// Operating target: the largest share of genuine photos that may fail.
+    pub genuine_failed: f64,
+    /// The share of the fitted genuine photos the fail threshold is placed under: below
+    /// `genuine_failed`, so that new photos have room before the target is missed.
+    pub fail_placed_at: f64,
+    /// The most the placement may steepen the fitted rule.
+    pub max_scale: f64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         // 30 photos of a verdict pin a logistic slope to about ±30%; fewer
         // and the held-back comparison is a coin toss.
+        // The targets are the product's (real genuine photos pass in 80% and fail in at
+        // most 5%, attacks stop below the pass threshold in 90%); the placement points
+        // and the steepest scale are the shipped calibration's (calibrate.py:
+        // SCREEN_CAUGHT, GENUINE_BELOW_PASS, GENUINE_BELOW_FAIL, MAX_SCALE).
         Settings {
             held_back: 0.3,
             min_fitted_per_class: 30,
             min_held_back_per_class: 10,
+            attacks_caught: 0.90,
+            genuine_passed: 0.80,
+            genuine_failed: 0.05,
+            fail_placed_at: 0.02,
+            max_scale: 4.0,
         }
     }
 }
@@ -72,18 +97,33 @@ pub enum AdaptError {
         /// See `Settings::min_held_back_per_class`.
         min_held: usize,
     },
-    /// The refit is not better than the scale in force on the photos it never saw.
+    /// The refitted evidence does not predict the verdicts of the photos it never saw.
     #[error(
-        "the refit does no better on the {held} held-back photos than the scale in force \
-         (class-balanced log-loss {after:.4} against {before:.4}); nothing was changed"
+        "the refit does no better than chance on the {held} held-back photos: its class-balanced log-loss \
+         is {loss:.4}, and a score of 0.5 for every photo gets {chance:.4}; the reviewers' verdicts on these cases \
+         cannot be told from the model's evidence, so nothing was changed"
+    )]
+    NoSignal {
+        /// Held-back photos.
+        held: usize,
+        /// Loss of the likelihood fit (before its bands were placed).
+        loss: f64,
+        /// Loss of a score of 0.5 for every photo (ln 2).
+        chance: f64,
+    },
+    /// The refit routes the photos it never saw no better than the scale in force.
+    #[error(
+        "the refit does no better on the {held} held-back photos than the scale in force: {why}; nothing was changed"
     )]
     NotBetter {
         /// Held-back photos.
         held: usize,
-        /// Loss under the scale in force.
-        before: f64,
-        /// Loss under the refit.
-        after: f64,
+        /// In words.
+        why: String,
+        /// Routing under the scale in force.
+        before: Box<Figures>,
+        /// Routing under the refit.
+        after: Box<Figures>,
     },
     /// The fit did not converge to a usable scale.
     #[error("the refit gave no usable scale ({0}); nothing was changed")]
@@ -122,11 +162,104 @@ pub struct Figures {
     pub attack_not_failed: usize,
 }
 
+impl Figures {
+    fn shares(&self) -> (f64, f64) {
+        (self.genuine.max(1) as f64, self.attack.max(1) as f64)
+    }
+
+    /// How far the routing falls short of the operating targets: the shares by which
+    /// too many genuine photos miss passing, too many fail and too many attacks pass,
+    /// added up (0 where every target is met).
+    pub fn shortfall(&self, s: &Settings) -> f64 {
+        let (g, a) = self.shares();
+        (self.genuine_not_passed as f64 / g - (1.0 - s.genuine_passed)).max(0.0)
+            + (self.genuine_failed as f64 / g - s.genuine_failed).max(0.0)
+            + (self.attack_passed as f64 / a - (1.0 - s.attacks_caught)).max(0.0)
+    }
+
+    /// The decisions no reviewer sees that are wrong: the share of genuine photos that
+    /// fail plus the share of attacks that pass.
+    pub fn wrong(&self) -> f64 {
+        let (g, a) = self.shares();
+        self.genuine_failed as f64 / g + self.attack_passed as f64 / a
+    }
+
+    /// The review load: the share of genuine photos and the share of attacks sent to a
+    /// reviewer, added up.
+    pub fn referred(&self) -> f64 {
+        let (g, a) = self.shares();
+        (self.genuine_not_passed - self.genuine_failed) as f64 / g
+            + (self.attack_not_failed - self.attack_passed) as f64 / a
+    }
+
+    /// Whether these figures route better than `other`: closer to the operating targets;
+    /// as close, with fewer wrong decisions no reviewer sees; as few, with fewer photos
+    /// sent to review. The log-loss takes no part: a placed scale is deliberately not the
+    /// likelihood optimum, so it would accept nearly any refit of one.
+    pub fn routes_better_than(&self, other: &Figures, s: &Settings) -> bool {
+        let key = |f: &Figures| [f.shortfall(s), f.wrong(), f.referred()];
+        for (mine, theirs) in key(self).into_iter().zip(key(other)) {
+            if mine < theirs - 1e-9 {
+                return true;
+            }
+            if mine > theirs + 1e-9 {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+/// How `after` routes against `before`, in words (the order of
+/// `Figures::routes_better_than`), with both figures.
+fn compared(before: &Figures, after: &Figures, s: &Settings) -> String {
+    let order = |a: f64, b: f64| {
+        if a < b - 1e-9 {
+            std::cmp::Ordering::Less
+        } else if a > b + 1e-9 {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    };
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let why = match (
+        order(after.shortfall(s), before.shortfall(s)),
+        order(after.wrong(), before.wrong()),
+        order(after.referred(), before.referred()),
+    ) {
+        (Less, ..) => "it is closer to the operating targets",
+        (Greater, ..) => "it is further from the operating targets",
+        (Equal, Less, _) => {
+            "it is as close to the operating targets and makes fewer wrong decisions that no reviewer sees"
+        }
+        (Equal, Greater, _) => "it makes more wrong decisions that no reviewer sees",
+        (Equal, Equal, Less) => "it makes as few wrong decisions and sends fewer photos to review",
+        (Equal, Equal, Greater) => "it sends more photos to review",
+        (Equal, Equal, Equal) => "it routes them alike",
+    };
+    let line = |f: &Figures| {
+        format!(
+            "{} of {} genuine photos not passed and {} failed, {} of {} attacks passed",
+            f.genuine_not_passed, f.genuine, f.genuine_failed, f.attack_passed, f.attack
+        )
+    };
+    format!("{why} (refit: {}; now: {})", line(after), line(before))
+}
+
 /// An accepted refit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refit {
-    /// The refitted rule.
+    /// The refitted rule, with its bands placed.
     pub aggregation: Aggregation,
+    /// How the bands were placed on the fitted photos, or why the likelihood fit was
+    /// kept as it is.
+    pub placement: Result<Placement, TooSteep>,
+    /// Class-balanced log-loss of the likelihood fit (before its bands were placed) on
+    /// the held-back photos: below ln 2, or the refit is refused.
+    pub fit_loss: f64,
+    /// Why it routes the held-back photos better than the scale in force, in words.
+    pub why: String,
     /// Genuine and attack photos fitted on.
     pub fitted: (usize, usize),
     /// The held-back photos under the scale in force.
@@ -239,22 +372,67 @@ pub fn refit(
     if let Some(problem) = aggregation.problem() {
         return Err(AdaptError::Unusable(problem));
     }
+    let fit_loss = figures(&held, &aggregation, thresholds).loss;
+    let chance = std::f64::consts::LN_2;
+    if fit_loss >= chance {
+        return Err(AdaptError::NoSignal {
+            held: held.len(),
+            loss: fit_loss,
+            chance,
+        });
+    }
+    let placement = place(&fitted, &aggregation, thresholds, settings);
+    let aggregation = match placement {
+        Ok(p) => aggregation.placed(p.scale, p.shift),
+        Err(_) => aggregation,
+    };
     let before = figures(&held, current, thresholds);
     let after = figures(&held, &aggregation, thresholds);
-    // Both losses are finite: every score is clamped away from 0 and 1 first.
-    if after.loss >= before.loss {
+    if !after.routes_better_than(&before, settings) {
         return Err(AdaptError::NotBetter {
             held: held.len(),
-            before: before.loss,
-            after: after.loss,
+            why: compared(&before, &after, settings),
+            before: Box::new(before),
+            after: Box::new(after),
         });
     }
     Ok(Refit {
+        why: compared(&before, &after, settings),
         aggregation,
+        placement,
+        fit_loss,
         fitted: (fg, fa),
         before,
         after,
     })
+}
+
+/// The placement of `rule`'s bands on the photos it was fitted on, at the configured
+/// thresholds.
+fn place(
+    fitted: &[&Sample],
+    rule: &Aggregation,
+    thresholds: &Thresholds,
+    settings: &Settings,
+) -> Result<Placement, TooSteep> {
+    let (mut genuine, mut attack) = (Vec::new(), Vec::new());
+    for s in fitted {
+        let z = log_odds(rule.combine(&s.patches, s.view));
+        if s.genuine {
+            genuine.push(z);
+        } else {
+            attack.push(z);
+        }
+    }
+    placement::place(
+        &genuine,
+        &attack,
+        (
+            log_odds(thresholds.fail_below),
+            log_odds(thresholds.pass_from),
+        ),
+        settings,
+    )
 }
 
 /// The scale's figures on `set`. A photo the rule cannot score (it weighs a view the
@@ -450,9 +628,146 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(err, AdaptError::NotBetter { .. } | AdaptError::Unusable(_)),
+            matches!(
+                err,
+                AdaptError::NoSignal { .. }
+                    | AdaptError::NotBetter { .. }
+                    | AdaptError::Unusable(_)
+            ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn verdicts_the_held_back_evidence_contradicts_are_refused_as_no_better_than_chance() {
+        // The fitted cases say one thing and the held-back ones the opposite: the fit
+        // would reverse every held-back verdict.
+        let samples: Vec<Sample> = shifted(400)
+            .into_iter()
+            .map(|mut s| {
+                if held_back(s.case_id, 0.3) {
+                    s.genuine = !s.genuine;
+                }
+                s
+            })
+            .collect();
+        let err = refit(
+            &samples,
+            &SHIPPED,
+            false,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, AdaptError::NoSignal { loss, chance, .. } if loss > chance),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_scale_that_already_routes_every_case_right_is_kept() {
+        // Genuine photos at log-odds 0.5..1.5 pass and attacks at -1.5..-0.5 fail under
+        // a steep scale centred between them: a refit can route no case better.
+        let steep = Aggregation::MeanLogit {
+            clamp: 1e-3,
+            slope: 5.0,
+            offset: 0.0,
+            view_slope: 0.0,
+            view_offset: 0.0,
+        };
+        let err = refit(
+            &shifted(400),
+            &steep,
+            false,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap_err();
+        let AdaptError::NotBetter { before, why, .. } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(before.wrong() + before.referred(), 0.0, "{before:?}");
+        assert!(why.contains("routes them alike"), "{why}");
+    }
+
+    #[test]
+    fn the_refit_places_its_pass_threshold_to_catch_the_target_share_of_attacks() {
+        // Genuine photos at log-odds 0..4 and attacks at -3..1, read by a scale whose
+        // 0.5 sits at 0, low in the overlap: it passes a quarter of the attacks.
+        let samples: Vec<Sample> = (0..600)
+            .map(|i| {
+                let genuine = i % 2 == 0;
+                let spread = ((i * 37) % 101) as f64 / 100.0 * 4.0 - 2.0;
+                let z: f64 = if genuine { 2.0 + spread } else { -1.0 + spread };
+                sample(i, genuine, docliveness_engine::probability::logistic(z))
+            })
+            .collect();
+        let low = Aggregation::MeanLogit {
+            clamp: 1e-3,
+            slope: 1.0,
+            offset: 0.0,
+            view_slope: 0.0,
+            view_offset: 0.0,
+        };
+        let refit = refit(
+            &samples,
+            &low,
+            false,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap();
+        let placed = refit.placement.unwrap();
+        assert_eq!(placed.pass_set_by, PassSetBy::Both, "{placed:?}");
+        let share = |n: usize, of: usize| n as f64 / of as f64;
+        assert!(
+            share(refit.before.attack_passed, refit.before.attack) > 0.2,
+            "{:?}",
+            refit.before
+        );
+        // Placed on the other 70% to stop 90% of the attacks there, it passes about a
+        // tenth of the held-back ones, at the cost of holding up a few genuine photos.
+        assert!(
+            share(refit.after.attack_passed, refit.after.attack) < 0.15,
+            "{:?}",
+            refit.after
+        );
+        assert!(
+            share(refit.after.genuine_not_passed, refit.after.genuine) < 0.25,
+            "{:?}",
+            refit.after
+        );
+        assert!(
+            refit.why.contains("closer to the operating targets"),
+            "{}",
+            refit.why
+        );
+    }
+
+    #[test]
+    fn routing_is_judged_by_the_targets_first_then_by_wrong_decisions_then_by_review_load() {
+        let s = Settings::default();
+        let f = |not_passed, failed, passed, not_failed| Figures {
+            loss: 0.0,
+            genuine: 100,
+            genuine_not_passed: not_passed,
+            genuine_failed: failed,
+            attack: 100,
+            attack_passed: passed,
+            attack_not_failed: not_failed,
+        };
+        // Fewer genuine photos held up, but 18% of attacks pass: further from the targets.
+        let placed = f(15, 2, 8, 30);
+        let lax = f(5, 1, 18, 40);
+        assert!(placed.routes_better_than(&lax, &s));
+        assert!(!lax.routes_better_than(&placed, &s));
+        // A scale that fails 40% of genuine photos loses to one within every target.
+        assert!(placed.routes_better_than(&f(60, 40, 0, 10), &s));
+        // Both within the targets: fewer wrong decisions win, then fewer referred.
+        assert!(f(15, 1, 5, 30).routes_better_than(&placed, &s));
+        assert!(f(10, 2, 8, 30).routes_better_than(&placed, &s));
+        assert!(!placed.routes_better_than(&placed, &s));
     }
 
     #[test]

@@ -76,6 +76,10 @@ impl ConsoleApp {
                             figures_row(ui, name, f);
                         }
                     });
+                if let Some(words) = &p.overlay.fit.placement {
+                    ui.label(format!("Bands: {words}."));
+                }
+                ui.label(format!("Better on the held-back cases: {}.", r.why));
                 if *applied {
                     ui.label(
                         RichText::new(format!(

@@ -29,7 +29,9 @@ pub fn run(
             "overlay": overlay.version,
             "aggregation": proposal.refit.aggregation,
             "fitted": {"genuine": proposal.refit.fitted.0, "attack": proposal.refit.fitted.1},
-            "heldBack": {"before": proposal.refit.before, "after": proposal.refit.after},
+            "placement": proposal.overlay.fit.placement,
+            "heldBack": {"before": proposal.refit.before, "after": proposal.refit.after, "fitLoss": proposal.refit.fit_loss},
+            "accepted": proposal.refit.why,
             "leftOut": {"otherModel": proposal.photos.1, "unscored": proposal.photos.2},
             "applied": apply,
         });
@@ -93,5 +95,14 @@ fn render(p: &Proposal, base: &str, t: &Thresholds) -> String {
     );
     out += &row("scale in force", &r.before);
     out += &row("refit", &r.after);
+    if let Some(words) = &p.overlay.fit.placement {
+        out += &format!("\nBands: {words}.\n");
+    }
+    out += &format!(
+        "Accepted on the held-back photos: {}. (Before its bands were placed the likelihood fit's loss was {:.4}; chance is {:.4}.)\n",
+        r.why,
+        r.fit_loss,
+        std::f64::consts::LN_2
+    );
     out
 }

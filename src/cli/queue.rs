@@ -49,8 +49,10 @@ pub enum QueueCommand {
         #[arg(long, value_name = "DAYS")]
         days: u32,
     },
-    /// Refit the score's scale on this database's decided cases, judged on a held-back
-    /// share they never saw; refused with too few cases or when it does no better.
+    /// Refit the score's scale on this database's decided cases and place its bands on
+    /// them, judged on a held-back share they never saw; refused with too few cases, when
+    /// the evidence predicts their verdicts no better than chance, or when it routes them
+    /// no better than the scale in force.
     /// --apply installs it as an overlay beside the liveness model (recorded in every
     /// analysis's model version).
     Adapt {

@@ -141,6 +141,47 @@ impl Aggregation {
         }
     }
 
+    /// The rule with its log-odds scaled by `scale` and shifted by `shift`: every
+    /// logistic function the score is taken from moves alike, so the lower of two stays
+    /// the lower and the rule keeps its form (and its keys). This is how the bands are
+    /// placed on photos after a fit has ordered them (`models/training/liveness_training/calibrate.py`
+    /// `placed`, and a deployment's refit). The plain mean has no log-odds to move and is
+    /// returned as it is.
+    pub fn placed(&self, scale: f64, shift: f64) -> Aggregation {
+        match *self {
+            Aggregation::Mean => Aggregation::Mean,
+            Aggregation::MeanLogit {
+                clamp,
+                slope,
+                offset,
+                view_slope,
+                view_offset,
+            } => Aggregation::MeanLogit {
+                clamp,
+                slope: slope * scale,
+                offset: offset * scale + shift,
+                view_slope: view_slope * scale,
+                // A view left out stays out, with no offset of its own.
+                view_offset: if view_slope == 0.0 {
+                    view_offset
+                } else {
+                    view_offset * scale + shift
+                },
+            },
+            Aggregation::JointLogit {
+                clamp,
+                slope,
+                view_slope,
+                offset,
+            } => Aggregation::JointLogit {
+                clamp,
+                slope: slope * scale,
+                view_slope: view_slope * scale,
+                offset: offset * scale + shift,
+            },
+        }
+    }
+
     /// The image's score from its patches' live probabilities and, for a rule that
     /// uses it, the whole view's log-odds; NaN when there are no patches or the rule
     /// needs a view it was not given (the caller reports that as a model failure).
@@ -381,5 +422,44 @@ mod tests {
         // Nothing to share by: split evenly.
         let even = share_attacks([0.0; 3], 0.4);
         assert!(even.iter().all(|v| (v - 0.2).abs() < 1e-12));
+    }
+
+    #[test]
+    fn a_placed_rule_moves_every_log_odds_alike_and_keeps_its_form() {
+        let live = [0.9, 0.7, 0.2, 0.6];
+        let (scale, shift) = (0.4, -0.3);
+        let moved = |rule: Aggregation, view: Option<f64>| {
+            let before = log_odds(rule.combine(&live, view));
+            let after = log_odds(rule.placed(scale, shift).combine(&live, view));
+            (after - (scale * before + shift)).abs()
+        };
+        let joint = Aggregation::JointLogit {
+            clamp: 1e-3,
+            slope: 1.1,
+            view_slope: 0.8,
+            offset: -0.2,
+        };
+        assert!(moved(joint, Some(1.5)) < 1e-9);
+        let lower = Aggregation::MeanLogit {
+            clamp: 1e-3,
+            slope: 1.3,
+            offset: 0.4,
+            view_slope: 0.5,
+            view_offset: -1.0,
+        };
+        // The view is the lower here, then the patches: both branches move alike.
+        assert!(moved(lower, Some(-2.0)) < 1e-9);
+        assert!(moved(lower, Some(9.0)) < 1e-9);
+        // A rule that leaves the view out keeps it out, with no offset of its own.
+        let patches_only = logit_rule(1.0, 0.5).placed(scale, shift);
+        assert!(!patches_only.uses_view());
+        assert!(moved(logit_rule(1.0, 0.5), None) < 1e-9);
+        assert_eq!(patches_only.problem(), None);
+        assert_eq!(joint.placed(scale, shift).problem(), None);
+        assert!(matches!(
+            joint.placed(scale, shift),
+            Aggregation::JointLogit { .. }
+        ));
+        assert_eq!(Aggregation::Mean.placed(scale, shift), Aggregation::Mean);
     }
 }

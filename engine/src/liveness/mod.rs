@@ -17,7 +17,7 @@ pub(crate) mod resave;
 pub(crate) mod view;
 
 pub use aggregate::{Aggregation, mean_log_odds};
-pub use overlay::{FitRecord, OVERLAY_FILE, Overlay};
+pub use overlay::{FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay};
 pub use resave::jpeg_round_trip;
 pub use view::{ViewModel, render};
 

@@ -53,6 +53,31 @@ pub struct FitRecord {
     pub held_back_loss_before: f64,
     /// The same under this overlay.
     pub held_back_loss_after: f64,
+    /// How the overlay's bands were placed on the photos it was fitted on, in words
+    /// (absent from overlays fitted before refits were placed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<String>,
+    /// How the scale in force before routed the held-back photos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back_routes_before: Option<HeldBackRoutes>,
+    /// How this overlay routes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back_routes_after: Option<HeldBackRoutes>,
+}
+
+/// How a scale routed the held-back photos, at the thresholds in force when it was
+/// fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeldBackRoutes {
+    /// Genuine photos that would not pass.
+    pub genuine_not_passed: usize,
+    /// Genuine photos that would fail.
+    pub genuine_failed: usize,
+    /// Attack photos that would pass.
+    pub attack_passed: usize,
+    /// Attack photos that would not fail.
+    pub attack_not_failed: usize,
 }
 
 impl Overlay {
