@@ -196,3 +196,40 @@ fn an_overlay_fitted_for_another_model_stops_the_engine_with_a_reason() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_overlay_from_before_refits_were_placed_still_scores_and_unknown_record_fields_are_read_past()
+{
+    let models = common::models_with_tiny_liveness();
+    // What `queue adapt --apply` wrote before the placement and routes were recorded,
+    // with one field no version knows added to its record.
+    let overlay = r#"{
+  "version": "adapt-20261201T120000Z-0a1b2c3d",
+  "baseModel": "test-1",
+  "aggregation": {"rule": "meanLogit", "clamp": 0.001, "slope": 1.2, "offset": -0.4},
+  "createdAt": "2026-12-01T12:00:00+00:00",
+  "fit": {
+    "database": "/srv/review.db",
+    "fittedGenuine": 140,
+    "fittedAttack": 150,
+    "heldBackGenuine": 60,
+    "heldBackAttack": 64,
+    "heldBackLossBefore": 0.61,
+    "heldBackLossAfter": 0.42,
+    "aFieldFromALaterVersion": [1, 2]
+  }
+}"#;
+    std::fs::write(models.path().join("liveness/overlay.json"), overlay).unwrap();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
+    let check = docliveness(models.path())
+        .args(["check", "--json", "--region", "whole"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let line: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(
+        line["modelVersion"],
+        format!("{MODEL_VERSION}+adapt-20261201T120000Z-0a1b2c3d")
+    );
+}

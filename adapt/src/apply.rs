@@ -104,7 +104,13 @@ pub fn propose(
         other_model: photos.1,
         unscored: photos.2,
     })?;
-    let overlay = overlay_for(&refit, &target.base_model, store.path(), &settings);
+    let overlay = overlay_for(
+        &refit,
+        &target.base_model,
+        store.path(),
+        thresholds,
+        &settings,
+    );
     Ok(Proposal {
         refit,
         overlay,
@@ -112,7 +118,13 @@ pub fn propose(
     })
 }
 
-fn overlay_for(refit: &Refit, base: &str, db: &Path, settings: &Settings) -> Overlay {
+fn overlay_for(
+    refit: &Refit,
+    base: &str,
+    db: &Path,
+    thresholds: &Thresholds,
+    settings: &Settings,
+) -> Overlay {
     let created = chrono::Utc::now();
     let params = serde_json::to_string(&refit.aggregation).unwrap_or_default();
     let digest = Sha256::digest(format!("{base}\n{params}\n{}", db.display()).as_bytes());
@@ -133,6 +145,8 @@ fn overlay_for(refit: &Refit, base: &str, db: &Path, settings: &Settings) -> Ove
             placement: Some(placement::words(&refit.placement, refit.fitted, settings)),
             held_back_routes_before: Some(routes(&refit.before)),
             held_back_routes_after: Some(routes(&refit.after)),
+            fail_below: Some(thresholds.fail_below),
+            pass_from: Some(thresholds.pass_from),
         },
     }
 }

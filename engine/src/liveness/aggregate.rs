@@ -455,6 +455,17 @@ mod tests {
         assert!(!patches_only.uses_view());
         assert!(moved(logit_rule(1.0, 0.5), None) < 1e-9);
         assert_eq!(patches_only.problem(), None);
+        let view_left_out = Aggregation::MeanLogit {
+            clamp: 1e-3,
+            slope: 1.0,
+            offset: 0.5,
+            view_slope: 0.0,
+            view_offset: 0.7,
+        };
+        assert!(matches!(
+            view_left_out.placed(scale, shift),
+            Aggregation::MeanLogit { view_slope: 0.0, view_offset, .. } if view_offset == 0.7
+        ));
         assert_eq!(joint.placed(scale, shift).problem(), None);
         assert!(matches!(
             joint.placed(scale, shift),

@@ -35,9 +35,11 @@ pub struct Overlay {
     pub fit: FitRecord,
 }
 
-/// The evidence behind an overlay, kept with it for audit.
+/// The evidence behind an overlay, kept with it for audit. Unlike the rule, the record
+/// takes fields it does not know: it only informs, and an overlay written by a later
+/// version must still load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct FitRecord {
     /// The review database the decided cases came from.
     pub database: String,
@@ -63,12 +65,19 @@ pub struct FitRecord {
     /// How this overlay routes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back_routes_after: Option<HeldBackRoutes>,
+    /// The fail threshold in force when it was fitted: the placement and the routes
+    /// above are at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_below: Option<f64>,
+    /// The pass threshold in force when it was fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_from: Option<f64>,
 }
 
 /// How a scale routed the held-back photos, at the thresholds in force when it was
 /// fitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct HeldBackRoutes {
     /// Genuine photos that would not pass.
     pub genuine_not_passed: usize,

@@ -70,10 +70,12 @@ def score_of(rule: dict, live: np.ndarray, view: float | None) -> float:
 # of the real genuine photos fall below it (the target allows 5%). The points are
 # numpy's linear quantiles: with 89 screens the 90% point lies between the 80th and 81st
 # lowest, so 80 (89.9%) fall below it; with 106 genuine photos the 2% point lies between
-# the third and fourth lowest, so 3 (2.8%) do. A deployment's refit places its bands with
-# the same numbers (adapt/src/placement.rs) but takes, between the screen point and the
-# genuine bound, the point where the fewest photos are routed wrong: a team's decided cases
-# can be separated, and the screen point would then pass a tenth of the attacks.
+# the third and fourth lowest, so 3 (2.8%) do. A deployment's refit (adapt/src/placement.rs)
+# places its bands from the same targets with three differences: between the screen point
+# and the genuine bound it takes the point where the fewest photos are routed wrong (a
+# team's decided cases can be separated, and the screen point would then pass a tenth of
+# the attacks); where 0.25 cannot be placed it keeps the fit's slope and still moves 0.5
+# (here the whole placement is dropped); and it places the deployment's own thresholds.
 SCREEN_CAUGHT = 0.90
 GENUINE_BELOW_PASS = 0.20
 GENUINE_BELOW_FAIL = 0.02
