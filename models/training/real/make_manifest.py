@@ -231,6 +231,46 @@ SOURCES = [
          exclude=[("dataset/screen/13.jpeg", CLOSE_UP), ("dataset/screen/15.jpeg", CLOSE_UP),
                   ("dataset/screen/3.jpeg", CLOSE_UP), ("dataset/screen/9.jpeg", CLOSE_UP),
                   ("dataset/screen/ni9.jpeg", CLOSE_UP)]),
+    # fifth pass (2026-12-07): two more photographers, both to validation, found and
+    # screened after liveness v7 was chosen, so v7's figures on them are blind. Every
+    # image was looked at on numbered contact sheets.
+    dict(row="extra", repo="Ishika-Tanwar/real-screen-recapture-detector", ref="3557a4fe63aed4efb2f93f4ad1931b5ebc0aec74",
+         licence=NO_LICENCE,
+         include=[("data/screen/*", "screen", "screen_mixed"), ("test_data/screen/*", "screen", "screen_mixed"),
+                  ("data/real/*", "genuine", "object_scene"), ("test_data/real/*", "genuine", "object_scene")],
+         exclude=[("data/real/WhatsApp Image 2026-06-30 at 6.07.56 PM (1).jpeg", "a child is the main subject; left out to be safe"),
+                  ("data/real/WhatsApp Image 2026-06-30 at 6.08.03 PM (1).jpeg", "a child, from behind, is the main subject; left out to be safe"),
+                  ("data/real/WhatsApp Image 2026-06-30 at 6.08.04 PM (1).jpeg", "a child is the main subject; left out to be safe"),
+                  ("data/real/WhatsApp Image 2026-06-30 at 6.07.36 PM.jpeg", "a person in a dark room; left out to be safe"),
+                  ("test_data/real/WhatsApp Image 2026-06-30 at 9.33.36 PM (1).jpeg", "a person standing is the main subject; left out to be safe"),
+                  ("test_data/real/WhatsApp Image 2026-06-30 at 9.33.35 PM (3).jpeg", "PERSONAL DATA: a paper with e-mail addresses"),
+                  ("test_data/real/WhatsApp Image 2026-06-30 at 9.33.34 PM.jpeg", "a handwritten page that may name people; left out to be safe"),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.19.51 PM.jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.19.57 PM (3).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.19.57 PM.jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.19.58 PM (2).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.20.00 PM (1).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.20.00 PM (2).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.20.01 PM (2).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.20.01 PM (3).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.20.02 PM (1).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.20.02 PM (2).jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.23.33 PM.jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.24.06 PM.jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-29 at 11.27.01 PM.jpeg", CLOSE_UP),
+                  ("data/screen/WhatsApp Image 2026-06-30 at 5.40.59 PM (1).jpeg", CLOSE_UP + " (a news broadcast)"),
+                  ("data/screen/WhatsApp Image 2026-06-30 at 5.41.03 PM (2).jpeg", CLOSE_UP + " (a child, in a filter app)"),
+                  ("test_data/screen/WhatsApp Image 2026-06-30 at 9.29.02 PM.jpeg", CLOSE_UP)]),
+    dict(row="extra", repo="agrawalanshika/Screen-Recapture-Detection", ref="867887e354df45f21f839d56c28429017f25b79b",
+         licence=NO_LICENCE,
+         include=[("dataset/screen/*", "screen", "screen_mixed"),
+                  ("dataset/Real/*", "genuine", "object_scene")],
+         exclude=[("dataset/Real/17real.jpg", SMALL), ("dataset/Real/51real.jpg", SMALL), ("dataset/Real/52real.jpg", SMALL),
+                  ("dataset/Real/12real.jpg", "PERSONAL DATA: a car's readable number plate"),
+                  ("dataset/Real/02real.jpg", "a handwritten page that may name people; left out to be safe"),
+                  ("dataset/Real/31real.jpg", "a handwritten page that may name people; left out to be safe"),
+                  ("dataset/Real/32real.jpg", "a printed page that may name people; left out to be safe"),
+                  ("dataset/Real/33real.jpg", "a printed page that may name people; left out to be safe")]),
 ]
 
 # Whole repositories go to validation (split by source, never at random).
@@ -241,6 +281,8 @@ VALIDATION = {
     "XinYu-Andy/uhdm-page",                    # moire screen photos
     "mzucker/page_dewarp",                     # physical pages
     "Arg0s1080/mrz",                           # specimen designs
+    "Ishika-Tanwar/real-screen-recapture-detector",  # fifth pass: blind to v7's choice
+    "agrawalanshika/Screen-Recapture-Detection",     # fifth pass: blind to v7's choice
 }
 
 
