@@ -51,6 +51,23 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The model version a check of a genuine capture records under `models` (the check
+/// must succeed).
+fn checked_model_version(models: &Path) -> String {
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
+    let check = docliveness(models)
+        .args(["check", "--json", "--region", "whole"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let line: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    line["modelVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn decided_cases_refit_the_scale_and_every_later_analysis_records_the_overlay() {
     let models = common::models_with_tiny_liveness();
@@ -104,16 +121,8 @@ fn decided_cases_refit_the_scale_and_every_later_analysis_records_the_overlay() 
         "the applied overlay is not kept in the history"
     );
 
-    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
-    let check = docliveness(models.path())
-        .args(["check", "--json", "--region", "whole"])
-        .arg(&photo)
-        .output()
-        .unwrap();
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    let line: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
     assert_eq!(
-        line["modelVersion"],
+        checked_model_version(models.path()),
         format!("{MODEL_VERSION}+{}", overlay.version)
     );
 }
@@ -220,16 +229,8 @@ fn an_overlay_from_before_refits_were_placed_still_scores_and_unknown_record_fie
   }
 }"#;
     std::fs::write(models.path().join("liveness/overlay.json"), overlay).unwrap();
-    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
-    let check = docliveness(models.path())
-        .args(["check", "--json", "--region", "whole"])
-        .arg(&photo)
-        .output()
-        .unwrap();
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    let line: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
     assert_eq!(
-        line["modelVersion"],
+        checked_model_version(models.path()),
         format!("{MODEL_VERSION}+adapt-20261201T120000Z-0a1b2c3d")
     );
 }
