@@ -353,6 +353,9 @@ fn an_analyst_refits_the_score_from_decided_cases_and_installs_it() {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    // Every case is decided and the queue's filter shows open ones: the analyst is told
+    // why the what-if counts none.
+    assert!(h.query_by_label_contains("shows open cases only").is_some());
     h.get_by_label("Refit from decided cases").click();
     let mut shown = false;
     for _ in 0..600 {

@@ -71,6 +71,7 @@ impl ConsoleApp {
                         ui.strong(format!("genuine failed (<{})", t.fail_below));
                         ui.strong(format!("genuine not passed (<{})", t.pass_from));
                         ui.strong(format!("attacks passed (≥{})", t.pass_from));
+                        ui.strong(format!("attacks not failed (≥{})", t.fail_below));
                         ui.end_row();
                         for (name, f) in [("scale in force", &r.before), ("refit", &r.after)] {
                             figures_row(ui, name, f);
@@ -114,5 +115,6 @@ fn figures_row(ui: &mut egui::Ui, name: &str, f: &Figures) {
     ui.label(format!("{}/{}", f.genuine_failed, f.genuine));
     ui.label(format!("{}/{}", f.genuine_not_passed, f.genuine));
     ui.label(format!("{}/{}", f.attack_passed, f.attack));
+    ui.label(format!("{}/{}", f.attack_not_failed, f.attack));
     ui.end_row();
 }

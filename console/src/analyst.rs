@@ -68,6 +68,16 @@ impl ConsoleApp {
             stats.open,
             stats.cases - stats.open
         ));
+        if self.queue.filter.status == docliveness_review::Status::Open {
+            // The queue opens on open cases, and the what-if below is about decided ones:
+            // without this an analyst reads "0 decided" in a database full of decisions.
+            ui.label(
+                RichText::new(
+                    "The queue's filter shows open cases only, so no decided case is counted here: set its status to \"decided\" or \"all\" (Queue, F1).",
+                )
+                .italics(),
+            );
+        }
         let (rect, _) = ui.allocate_exact_size(
             egui::vec2(ui.available_width().min(700.0), 220.0),
             Sense::hover(),
