@@ -64,7 +64,7 @@ fn checked_model_version(models: &Path) -> String {
     let line: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
     line["modelVersion"]
         .as_str()
-        .unwrap_or_default()
+        .expect("the check records a model version")
         .to_string()
 }
 

@@ -372,6 +372,7 @@ fn an_analyst_refits_the_score_from_decided_cases_and_installs_it() {
         h.state().status()
     );
     assert!(h.query_by_label_contains("Fitted on").is_some());
+    assert!(h.query_by_label_contains("attacks not failed").is_some());
     // The analyst sees where the bands went and why the refit is offered.
     assert!(
         h.query_by_label_contains("Bands: the pass threshold")
@@ -390,6 +391,24 @@ fn an_analyst_refits_the_score_from_decided_cases_and_installs_it() {
         a.status().contains("installed")
     });
     assert!(models.path().join("liveness/overlay.json").exists());
+    // Shown the decided cases, the what-if counts them and the hint goes.
+    h.state_mut().set_filter(CaseFilter {
+        status: Status::Decided,
+        ..CaseFilter::default()
+    });
+    let mut counted = false;
+    for _ in 0..600 {
+        h.step();
+        if h.query_by_label_contains("300 cases, 0 open, 300 decided")
+            .is_some()
+        {
+            counted = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(counted, "the decided cases were not counted");
+    assert!(h.query_by_label_contains("shows open cases only").is_none());
 }
 
 #[test]

@@ -73,7 +73,7 @@ impl ConsoleApp {
             // without this an analyst reads "0 decided" in a database full of decisions.
             ui.label(
                 RichText::new(
-                    "The queue's filter shows open cases only, so no decided case is counted here: set its status to \"decided\" or \"all\" (Queue, F1).",
+                    "The queue's filter shows open cases only, so no decided case is counted in the histogram and tables above: set \"Show\" to \"decided\" or \"all\" in the queue (F1). The refit below uses every decided case whatever the filter.",
                 )
                 .italics(),
             );
