@@ -26,6 +26,10 @@ use docliveness_engine::{Aggregation, mean_log_odds};
 pub use placement::{FailPoint, PassSetBy, Placement};
 pub use samples::{Gathered, Sample, base_version, gather};
 
+/// The class-balanced log-loss of a score of 0.5 for every photo (ln 2): a refit whose
+/// held-back loss is not below it predicts the verdicts no better than chance.
+pub const CHANCE_LOSS: f64 = std::f64::consts::LN_2;
+
 /// How much evidence a refit needs and how it is judged.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
@@ -384,12 +388,11 @@ pub fn refit(
         return Err(AdaptError::Unusable(problem));
     }
     let fit_loss = figures(&held, &aggregation, thresholds).loss;
-    let chance = std::f64::consts::LN_2;
-    if fit_loss >= chance {
+    if fit_loss >= CHANCE_LOSS {
         return Err(AdaptError::NoSignal {
             held: held.len(),
             loss: fit_loss,
-            chance,
+            chance: CHANCE_LOSS,
         });
     }
     let placement = place(&fitted, &aggregation, thresholds, settings);

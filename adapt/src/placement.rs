@@ -148,7 +148,7 @@ pub fn place(
     let by_genuine = quantile(&genuine, 1.0 - settings.genuine_passed);
     let (at_pass, pass_set_by) = if by_attacks < by_genuine {
         (
-            least_wrong(&genuine, &attack, by_attacks, by_genuine),
+            least_wrong(&genuine, &attack, &all, by_attacks, by_genuine),
             PassSetBy::Both,
         )
     } else {
@@ -156,21 +156,17 @@ pub fn place(
     };
     let at_fail = off_photos(&all, quantile(&genuine, settings.fail_placed_at));
     // A fail threshold of 0 has log-odds of -inf (held at -27.6): nothing can fail.
-    let fail = if z_pass <= z_fail || z_fail <= log_odds(0.0) {
-        FailPoint::NoBand
+    let (fail, scale) = if z_pass <= z_fail || z_fail <= log_odds(0.0) {
+        (FailPoint::NoBand, 1.0)
     } else if at_fail >= at_pass {
-        FailPoint::NoRoom
+        (FailPoint::NoRoom, 1.0)
     } else {
         let scale = (z_pass - z_fail) / (at_pass - at_fail);
         if scale.is_finite() && scale <= settings.max_scale {
-            FailPoint::Placed
+            (FailPoint::Placed, scale)
         } else {
-            FailPoint::TooSteep { scale }
+            (FailPoint::TooSteep { scale }, 1.0)
         }
-    };
-    let scale = match fail {
-        FailPoint::Placed => (z_pass - z_fail) / (at_pass - at_fail),
-        _ => 1.0,
     };
     Placement {
         scale,
@@ -181,18 +177,15 @@ pub fn place(
 }
 
 /// The middle of the lowest stretch of `[low, high]` where a pass point leaves the
-/// fewest photos wrong (`genuine` and `attack` sorted). Between two neighbouring photos
-/// every point routes alike, so the stretches run from one photo's log-odds to the next.
-fn least_wrong(genuine: &[f64], attack: &[f64], low: f64, high: f64) -> f64 {
-    let mut edges: Vec<f64> = genuine
-        .iter()
-        .chain(attack)
-        .copied()
-        .filter(|z| *z > low && *z < high)
-        .collect();
+/// fewest photos wrong (`genuine`, `attack` and `all`, both together, sorted). Between
+/// two neighbouring photos every point routes alike, so the stretches run from one
+/// photo's log-odds to the next.
+fn least_wrong(genuine: &[f64], attack: &[f64], all: &[f64], low: f64, high: f64) -> f64 {
+    let inside = &all[all.partition_point(|z| *z <= low)..all.partition_point(|z| *z < high)];
+    let mut edges = Vec::with_capacity(inside.len() + 2);
     edges.push(low);
+    edges.extend_from_slice(inside);
     edges.push(high);
-    edges.sort_by(f64::total_cmp);
     edges.dedup();
     // A pass point inside (lo, hi] passes exactly the photos at or above hi.
     let wrong = |hi: f64| {

@@ -102,7 +102,7 @@ fn render(p: &Proposal, base: &str, t: &Thresholds) -> String {
         "Accepted on the held-back photos: {}. (Before its bands were placed the likelihood fit's loss was {:.4}; chance is {:.4}.)\n",
         r.why,
         r.fit_loss,
-        std::f64::consts::LN_2
+        crate::adapt::CHANCE_LOSS
     );
     out
 }
