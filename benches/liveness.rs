@@ -115,7 +115,7 @@ fn measure(backend: BackendChoice) {
                 view.backend().label(),
             );
             let (median, worst) = time_ms(21, || {
-                view.log_odds(&image, &quad).expect("scores");
+                view.judge(&image, &quad).expect("scores");
             });
             println!(
                 "{:<12} {name:<18} whole view: cut + 4  median {median:>6.1} ms  max {worst:>6.1} ms  (within the liveness figure)",

@@ -127,6 +127,122 @@ fn decided_cases_refit_the_scale_and_every_later_analysis_records_the_overlay() 
     );
 }
 
+/// `n` decided cases whose analyses carry the tiny model's four features. Genuine cases
+/// and two thirds of the attacks have live log-odds 0.5..2.5 and -2.5..-0.5 as in
+/// `database`; every third attack (a "print") looks genuine to the patches, and only its
+/// first feature gives it away.
+fn database_with_features(dir: &Path, n: usize) -> std::path::PathBuf {
+    let db = dir.join("review.db");
+    let mut store = Store::open(&db).unwrap();
+    for i in 0..n {
+        let genuine = i % 2 == 0;
+        let print = !genuine && i % 3 == 0;
+        let spread = (i * 37 % 23) as f64 / 11.0; // 0..2
+        let z = if genuine || print {
+            0.5 + spread
+        } else {
+            -0.5 - spread
+        };
+        let noise = |k: usize| ((i * 7919 + k * 104_729) % 1000) as f32 / 1000.0;
+        let mut features: Vec<f32> = (0..4).map(noise).collect();
+        if print {
+            features[0] += 1.0;
+        }
+        common::decided_case_with_features(
+            &mut store,
+            i,
+            MODEL_VERSION,
+            z,
+            genuine,
+            Some(features),
+        );
+    }
+    db
+}
+
+#[test]
+fn enough_decided_cases_with_features_fit_a_head_that_the_engine_then_scores_with() {
+    let models = common::models_with_tiny_liveness();
+    let work = tempfile::tempdir().unwrap();
+    let db = database_with_features(work.path(), 600);
+    let applied = adapt(models.path(), &db, true);
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+    let report = String::from_utf8_lossy(&applied.stdout);
+    assert!(
+        report.contains("Head: a head on the networks' 4 features was fitted and kept"),
+        "{report}"
+    );
+    let overlay: Overlay = serde_json::from_str(
+        &std::fs::read_to_string(models.path().join("liveness/overlay.json")).unwrap(),
+    )
+    .unwrap();
+    let head = overlay.head.as_ref().expect("the overlay carries the head");
+    assert_eq!(head.weights.len(), 4);
+    // The first feature gives the prints away: it weighs most, towards "attack".
+    assert!(
+        head.weights[0] < 0.0
+            && head.weights[1..]
+                .iter()
+                .all(|w| w.abs() < head.weights[0].abs()),
+        "{head:?}"
+    );
+    // The prints the patches took for genuine no longer pass once held back.
+    let (before, after) = (
+        overlay.fit.held_back_routes_before.unwrap(),
+        overlay.fit.held_back_routes_after.unwrap(),
+    );
+    assert!(
+        after.attack_passed * 4 < before.attack_passed,
+        "{before:?} {after:?}"
+    );
+
+    // The engine reads the tiny model's features and scores with the head.
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
+    let check = docliveness(models.path())
+        .args(["check", "--json", "--region", "whole"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let line: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(
+        line["evidence"]["features"].as_array().map(Vec::len),
+        Some(4),
+        "{line}"
+    );
+    assert!(
+        line["score"]
+            .as_f64()
+            .is_some_and(|s| (0.0..=1.0).contains(&s)),
+        "{line}"
+    );
+    assert_eq!(
+        line["modelVersion"].as_str(),
+        Some(format!("{MODEL_VERSION}+{}", overlay.version).as_str())
+    );
+
+    // A model without the features output cannot apply the head: the engine says why.
+    let manifest_file = models.path().join("liveness/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_file).unwrap()).unwrap();
+    manifest["outputs"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["meaning"] != "features");
+    std::fs::write(&manifest_file, manifest.to_string()).unwrap();
+    let out = docliveness(models.path())
+        .args(["check", "--region", "whole"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("its head reads the networks' features"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_refit_whose_held_back_verdicts_contradict_it_is_refused_as_chance_and_nothing_is_written() {
     let models = common::models_with_tiny_liveness();

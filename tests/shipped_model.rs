@@ -156,5 +156,15 @@ fn a_decided_photo_gives_the_refit_the_evidence_its_score_came_from() {
             (again - filed).abs() < 1e-5,
             "{name}: filed {filed}, from the recorded evidence {again}"
         );
+        // A head reads the patch network's 128 pooled features and then the whole
+        // view's 128: recorded with every analysis, so a later refit can fit one.
+        let features = sample
+            .features
+            .as_ref()
+            .expect("the analysis records features");
+        assert_eq!(features.len(), 256, "{name}");
+        assert!(features.iter().all(|f| f.is_finite()), "{name}");
+        // The two networks' features differ (the view's are not a copy of the patches').
+        assert_ne!(features[..128], features[128..], "{name}");
     }
 }

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::{AdaptError, Figures, Refit, Settings, gather, placement, refit};
-use docliveness_engine::Aggregation;
 use docliveness_engine::Engine;
+use docliveness_engine::Scale;
 use docliveness_engine::config::Thresholds;
 use docliveness_engine::{FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay};
 use docliveness_review::{Store, StoreError};
@@ -21,8 +21,8 @@ use docliveness_review::{Store, StoreError};
 pub struct Target {
     /// The liveness model's own version (without any overlay).
     pub base_model: String,
-    /// The rule in force (the overlay's, else the manifest's).
-    pub current: Aggregation,
+    /// The scale in force (the overlay's rule and head, else the manifest's rule).
+    pub current: Scale,
     /// Whether a whole-view model is installed.
     pub with_view: bool,
     /// The liveness model's folder, where the overlay goes.
@@ -35,7 +35,7 @@ impl Target {
         let model = engine.liveness_model()?;
         Some(Target {
             base_model: model.manifest().version.clone(),
-            current: model.aggregation(),
+            current: model.scale(),
             with_view: model.has_view(),
             dir: engine.config().models.resolved_dir().join("liveness"),
         })
@@ -92,7 +92,7 @@ pub fn propose(
     let settings = Settings::default();
     let refit = refit(
         &gathered.samples,
-        &target.current,
+        target.current.clone(),
         target.with_view,
         thresholds,
         &settings,
@@ -126,13 +126,18 @@ fn overlay_for(
     settings: &Settings,
 ) -> Overlay {
     let created = chrono::Utc::now();
-    let params = serde_json::to_string(&refit.aggregation).unwrap_or_default();
+    let params = format!(
+        "{}{}",
+        serde_json::to_string(&refit.aggregation).unwrap_or_default(),
+        serde_json::to_string(&refit.head).unwrap_or_default()
+    );
     let digest = Sha256::digest(format!("{base}\n{params}\n{}", db.display()).as_bytes());
     let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     Overlay {
         version: format!("adapt-{}-{short}", created.format("%Y%m%dT%H%M%SZ")),
         base_model: base.to_string(),
         aggregation: refit.aggregation,
+        head: refit.head.clone(),
         created_at: created.to_rfc3339(),
         fit: FitRecord {
             database: db.display().to_string(),
@@ -143,6 +148,7 @@ fn overlay_for(
             held_back_loss_before: refit.before.loss,
             held_back_loss_after: refit.after.loss,
             placement: Some(placement::words(&refit.placement, refit.fitted, settings)),
+            head: Some(refit.head_outcome.words()),
             held_back_routes_before: Some(routes(&refit.before)),
             held_back_routes_after: Some(routes(&refit.after)),
             fail_below: Some(thresholds.fail_below),

@@ -6,13 +6,16 @@
 //! together, or one of each with the score the lower of the two), refits its numbers by
 //! likelihood on a share of the decided photos, places the bands on those photos as the
 //! shipped calibration places them (`placement`), and judges the result on the rest,
-//! which it never saw. It is refused when there are too few photos of either verdict,
+//! which it never saw. Where enough decided photos carry the networks' features, a small
+//! head on them is fitted too and kept if cross-validation on the fitted share says it
+//! helps (`head`). It is refused when there are too few photos of either verdict,
 //! when the refitted evidence predicts the held-back verdicts no better than chance, or
 //! when it routes the held-back photos no better than the scale in force (`Figures`); an
 //! accepted refit becomes an overlay (`docliveness_engine::Overlay`) that the command
 //! line writes beside the model.
 
 pub mod apply;
+pub mod head;
 pub mod logistic;
 pub mod placement;
 pub mod samples;
@@ -22,7 +25,8 @@ use thiserror::Error;
 use docliveness_engine::Route;
 use docliveness_engine::config::Thresholds;
 use docliveness_engine::probability::log_odds;
-use docliveness_engine::{Aggregation, mean_log_odds};
+use docliveness_engine::{Aggregation, FeatureHead, Scale, mean_log_odds};
+pub use head::{HeadFit, HeadOutcome};
 pub use placement::{FailPoint, PassSetBy, Placement};
 pub use samples::{Gathered, Sample, base_version, gather};
 
@@ -51,6 +55,9 @@ pub struct Settings {
     pub fail_placed_at: f64,
     /// The most the placement may steepen the fitted rule.
     pub max_scale: f64,
+    /// Fewest decided photos of each verdict with the networks' features, in the fitted
+    /// share, for a head on the features to be fitted.
+    pub min_head_per_class: usize,
 }
 
 impl Default for Settings {
@@ -70,6 +77,9 @@ impl Default for Settings {
             genuine_failed: 0.05,
             fail_placed_at: 0.02,
             max_scale: 4.0,
+            // A head weighs 256 features: with fewer photos its cross-validation folds
+            // hold too few attacks of a kind to tell a pattern from the photos.
+            min_head_per_class: 100,
         }
     }
 }
@@ -268,6 +278,13 @@ fn compared(before: &Figures, after: &Figures, s: &Settings) -> String {
 pub struct Refit {
     /// The refitted rule, with its bands placed.
     pub aggregation: Aggregation,
+    /// The head on the features, placed with the rule, when one was fitted and kept.
+    pub head: Option<FeatureHead>,
+    /// What became of the head, and why.
+    pub head_outcome: HeadOutcome,
+    /// Decided photos left out because they carry no features, when the refit ran on
+    /// the photos that do so that a head could be fitted.
+    pub without_features: usize,
     /// How the bands were placed on the fitted photos.
     pub placement: Placement,
     /// Class-balanced log-loss of the likelihood fit (before its bands were placed) on
@@ -294,12 +311,32 @@ pub fn held_back(case_id: i64, share: f64) -> bool {
 /// `with_view`: a whole-view model is installed, so the view may take part.
 pub fn refit(
     samples: &[Sample],
-    current: &Aggregation,
+    current: impl Into<Scale>,
     with_view: bool,
     thresholds: &Thresholds,
     settings: &Settings,
 ) -> Result<Refit, AdaptError> {
-    let (held, fitted): (Vec<&Sample>, Vec<&Sample>) = samples
+    let current: Scale = current.into();
+    // A head can read only photos analysed with features; where enough of them are
+    // decided, the whole refit runs on them, so that the rule and the head are fitted
+    // and judged on the same photos.
+    let featured = head::with_features(samples);
+    let enough = |set: &[Sample], genuine: bool, held: bool, min: usize| {
+        set.iter()
+            .filter(|s| s.genuine == genuine && held_back(s.case_id, settings.held_back) == held)
+            .count()
+            >= min
+    };
+    let head_possible = [true, false].iter().all(|&g| {
+        enough(&featured, g, false, settings.min_head_per_class)
+            && enough(&featured, g, true, settings.min_held_back_per_class)
+    });
+    let (pool, without_features) = if head_possible {
+        (featured.as_slice(), samples.len() - featured.len())
+    } else {
+        (samples, 0)
+    };
+    let (held, fitted): (Vec<&Sample>, Vec<&Sample>) = pool
         .iter()
         .partition(|s| held_back(s.case_id, settings.held_back));
     let count =
@@ -322,7 +359,7 @@ pub fn refit(
             min_held: settings.min_held_back_per_class,
         });
     }
-    let clamp = current.clamp();
+    let clamp = current.rule.clamp();
     let labels: Vec<bool> = fitted.iter().map(|s| s.genuine).collect();
     let patch_x: Vec<f64> = fitted
         .iter()
@@ -336,7 +373,7 @@ pub fn refit(
     // A joint rule is refitted as a joint rule; any other becomes the lower of two
     // logistic functions (the view's only where every photo has one), as the shipped
     // calibration fits it.
-    let aggregation = match (current, views) {
+    let aggregation = match (&current.rule, views) {
         (Aggregation::JointLogit { .. }, None) => {
             // Without a view model installed no photo's view can be read.
             let missing = if with_view {
@@ -387,7 +424,29 @@ pub fn refit(
     if let Some(problem) = aggregation.problem() {
         return Err(AdaptError::Unusable(problem));
     }
-    let fit_loss = figures(&held, &aggregation, thresholds).loss;
+    let (head, head_outcome) = if head_possible {
+        head::choose(&fitted, &aggregation, settings.min_head_per_class)
+    } else {
+        let count = |genuine: bool| {
+            fitted
+                .iter()
+                .filter(|s| s.genuine == genuine && s.features.is_some())
+                .count()
+        };
+        (
+            None,
+            HeadOutcome::TooFew {
+                genuine: count(true),
+                attack: count(false),
+                min: settings.min_head_per_class,
+            },
+        )
+    };
+    let fitted_scale = Scale {
+        rule: aggregation,
+        head,
+    };
+    let fit_loss = figures(&held, &fitted_scale, thresholds).loss;
     if fit_loss >= CHANCE_LOSS {
         return Err(AdaptError::NoSignal {
             held: held.len(),
@@ -395,15 +454,15 @@ pub fn refit(
             chance: CHANCE_LOSS,
         });
     }
-    let placement = place(&fitted, &aggregation, thresholds, settings);
-    let aggregation = aggregation.placed(placement.scale, placement.shift);
-    if let Some(problem) = aggregation.problem() {
+    let placement = place(&fitted, &fitted_scale, thresholds, settings);
+    let scale = fitted_scale.placed(placement.scale, placement.shift);
+    if let Some(problem) = scale.problem() {
         return Err(AdaptError::Unusable(format!(
             "placing its bands: {problem}"
         )));
     }
-    let before = figures(&held, current, thresholds);
-    let after = figures(&held, &aggregation, thresholds);
+    let before = figures(&held, &current, thresholds);
+    let after = figures(&held, &scale, thresholds);
     if !after.routes_better_than(&before, settings) {
         return Err(AdaptError::NotBetter {
             held: held.len(),
@@ -414,7 +473,10 @@ pub fn refit(
     }
     Ok(Refit {
         why: compared(&before, &after, settings),
-        aggregation,
+        aggregation: scale.rule,
+        head: scale.head,
+        head_outcome,
+        without_features,
         placement,
         fit_loss,
         fitted: (fg, fa),
@@ -423,17 +485,17 @@ pub fn refit(
     })
 }
 
-/// The placement of `rule`'s bands on the photos it was fitted on, at the configured
+/// The placement of `scale`'s bands on the photos it was fitted on, at the configured
 /// thresholds.
 fn place(
     fitted: &[&Sample],
-    rule: &Aggregation,
+    scale: &Scale,
     thresholds: &Thresholds,
     settings: &Settings,
 ) -> Placement {
     let (mut genuine, mut attack) = (Vec::new(), Vec::new());
     for s in fitted {
-        let z = log_odds(rule.combine(&s.patches, s.view));
+        let z = log_odds(scale.score(&s.patches, s.view, s.features.as_deref()));
         if s.genuine {
             genuine.push(z);
         } else {
@@ -453,7 +515,7 @@ fn place(
 
 /// The scale's figures on `set`. A photo the rule cannot score (it weighs a view the
 /// photo lacks) counts as wrong as it can be: the rule would fail it in use.
-pub fn figures(set: &[&Sample], rule: &Aggregation, thresholds: &Thresholds) -> Figures {
+pub fn figures(set: &[&Sample], scale: &Scale, thresholds: &Thresholds) -> Figures {
     let mut f = Figures {
         loss: 0.0,
         genuine: 0,
@@ -465,7 +527,7 @@ pub fn figures(set: &[&Sample], rule: &Aggregation, thresholds: &Thresholds) -> 
     };
     let (mut loss_g, mut loss_a) = (0.0, 0.0);
     for s in set {
-        let score = rule.combine(&s.patches, s.view);
+        let score = scale.score(&s.patches, s.view, s.features.as_deref());
         let p = if score.is_finite() {
             score.clamp(1e-6, 1.0 - 1e-6)
         } else if s.genuine {
@@ -500,6 +562,7 @@ mod tests {
             genuine,
             patches: vec![live; 16],
             view: None,
+            features: None,
         }
     }
 
@@ -529,7 +592,7 @@ mod tests {
         let samples = shifted(400);
         let refit = refit(
             &samples,
-            &SHIPPED,
+            SHIPPED,
             false,
             &Thresholds::default(),
             &Settings::default(),
@@ -570,7 +633,7 @@ mod tests {
         };
         let refit = refit(
             &samples,
-            &shipped,
+            shipped,
             true,
             &Thresholds::default(),
             &Settings::default(),
@@ -590,7 +653,7 @@ mod tests {
         // Without a whole-view model the joint rule cannot be refitted.
         let err = super::refit(
             &samples,
-            &shipped,
+            shipped,
             false,
             &Thresholds::default(),
             &Settings::default(),
@@ -609,7 +672,7 @@ mod tests {
         partly[first_fitted].view = None;
         let err = super::refit(
             &partly,
-            &shipped,
+            shipped,
             true,
             &Thresholds::default(),
             &Settings::default(),
@@ -637,7 +700,7 @@ mod tests {
         };
         let err = refit(
             &samples,
-            &unsure,
+            unsure,
             false,
             &Thresholds::default(),
             &Settings::default(),
@@ -669,7 +732,7 @@ mod tests {
             .collect();
         let err = refit(
             &samples,
-            &SHIPPED,
+            SHIPPED,
             false,
             &Thresholds::default(),
             &Settings::default(),
@@ -694,7 +757,7 @@ mod tests {
         };
         let err = refit(
             &shifted(400),
-            &steep,
+            steep,
             false,
             &Thresholds::default(),
             &Settings::default(),
@@ -728,7 +791,7 @@ mod tests {
         };
         let refit = refit(
             &samples,
-            &low,
+            low,
             false,
             &Thresholds::default(),
             &Settings::default(),
@@ -820,7 +883,7 @@ mod tests {
     fn too_few_cases_are_refused() {
         let err = refit(
             &shifted(40),
-            &SHIPPED,
+            SHIPPED,
             false,
             &Thresholds::default(),
             &Settings::default(),
@@ -834,5 +897,70 @@ mod tests {
         let held = (0..10_000).filter(|i| held_back(*i, 0.3)).count();
         assert!((2_800..3_200).contains(&held), "{held}");
         assert_eq!(held_back(12345, 0.3), held_back(12345, 0.3));
+    }
+
+    #[test]
+    fn a_refit_with_enough_featured_photos_fits_a_head_that_stops_the_attacks_the_rule_passed() {
+        let samples = crate::head::tests::deployment(1200, true);
+        // A scale in force that passes the genuine photos, and the prints with them.
+        let in_force = Aggregation::MeanLogit {
+            clamp: 1e-3,
+            slope: 1.0,
+            offset: 0.0,
+            view_slope: 0.0,
+            view_offset: 0.0,
+        };
+        let refit = refit(
+            &samples,
+            in_force,
+            false,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap();
+        assert!(refit.head.is_some(), "{:?}", refit.head_outcome);
+        assert!(matches!(refit.head_outcome, HeadOutcome::Fitted(_)));
+        // Under the shipped scale the prints pass as genuine; with the head most do not.
+        assert!(refit.before.attack_passed * 3 < refit.before.attack * 2);
+        assert!(
+            refit.after.attack_passed * 10 < refit.before.attack_passed * 3,
+            "{:?} {:?}",
+            refit.before,
+            refit.after
+        );
+        assert_eq!(refit.without_features, 0);
+    }
+
+    #[test]
+    fn photos_without_features_are_left_out_when_a_head_can_be_fitted_and_kept_when_not() {
+        let mut samples = crate::head::tests::deployment(1200, true);
+        for s in samples.iter_mut().take(40) {
+            s.features = None;
+        }
+        let with_head = refit(
+            &samples,
+            SHIPPED,
+            false,
+            &Thresholds::default(),
+            &Settings::default(),
+        )
+        .unwrap();
+        assert_eq!(with_head.without_features, 40);
+        assert!(with_head.head.is_some());
+        let settings = Settings {
+            min_head_per_class: 1000,
+            ..Settings::default()
+        };
+        let without = refit(&samples, SHIPPED, false, &Thresholds::default(), &settings).unwrap();
+        assert!(without.head.is_none());
+        assert_eq!(without.without_features, 0);
+        assert!(matches!(
+            without.head_outcome,
+            HeadOutcome::TooFew { min: 1000, .. }
+        ));
+        assert_eq!(
+            without.fitted.0 + without.fitted.1 + without.after.genuine + without.after.attack,
+            1200
+        );
     }
 }

@@ -17,13 +17,34 @@ pub fn fit(x: &[f64], genuine: &[bool]) -> Option<(f64, f64)> {
 }
 
 /// Weights and offset of `P(genuine) = logistic(w · x + offset)` fitted to the rows `x`
-/// and the labels `genuine`, each class weighted to half the total, with the prior on
-/// every weight (not the offset), by Newton's method. `None` when either class is empty
-/// or the fit does not settle on finite numbers.
+/// and the labels `genuine`, each class weighted to half the total, with the prior
+/// (`PRIOR_SD`) on every weight (not the offset), by Newton's method. `None` when either
+/// class is empty or the fit does not settle on finite numbers.
 pub fn fit_many<const K: usize>(x: &[[f64; K]], genuine: &[bool]) -> Option<([f64; K], f64)> {
+    let rows: Vec<&[f64]> = x.iter().map(|r| r.as_slice()).collect();
+    let base = vec![0.0; x.len()];
+    // The first input starts at weight 1, as calibrate.py starts.
+    let (w, offset) = fit_rows(&rows, &base, genuine, PRIOR_SD, 1.0)?;
+    let mut weights = [0.0; K];
+    weights.copy_from_slice(&w);
+    Some((weights, offset))
+}
+
+/// Weights and offset of `P(genuine) = logistic(base + w · x + offset)`: `base` is each
+/// row's log-odds from elsewhere (a rule the weights correct), every weight has a
+/// Gaussian prior of standard deviation `prior_sd`, and the first weight starts at
+/// `first_weight` (the others and the offset at 0). Classes weigh half the total each.
+pub fn fit_rows(
+    x: &[&[f64]],
+    base: &[f64],
+    genuine: &[bool],
+    prior_sd: f64,
+    first_weight: f64,
+) -> Option<(Vec<f64>, f64)> {
     let positives = genuine.iter().filter(|g| **g).count();
     let negatives = genuine.len() - positives;
-    if positives == 0 || negatives == 0 {
+    let k = x.first().map_or(0, |r| r.len());
+    if positives == 0 || negatives == 0 || k == 0 || x.iter().any(|r| r.len() != k) {
         return None;
     }
     let weight = |g: bool| {
@@ -34,18 +55,17 @@ pub fn fit_many<const K: usize>(x: &[[f64; K]], genuine: &[bool]) -> Option<([f6
         }
     };
     // The prior as if over len(x) photos whose weights add up to 1.
-    let ridge = 1.0 / (PRIOR_SD * PRIOR_SD * x.len() as f64);
-    // Parameters: the K weights, then the offset. The first input starts at weight 1,
-    // as calibrate.py starts.
-    let n = K + 1;
-    let z = |theta: &[f64], row: &[f64; K]| -> f64 {
-        row.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() + theta[K]
+    let ridge = 1.0 / (prior_sd * prior_sd * x.len() as f64);
+    // Parameters: the k weights, then the offset.
+    let n = k + 1;
+    let z = |theta: &[f64], row: &[f64], b: f64| -> f64 {
+        b + row.iter().zip(theta).map(|(a, w)| a * w).sum::<f64>() + theta[k]
     };
     // The penalised, weighted negative log-likelihood that Newton's steps descend.
     let objective = |theta: &[f64]| {
-        let mut total = 0.5 * ridge * theta[..K].iter().map(|w| w * w).sum::<f64>();
-        for (row, &gi) in x.iter().zip(genuine) {
-            let zi = z(theta, row);
+        let mut total = 0.5 * ridge * theta[..k].iter().map(|w| w * w).sum::<f64>();
+        for ((row, &gi), &b) in x.iter().zip(genuine).zip(base) {
+            let zi = z(theta, row, b);
             // -log(logistic(±z)), computed without overflow.
             let margin = if gi { zi } else { -zi };
             total += weight(gi)
@@ -58,7 +78,7 @@ pub fn fit_many<const K: usize>(x: &[[f64; K]], genuine: &[bool]) -> Option<([f6
         total
     };
     let mut theta = vec![0.0; n];
-    theta[0] = 1.0;
+    theta[0] = first_weight;
     let mut current = objective(&theta);
     if !current.is_finite() {
         // An input that is not a number: no step could descend from here.
@@ -67,23 +87,32 @@ pub fn fit_many<const K: usize>(x: &[[f64; K]], genuine: &[bool]) -> Option<([f6
     for _ in 0..200 {
         let mut grad = vec![0.0; n];
         let mut hess = vec![vec![0.0; n]; n];
-        for k in 0..K {
-            grad[k] = ridge * theta[k];
-            hess[k][k] = ridge;
+        for j in 0..k {
+            grad[j] = ridge * theta[j];
+            hess[j][j] = ridge;
         }
-        hess[K][K] = 1e-12;
-        for (row, &gi) in x.iter().zip(genuine) {
-            let p = logistic(z(&theta, row));
+        hess[k][k] = 1e-12;
+        let mut inputs = vec![1.0; n];
+        for ((row, &gi), &b) in x.iter().zip(genuine).zip(base) {
+            let p = logistic(z(&theta, row, b));
             let w = weight(gi);
             let residual = w * (p - f64::from(u8::from(gi)));
             let curvature = w * p * (1.0 - p);
             // The inputs with the offset's constant 1 after them.
-            let inputs: Vec<f64> = row.iter().copied().chain(std::iter::once(1.0)).collect();
-            for ((g, h), &xi) in grad.iter_mut().zip(hess.iter_mut()).zip(&inputs) {
-                *g += residual * xi;
-                for (hij, &xj) in h.iter_mut().zip(&inputs) {
-                    *hij += curvature * xi * xj;
+            inputs[..k].copy_from_slice(row);
+            for (i, &xi) in inputs.iter().enumerate() {
+                grad[i] += residual * xi;
+                let c = curvature * xi;
+                // The Hessian is symmetric: fill the upper half, mirror it below.
+                for (hij, &xj) in hess[i][i..].iter_mut().zip(&inputs[i..]) {
+                    *hij += c * xj;
                 }
+            }
+        }
+        for i in 1..n {
+            let (upper, lower) = hess.split_at_mut(i);
+            for (j, row) in upper.iter().enumerate() {
+                lower[0][j] = row[i];
             }
         }
         let step = solve(hess, grad)?;
@@ -107,9 +136,9 @@ pub fn fit_many<const K: usize>(x: &[[f64; K]], genuine: &[bool]) -> Option<([f6
     if !theta.iter().all(|v| v.is_finite()) {
         return None;
     }
-    let mut weights = [0.0; K];
-    weights.copy_from_slice(&theta[..K]);
-    Some((weights, theta[K]))
+    let offset = theta[k];
+    theta.truncate(k);
+    Some((theta, offset))
 }
 
 /// `a⁻¹ b` by Gaussian elimination with partial pivoting; `None` for a singular `a`.
@@ -221,5 +250,31 @@ mod tests {
     #[test]
     fn one_class_alone_cannot_be_fitted() {
         assert!(fit(&[1.0, 2.0], &[true, true]).is_none());
+    }
+
+    #[test]
+    fn a_correction_is_fitted_over_log_odds_from_elsewhere() {
+        // The true log-odds are base + 1.2 x - 0.3; the base is given, not fitted.
+        let (mut rows, mut base, mut g) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..200 {
+            for j in 0..20 {
+                let (x, b) = (-3.0 + 0.03 * f64::from(i), -2.0 + 0.2 * f64::from(j));
+                let p = logistic(b + 1.2 * x - 0.3);
+                for k in 0..10 {
+                    rows.push(vec![x]);
+                    base.push(b);
+                    g.push(f64::from(k) + 0.5 < p * 10.0);
+                }
+            }
+        }
+        let x: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+        let (w, offset) = fit_rows(&x, &base, &g, 10.0, 0.0).unwrap();
+        assert!((w[0] - 1.2).abs() < 0.1, "{w:?}");
+        let ratio =
+            g.iter().filter(|v| **v).count() as f64 / g.iter().filter(|v| !**v).count() as f64;
+        assert!((offset - (-0.3 - ratio.ln())).abs() < 0.15, "{offset}");
+        // A tight prior holds the weight near zero whatever the data say.
+        let (w, _) = fit_rows(&x, &base, &g, 0.001, 0.0).unwrap();
+        assert!(w[0].abs() < 0.05, "{w:?}");
     }
 }

@@ -16,6 +16,8 @@ pub struct Sample {
     /// The whole view's log-odds of "live", as the score's rule reads them, when a
     /// whole-view model was installed.
     pub view: Option<f64>,
+    /// The networks' features, when the model that scored it gave them.
+    pub features: Option<Vec<f32>>,
 }
 
 /// The decided photos a refit can use, and why the others were left out.
@@ -71,5 +73,6 @@ fn sample(case_id: i64, verdict: Verdict, analysis: &Analysis) -> Option<Sample>
             .collect(),
         // The analysis records the view as a probability; the rule reads log-odds.
         view: evidence.view.map(log_odds),
+        features: evidence.features.clone(),
     })
 }

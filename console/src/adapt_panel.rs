@@ -80,6 +80,15 @@ impl ConsoleApp {
                 if let Some(words) = &p.overlay.fit.placement {
                     ui.label(format!("Bands: {words}."));
                 }
+                if let Some(words) = &p.overlay.fit.head {
+                    ui.label(format!("Head: {words}."));
+                }
+                if r.without_features > 0 {
+                    ui.label(format!(
+                        "{} decided photos analysed before the model gave its features were left out.",
+                        r.without_features
+                    ));
+                }
                 ui.label(format!("Better on the held-back cases: {}.", r.why));
                 if *applied {
                     ui.label(

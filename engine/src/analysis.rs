@@ -164,6 +164,12 @@ pub struct EvidenceMap {
     /// the whole-view model), when one is installed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<f64>,
+    /// The networks' features, when the installed model gives them: the mean over the
+    /// patches of what the patch network's classifier reads, then the same mean over the
+    /// whole view's forms when a whole-view model is installed. A deployment's refit
+    /// fits its head on them (`docliveness queue adapt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<f32>>,
 }
 
 /// Whether and how the liveness score was produced.

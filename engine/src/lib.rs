@@ -36,7 +36,10 @@ pub use analysis::{
 };
 pub use detection::DetectedDocument;
 pub use geometry::{OutlineError, Point, Quad};
-pub use liveness::{Aggregation, FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay, mean_log_odds};
+pub use liveness::{
+    Aggregation, FeatureHead, FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay, Scale,
+    mean_log_odds,
+};
 pub use onnx::{Backend, OnnxError};
 pub use outcome::{Outcome, Route};
 pub use photo::{DecodeError, DecodedImage, ImageFacts, ImageKind, decode};

@@ -2,7 +2,7 @@
 
 It is not a liveness model: a fixed, seeded 3x3 convolution, pooling and two small
 heads, small enough to commit, with outputs shaped like the liveness model's (a live
-probability and three attack probabilities). Its expected outputs on a fixed input are
+probability, three attack probabilities and the pooled features the heads read). Its expected outputs on a fixed input are
 computed here with NumPy and written beside it, so the Rust tests check real numbers.
 
     pip install onnx==1.23.2 numpy
@@ -38,7 +38,7 @@ def reference(x, conv_w, conv_b, live_w, live_b, att_w, att_b):
     live = 1.0 / (1.0 + np.exp(-(pooled @ live_w.T + live_b)))
     logits = pooled @ att_w.T + att_b
     attacks = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
-    return live.astype(np.float32), attacks.astype(np.float32)
+    return live.astype(np.float32), attacks.astype(np.float32), pooled.astype(np.float32)
 
 
 def main(out_dir: Path) -> None:
@@ -59,6 +59,7 @@ def main(out_dir: Path) -> None:
         helper.make_node("Sigmoid", ["live_logit"], ["liveness"]),
         helper.make_node("Gemm", ["flat", "att_w", "att_b"], ["att_logit"], transB=1),
         helper.make_node("Softmax", ["att_logit"], ["attacks"], axis=1),
+        helper.make_node("Identity", ["flat"], ["features"]),
     ]
     inits = [
         numpy_helper.from_array(conv_w, "conv_w"),
@@ -77,6 +78,7 @@ def main(out_dir: Path) -> None:
             [
                 helper.make_tensor_value_info("liveness", TensorProto.FLOAT, [batch, 1]),
                 helper.make_tensor_value_info("attacks", TensorProto.FLOAT, [batch, 3]),
+                helper.make_tensor_value_info("features", TensorProto.FLOAT, [batch, 4]),
             ],
             inits,
         )
@@ -88,9 +90,9 @@ def main(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx.save(graph_for(1), out_dir / "tiny.onnx")
 
-    live, attacks = reference(fixed_input(), conv_w, conv_b, live_w, live_b, att_w, att_b)
+    live, attacks, features = reference(fixed_input(), conv_w, conv_b, live_w, live_b, att_w, att_b)
     (out_dir / "expected.json").write_text(
-        json.dumps({"liveness": live.ravel().tolist(), "attacks": attacks.ravel().tolist()}, indent=2) + "\n"
+        json.dumps({"liveness": live.ravel().tolist(), "attacks": attacks.ravel().tolist(), "features": features.ravel().tolist()}, indent=2) + "\n"
     )
     manifest = {
         "name": "tiny-test",
@@ -100,6 +102,7 @@ def main(out_dir: Path) -> None:
         "outputs": [
             {"name": "liveness", "meaning": "liveness"},
             {"name": "attacks", "meaning": "attacks:screen,print,digital"},
+            {"name": "features", "meaning": "features"},
         ],
         "patches": 4,
         "trainingData": "none: fixed random weights for inference tests only",

@@ -28,6 +28,9 @@ pub fn run(
             "baseModel": target.base_model,
             "overlay": overlay.version,
             "aggregation": proposal.refit.aggregation,
+            "head": proposal.refit.head.is_some(),
+            "headOutcome": proposal.overlay.fit.head,
+            "leftWithoutFeatures": proposal.refit.without_features,
             "fitted": {"genuine": proposal.refit.fitted.0, "attack": proposal.refit.fitted.1},
             "placement": proposal.overlay.fit.placement,
             "heldBack": {"before": proposal.refit.before, "after": proposal.refit.after, "fitLoss": proposal.refit.fit_loss},
@@ -97,6 +100,15 @@ fn render(p: &Proposal, base: &str, t: &Thresholds) -> String {
     out += &row("refit", &r.after);
     if let Some(words) = &p.overlay.fit.placement {
         out += &format!("\nBands: {words}.\n");
+    }
+    if let Some(words) = &p.overlay.fit.head {
+        out += &format!("Head: {words}.\n");
+    }
+    if r.without_features > 0 {
+        out += &format!(
+            "{} decided photos analysed before the model gave its features were left out, so that the rule and the head are fitted and judged on the same photos.\n",
+            r.without_features
+        );
     }
     out += &format!(
         "Accepted on the held-back photos: {}. (Before its bands were placed the likelihood fit's loss was {:.4}; chance is {:.4}.)\n",

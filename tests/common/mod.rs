@@ -109,6 +109,18 @@ pub fn decided_case(
     z: f64,
     genuine: bool,
 ) {
+    decided_case_with_features(store, i, model_version, z, genuine, None);
+}
+
+/// The same, with the networks' features recorded in its analysis.
+pub fn decided_case_with_features(
+    store: &mut docliveness::review::Store,
+    i: usize,
+    model_version: &str,
+    z: f64,
+    genuine: bool,
+    features: Option<Vec<f32>>,
+) {
     use docliveness::review::{AttackType, NewCase, NewDecision, NewSide, Origin, Verdict};
     let mut a = analysis(Some(0.3), None);
     a.model_version = Some(model_version.into());
@@ -120,6 +132,7 @@ pub fn decided_case(
         region: [0, 0, 100, 100],
         corners: None,
         view: None,
+        features,
     });
     let image = format!("photo {i}").into_bytes();
     let case = NewCase {

@@ -8,18 +8,21 @@
 //!
 //! Beside this file: the whole view (`view.rs`), how patch and view evidence become one
 //! score (`aggregate.rs`), the patches' JPEG re-save (`resave.rs`), a deployment's own
-//! calibration (`overlay.rs`) and the models' output names (`outputs.rs`).
+//! calibration (`overlay.rs`) and head on the networks' features (`head.rs`), and the
+//! models' output names (`outputs.rs`).
 
 pub(crate) mod aggregate;
+pub(crate) mod head;
 pub(crate) mod outputs;
 pub(crate) mod overlay;
 pub(crate) mod resave;
 pub(crate) mod view;
 
 pub use aggregate::{Aggregation, mean_log_odds};
+pub use head::{FeatureHead, Scale};
 pub use overlay::{FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay};
 pub use resave::jpeg_round_trip;
-pub use view::{ViewModel, render};
+pub use view::{ViewJudgement, ViewModel, render};
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,7 +37,7 @@ use crate::onnx::{Backend, InputSpec, Manifest, OnnxError, OnnxModel, Outputs};
 use crate::probability::logistic;
 use aggregate::share_attacks;
 
-pub use outputs::{OUTPUT_ATTACKS, OUTPUT_LIVENESS};
+pub use outputs::{OUTPUT_ATTACKS, OUTPUT_FEATURES, OUTPUT_LIVENESS};
 
 /// The installed liveness model, with its whole-view companion when one is installed
 /// in its `view/` folder.
@@ -105,6 +108,16 @@ impl LivenessModel {
                     "it weighs the whole view, but no whole-view model is installed".into(),
                 ));
             }
+            let gives_features =
+                |m: &Manifest| m.outputs.iter().any(|o| o.meaning == OUTPUT_FEATURES);
+            if overlay.head.is_some()
+                && !(gives_features(model.manifest())
+                    && view.as_ref().is_none_or(|v| gives_features(v.manifest())))
+            {
+                return Err(overlay_error(format!(
+                    "its head reads the networks' features, but the installed model has no \"{OUTPUT_FEATURES}\" output"
+                )));
+            }
         }
         Ok(LivenessModel {
             model,
@@ -119,6 +132,19 @@ impl LivenessModel {
             || self.model.manifest().aggregation.unwrap_or_default(),
             |o| o.aggregation,
         )
+    }
+
+    /// The head on the networks' features in force: the installed overlay's, if it has one.
+    pub fn head(&self) -> Option<&FeatureHead> {
+        self.overlay.as_ref().and_then(|o| o.head.as_ref())
+    }
+
+    /// The scale in force: the rule and the head.
+    pub fn scale(&self) -> Scale {
+        Scale {
+            rule: self.aggregation(),
+            head: self.head().cloned(),
+        }
     }
 
     /// The version every analysis records: the model's, with the overlay's after a `+`
@@ -182,6 +208,7 @@ impl LivenessModel {
         let mut live = Vec::with_capacity(placements.len());
         let mut attack_sums = [0f64; 3];
         let mut has_attacks = false;
+        let mut feature_sums: Option<Vec<f64>> = None;
         for (chunk, result) in chunks.iter().zip(outputs) {
             let result = result?;
             for ((_, _, values), spec) in result.iter().zip(&manifest.outputs) {
@@ -200,12 +227,36 @@ impl LivenessModel {
                             }
                         }
                     }
+                    OUTPUT_FEATURES if values.len() >= batch => {
+                        let width = values.len() / batch;
+                        let sums = feature_sums.get_or_insert_with(|| vec![0.0; width]);
+                        for patch in values.chunks(width).take(chunk.len()) {
+                            for (sum, v) in sums.iter_mut().zip(patch) {
+                                *sum += f64::from(*v);
+                            }
+                        }
+                    }
                     _ => {}
                 }
             }
         }
         let n = live.len().max(1) as f64;
-        let score = self.aggregation().combine(&live, view);
+        // The patches' mean features, then the view's: one vector, as the head reads it.
+        let features: Option<Vec<f32>> = feature_sums.map(|sums| {
+            let patches = sums.iter().map(|s| (s / n) as f32);
+            match view.as_ref().and_then(|v| v.features.as_ref()) {
+                Some(v) => patches.chain(v.iter().copied()).collect(),
+                None => patches.collect(),
+            }
+        });
+        let view_log_odds = view.as_ref().map(|v| v.log_odds);
+        let score = head::score(
+            &self.aggregation(),
+            self.head(),
+            &live,
+            view_log_odds,
+            features.as_deref(),
+        );
         // A NaN would slip through every threshold comparison; it is a model failure.
         if live.is_empty() || !score.is_finite() || attack_sums.iter().any(|v| !v.is_finite()) {
             return Err(OnnxError::Run(
@@ -231,7 +282,8 @@ impl LivenessModel {
                     .collect(),
                 region,
                 corners: Some(area.0.map(|p| [p.x, p.y])),
-                view: view.map(logistic),
+                view: view_log_odds.map(logistic),
+                features,
             },
         })
     }
@@ -261,7 +313,7 @@ impl LivenessModel {
                     return done;
                 }
                 done.push(match (&self.view, job.checked_sub(views)) {
-                    (Some(view), None) => Done::View(view.log_odds(image, area)),
+                    (Some(view), None) => Done::View(view.judge(image, area)),
                     (_, Some(i)) => Done::Batch(i, self.run_batch(image, chunks[i], batch)),
                     (None, None) => unreachable!("job 0 is the view only when there is one"),
                 });
@@ -334,14 +386,14 @@ impl LivenessModel {
 struct Finished {
     /// Each batch's outputs, in the order of the batches.
     batches: Vec<Result<Outputs, OnnxError>>,
-    /// The whole view's mean log-odds, when a whole-view model is installed.
-    view: Option<Result<f64, OnnxError>>,
+    /// The whole view's judgement, when a whole-view model is installed.
+    view: Option<Result<ViewJudgement, OnnxError>>,
 }
 
 /// One finished job of [`LivenessModel::score`].
 enum Done {
-    /// The whole view's mean log-odds.
-    View(Result<f64, OnnxError>),
+    /// The whole view's judgement.
+    View(Result<ViewJudgement, OnnxError>),
     /// The outputs of the batch of patches with this index.
     Batch(usize, Result<Outputs, OnnxError>),
 }

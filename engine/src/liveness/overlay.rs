@@ -3,7 +3,8 @@
 //!
 //! The shipped calibration was fitted on the project's photos; a team's cameras, light
 //! and documents are its own. An overlay replaces only the manifest's `aggregation` (how
-//! the patches' and the whole view's outputs become a score), never the networks, so it
+//! the patches' and the whole view's outputs become a score) and may add a head on the
+//! networks' features (`head.rs`), never the networks themselves, so it
 //! stays valid exactly as long as the model it was fitted for is installed. It lives in
 //! the liveness model's folder as `overlay.json`, and every analysis records it in its
 //! model version (`<model>+<overlay>`), so a decision can always be traced to the scale
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::liveness::aggregate::Aggregation;
+use crate::liveness::head::{FeatureHead, Scale};
 use crate::onnx::OnnxError;
 
 /// The overlay's file name inside the liveness model's folder.
@@ -29,6 +31,10 @@ pub struct Overlay {
     pub base_model: String,
     /// The rule that replaces the manifest's.
     pub aggregation: Aggregation,
+    /// A head on the networks' features whose log-odds add to the rule's, when the refit
+    /// had enough decided photos to fit one and it did better than the rule alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<FeatureHead>,
     /// When it was fitted (RFC 3339).
     pub created_at: String,
     /// What it was fitted on and how it did on the cases held back.
@@ -65,6 +71,10 @@ pub struct FitRecord {
     /// How this overlay routes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back_routes_after: Option<HeldBackRoutes>,
+    /// What became of the head on the networks' features, in words (absent from
+    /// overlays fitted before refits could fit one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
     /// The fail threshold in force when it was fitted: the placement and the routes
     /// above are at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,10 +110,18 @@ impl Overlay {
         };
         let overlay: Overlay =
             serde_json::from_str(&text).map_err(|e| invalid(&path, e.to_string()))?;
-        if let Some(problem) = overlay.aggregation.problem() {
+        if let Some(problem) = overlay.scale().problem() {
             return Err(invalid(&path, problem));
         }
         Ok(Some(overlay))
+    }
+
+    /// The scale it installs.
+    pub fn scale(&self) -> Scale {
+        Scale {
+            rule: self.aggregation,
+            head: self.head.clone(),
+        }
     }
 
     /// Why this overlay cannot be applied to the model `version`, if it cannot: a scale

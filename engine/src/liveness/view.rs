@@ -20,7 +20,7 @@ use ndarray::Array4;
 use crate::config::ModelsConfig;
 use crate::geometry::{Homography, Point, Quad};
 use crate::liveness::aggregate::mean_log_odds;
-use crate::liveness::outputs::OUTPUT_LIVENESS;
+use crate::liveness::outputs::{OUTPUT_FEATURES, OUTPUT_LIVENESS};
 use crate::onnx::{Backend, Manifest, OnnxError, OnnxModel, ViewSpec};
 
 /// The view's four symmetric forms.
@@ -79,13 +79,15 @@ impl ViewModel {
         self.model.backend()
     }
 
-    /// Mean log-odds of "live" over the view's four forms, for the document in `area`.
-    pub fn log_odds(&self, image: &RgbImage, area: &Quad) -> Result<f64, OnnxError> {
+    /// Mean log-odds of "live" over the view's four forms, for the document in `area`,
+    /// and the mean of their features when the model gives them.
+    pub fn judge(&self, image: &RgbImage, area: &Quad) -> Result<ViewJudgement, OnnxError> {
         let input = &self.model.manifest().input;
         let (w, h) = (input.width as usize, input.height as usize);
         let view = render(image, area, w, h, &self.spec);
         let batch = self.model.manifest().batch.unwrap_or(1) as usize;
         let mut live = Vec::with_capacity(FORMS);
+        let mut features: Option<Vec<f64>> = None;
         for first in (0..FORMS).step_by(batch) {
             let mut tensor = Array4::<f32>::zeros((batch, 3, h, w));
             for (slot, form) in (first..first + batch).enumerate() {
@@ -112,6 +114,19 @@ impl ViewModel {
                     OnnxError::Run("the whole-view model gave no liveness values".into())
                 })?;
             live.extend_from_slice(&values[..batch]);
+            let found = outputs
+                .iter()
+                .zip(&self.model.manifest().outputs)
+                .find(|(_, spec)| spec.meaning == OUTPUT_FEATURES);
+            if let Some(((_, _, values), _)) = found {
+                let width = values.len() / batch;
+                let sums = features.get_or_insert_with(|| vec![0.0; width]);
+                for form in values.chunks(width.max(1)).take(batch) {
+                    for (sum, v) in sums.iter_mut().zip(form) {
+                        *sum += f64::from(*v);
+                    }
+                }
+            }
         }
         let m = mean_log_odds(live.iter().map(|&p| f64::from(p)), CLAMP);
         if !m.is_finite() {
@@ -119,8 +134,20 @@ impl ViewModel {
                 "the whole-view model gave a value that is not a number".into(),
             ));
         }
-        Ok(m)
+        Ok(ViewJudgement {
+            log_odds: m,
+            features: features.map(|sums| sums.iter().map(|s| (s / FORMS as f64) as f32).collect()),
+        })
     }
+}
+
+/// What the whole view said about one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewJudgement {
+    /// Mean log-odds of "live" over the view's forms.
+    pub log_odds: f64,
+    /// The mean of the forms' features, when the model gives them.
+    pub features: Option<Vec<f32>>,
 }
 
 /// sRGB (0..255) to linear light, scaled to 0..65535.

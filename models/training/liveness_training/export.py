@@ -14,6 +14,8 @@ OPSET = 13  # tract and ONNX Runtime both run it
 OUTPUTS = [
     {"name": "liveness", "meaning": "liveness"},
     {"name": "attacks", "meaning": "attacks:screen,print,digital"},
+    # What the classifier reads: a deployment's refit fits its own small head on it.
+    {"name": "features", "meaning": "features"},
 ]
 
 

@@ -55,12 +55,17 @@ class PatchNet(nn.Module):
         self.classify = nn.Linear(128, 4)
         self.register_buffer("temperature", torch.ones(1))
 
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).mean((2, 3))
+
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.head(self.features(x)).mean((2, 3))
-        return self.classify(self.drop(f))
+        return self.classify(self.drop(self.pooled(x)))
 
     def forward(self, x: torch.Tensor):
-        """Export form: calibrated live probability (N, 1) and attack probabilities (N, 3)."""
-        p = torch.softmax(self.logits(x) / self.temperature, 1)
-        return p[:, :1], p[:, 1:]
+        """Export form: calibrated live probability (N, 1), attack probabilities (N, 3)
+        and the pooled features the classifier reads (N, 128), on which a deployment's
+        refit fits its own head."""
+        f = self.pooled(x)
+        p = torch.softmax(self.classify(self.drop(f)) / self.temperature, 1)
+        return p[:, :1], p[:, 1:], f
 

@@ -44,6 +44,28 @@ class ExportTest(unittest.TestCase):
             with open(os.path.join(out, "view", "manifest.json")) as f:
                 self.assertEqual(json.load(f)["batch"], 2)
 
+    def test_the_export_gives_the_features_the_classifier_reads(self):
+        import onnxruntime as ort
+
+        with tempfile.TemporaryDirectory() as folder:
+            weights = _random_weights(folder)
+            path = export(weights, os.path.join(folder, "liveness"), patches=16, batch=1, version="t", training_data="none")
+            x = torch.randn(1, 3, PATCH, PATCH)
+            sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+            names = [o.name for o in sess.get_outputs()]
+            self.assertEqual(names, ["liveness", "attacks", "features"])
+            got = sess.run(["features"], {"input": x.numpy()})[0]
+            model = PatchNet(pretrained=False)
+            model.load_state_dict(torch.load(weights, weights_only=True))
+            model.eval()
+            with torch.no_grad():
+                want = model.pooled(x).numpy()
+                # The features are what the classifier reads: its logits follow from them.
+                logits = model.classify(torch.from_numpy(got)).numpy()
+            self.assertEqual(got.shape, (1, 128))
+            self.assertTrue((abs(got - want) < 1e-4).all())
+            self.assertTrue((abs(logits - model.logits(x).detach().numpy()) < 1e-3).all())
+
     def test_a_view_batch_that_does_not_split_four_forms_is_refused(self):
         with tempfile.TemporaryDirectory() as folder:
             weights = _random_weights(folder)
