@@ -350,3 +350,32 @@ fn an_overlay_from_before_refits_were_placed_still_scores_and_unknown_record_fie
         format!("{MODEL_VERSION}+adapt-20261201T120000Z-0a1b2c3d")
     );
 }
+
+#[test]
+fn a_photo_filed_again_is_one_photo_to_the_refit_with_its_latest_verdict() {
+    // A client's retry or a folder imported twice files the same image as a new case; a
+    // copy in the fitted share and another held back would judge the refit on a photo
+    // it was fitted on.
+    let work = tempfile::tempdir().unwrap();
+    let db = work.path().join("review.db");
+    let mut store = Store::open(&db).unwrap();
+    for i in 0..50 {
+        common::decided_case(&mut store, i, MODEL_VERSION, 1.0, true);
+    }
+    // The first ten again, now decided as attacks.
+    for i in 0..10 {
+        common::decided_case(&mut store, i, MODEL_VERSION, 1.0, false);
+    }
+    let gathered = docliveness::adapt::gather(&store.decided_sides().unwrap(), MODEL_VERSION);
+    assert_eq!(gathered.repeated, 10);
+    assert_eq!(gathered.samples.len(), 50);
+    assert_eq!(gathered.samples.iter().filter(|s| !s.genuine).count(), 10);
+    // The copy kept is the later case's.
+    assert!(
+        gathered
+            .samples
+            .iter()
+            .filter(|s| !s.genuine)
+            .all(|s| s.case_id > 50)
+    );
+}

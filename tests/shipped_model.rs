@@ -148,6 +148,7 @@ fn a_decided_photo_gives_the_refit_the_evidence_its_score_came_from() {
             case_id: 1,
             verdict: docliveness::review::Verdict::Genuine,
             analysis,
+            image_sha256: name.into(),
         };
         let gathered = docliveness::adapt::gather(&[decided], &version);
         let sample = &gathered.samples[0];

@@ -51,6 +51,8 @@ pub struct Proposal {
     pub overlay: Overlay,
     /// Decided photos used, scored by another model, and never scored.
     pub photos: (usize, usize, usize),
+    /// Photos filed again in a later case, counted once (see `Gathered::repeated`).
+    pub repeated: usize,
 }
 
 /// Why no refit is proposed.
@@ -61,11 +63,11 @@ pub enum ProposeError {
     Store(#[from] StoreError),
     /// The refit was refused.
     #[error(
-        "{error} ({used} decided photos scored by {base}; {other_model} scored by another model and {unscored} never scored were left out)"
+        "{error} ({used} decided photos scored by {base}; {other_model} scored by another model and {unscored} never scored were left out; {repeated} filed again in a later case were counted once)"
     )]
     Refused {
         /// Why.
-        error: AdaptError,
+        error: Box<AdaptError>,
         /// The installed model.
         base: String,
         /// Photos used.
@@ -74,6 +76,8 @@ pub enum ProposeError {
         other_model: usize,
         /// Photos never scored.
         unscored: usize,
+        /// Photos filed again in a later case, counted once.
+        repeated: usize,
     },
 }
 
@@ -98,11 +102,12 @@ pub fn propose(
         &settings,
     )
     .map_err(|error| ProposeError::Refused {
-        error,
+        error: Box::new(error),
         base: target.base_model.clone(),
         used: photos.0,
         other_model: photos.1,
         unscored: photos.2,
+        repeated: gathered.repeated,
     })?;
     let overlay = overlay_for(
         &refit,
@@ -115,6 +120,7 @@ pub fn propose(
         refit,
         overlay,
         photos,
+        repeated: gathered.repeated,
     })
 }
 

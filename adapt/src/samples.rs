@@ -29,6 +29,10 @@ pub struct Gathered {
     pub other_model: usize,
     /// Never scored (an error code was raised first, or no model was installed).
     pub unscored: usize,
+    /// Photos decided in more than one case (the same image filed again), counted once
+    /// with the latest case's verdict: a copy in the fitted share and another held back
+    /// would let the refit be judged on a photo it was fitted on.
+    pub repeated: usize,
 }
 
 /// The model version without an overlay's `+…` suffix: an overlay changes only the
@@ -37,10 +41,19 @@ pub fn base_version(version: &str) -> &str {
     version.split_once('+').map_or(version, |(base, _)| base)
 }
 
-/// The decided sides scored by the model `base_model`, as samples.
+/// The decided sides scored by the model `base_model`, as samples, each image once.
 pub fn gather(decided: &[DecidedSide], base_model: &str) -> Gathered {
     let mut out = Gathered::default();
-    for side in decided {
+    // The latest case of each image: the sides come oldest case first.
+    let mut latest = std::collections::HashMap::new();
+    for (i, side) in decided.iter().enumerate() {
+        latest.insert(side.image_sha256.as_str(), i);
+    }
+    out.repeated = decided.len() - latest.len();
+    for (i, side) in decided.iter().enumerate() {
+        if latest.get(side.image_sha256.as_str()) != Some(&i) {
+            continue;
+        }
         match sample(side.case_id, side.verdict, &side.analysis) {
             None => out.unscored += 1,
             Some(_)

@@ -14,6 +14,9 @@ pub struct DecidedSide {
     pub verdict: Verdict,
     /// The engine's analysis of this side, as filed.
     pub analysis: Analysis,
+    /// SHA-256 of the side's image: the same photo filed twice (a client's retry, a
+    /// folder imported again) is one photo.
+    pub image_sha256: String,
 }
 
 impl Store {
@@ -21,7 +24,7 @@ impl Store {
     /// Undone decisions are not in force and so not here.
     pub fn decided_sides(&self) -> Result<Vec<DecidedSide>> {
         let mut stmt = self.conn.prepare(
-            "SELECT c.id, c.verdict, s.analysis FROM cases c JOIN sides s ON s.case_id = c.id
+            "SELECT c.id, c.verdict, s.analysis, s.image_sha256 FROM cases c JOIN sides s ON s.case_id = c.id
              WHERE c.decision_id IS NOT NULL AND c.verdict IN ('genuine', 'attack')
              ORDER BY c.id, s.side DESC",
         )?;
@@ -30,15 +33,17 @@ impl Store {
                 r.get::<_, i64>(0)?,
                 r.get::<_, Verdict>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (case_id, verdict, analysis) = row?;
+            let (case_id, verdict, analysis, image_sha256) = row?;
             out.push(DecidedSide {
                 case_id,
                 verdict,
                 analysis: serde_json::from_str(&analysis)?,
+                image_sha256,
             });
         }
         Ok(out)

@@ -36,6 +36,7 @@ pub fn run(
             "heldBack": {"before": proposal.refit.before, "after": proposal.refit.after, "fitLoss": proposal.refit.fit_loss},
             "accepted": proposal.refit.why,
             "leftOut": {"otherModel": proposal.photos.1, "unscored": proposal.photos.2},
+            "repeatedImages": proposal.repeated,
             "applied": apply,
         });
         println!("{report}");
@@ -84,9 +85,16 @@ fn render(p: &Proposal, base: &str, t: &Thresholds) -> String {
     let r = &p.refit;
     let mut out = format!(
         "Refit on {} genuine and {} attack photos of cases decided by reviewers ({} scored by {base} in all; {} scored by another model and {} never scored left out).\n\
-         Held back, never fitted on: {} genuine, {} attack.\n\n",
+         Held back, never fitted on: {} genuine, {} attack.\n",
         r.fitted.0, r.fitted.1, p.photos.0, p.photos.1, p.photos.2, r.after.genuine, r.after.attack
     );
+    if p.repeated > 0 {
+        out += &format!(
+            "{} decided photos were filed again in a later case (the same image): each is counted once, with its latest verdict.\n",
+            p.repeated
+        );
+    }
+    out += "\n";
     out += &format!(
         "{:<14} {:>8} {:>14} {:>13} {:>13} {:>16}\n",
         "held back",
