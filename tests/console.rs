@@ -644,3 +644,58 @@ fn a_dragged_corner_is_analysed_again_and_recorded_beside_the_filed_analysis() {
     );
     assert_eq!(store.corrections(id).unwrap().len(), 1);
 }
+
+#[test]
+fn cases_filed_by_another_process_appear_and_open_without_a_key_pressed() {
+    // A reviewer waiting on an empty queue while the API files work.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.db");
+    let mut store = Store::open(&db).unwrap();
+    let mut h = harness(&db, "alice");
+    h.state_mut().set_queue_poll(Duration::from_millis(50));
+    pump(&mut h, "the empty queue is counted", |a| {
+        a.queue_total() == Some(0)
+    });
+    let id = common::file(
+        &mut store,
+        Origin::Api,
+        b"filed by the server",
+        Some(0.4),
+        None,
+    );
+    pump(&mut h, "the new case is listed", |a| {
+        a.queue_total() == Some(1)
+    });
+    pump(&mut h, "and opened", |a| {
+        a.shown_case().map(|c| c.id) == Some(id)
+    });
+    assert_eq!(h.state().highlighted_case(), Some(id));
+}
+
+#[test]
+fn the_highlight_stays_on_the_case_in_the_inspector_when_a_case_sorts_in_above_it() {
+    let (_dir, db, ids) = seeded_db();
+    let mut h = harness(&db, "alice");
+    h.state_mut().set_queue_poll(Duration::from_millis(50));
+    pump(&mut h, "the first case opens", |a| a.shown_case().is_some());
+    h.key_press(egui::Key::J);
+    pump(&mut h, "the second row opens", |a| {
+        a.shown_case().map(|c| c.id) == Some(ids[0])
+    });
+    // Another process files a case whose score sorts above the one on screen.
+    let mut store = Store::open(&db).unwrap();
+    let above = common::file(&mut store, Origin::Api, b"a lower score", Some(0.05), None);
+    pump(&mut h, "the new case is listed", |a| {
+        a.queue_total() == Some(5)
+    });
+    pump(&mut h, "the highlight follows the shown case", |a| {
+        a.highlighted_case() == Some(ids[0])
+    });
+    assert_eq!(h.state().shown_case().map(|c| c.id), Some(ids[0]));
+    // A verdict goes to the highlighted case, not to the one that moved into its row.
+    h.key_press(egui::Key::G);
+    pump(&mut h, "the decision is recorded", |_| {
+        !store.case(ids[0]).unwrap().is_open()
+    });
+    assert!(store.case(above).unwrap().is_open());
+}

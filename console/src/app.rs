@@ -219,6 +219,21 @@ impl ConsoleApp {
         self.refresh_queue();
     }
 
+    /// The case whose row is highlighted in the queue, when its page is loaded.
+    pub fn highlighted_case(&self) -> Option<i64> {
+        let row = self.queue.selected_row?;
+        self.queue
+            .pages
+            .get(&(row / PAGE))
+            .and_then(|rows| rows.get((row % PAGE) as usize))
+            .map(|c| c.id)
+    }
+
+    /// How often the queue on screen is read again (`queue::QUEUE_POLL` unless set).
+    pub fn set_queue_poll(&mut self, every: std::time::Duration) {
+        self.queue.poll_every = every;
+    }
+
     /// Rows matching the filter, once counted.
     pub fn queue_total(&self) -> Option<u64> {
         self.queue.total
@@ -255,6 +270,9 @@ impl ConsoleApp {
                         }
                     };
                     self.queue.pages.insert(offset / PAGE, rows);
+                    if !self.queue.open_selected_when_loaded {
+                        self.follow_shown_case();
+                    }
                     if self.queue.open_selected_when_loaded
                         && let Some(row) = self.queue.selected_row
                     {
@@ -281,6 +299,13 @@ impl ConsoleApp {
                         if self.tab == Tab::Queue {
                             self.inspector.shown = None;
                         }
+                    } else if self.queue.selected_row.is_none()
+                        && self.inspector.shown.is_none()
+                        && self.tab == Tab::Queue
+                    {
+                        // Work arrived in an empty queue: open its first case, as at start.
+                        self.queue.open_selected_when_loaded = true;
+                        self.select_row(0);
                     }
                 }
                 DbReply::Page { .. } | DbReply::Count { .. } => {}
@@ -512,6 +537,10 @@ impl ConsoleApp {
         }
         self.frame_ms.push_back(dt);
         self.poll(&ctx);
+        if self.tab == Tab::Queue {
+            self.poll_queue();
+            ctx.request_repaint_after(self.queue.poll_every);
+        }
         for action in shortcuts::pressed(&ctx, self.inspector.edit.is_some()) {
             self.act(action);
         }

@@ -2,6 +2,7 @@
 //! the database thread, and the selection that opens a case in the inspector.
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use egui::{RichText, Sense};
 
@@ -11,6 +12,10 @@ use super::jobs::DbRequest;
 use docliveness_engine::{ErrorCode, WarningCode};
 use docliveness_review::{CaseFilter, ReviewCase};
 use docliveness_review::{Origin, SortOrder, Status};
+
+/// How often the queue on screen is read again: cases filed by the API, the command line
+/// or another console appear, and cases others decided leave, without a key pressed.
+pub const QUEUE_POLL: Duration = Duration::from_secs(5);
 
 /// The queue list: its filter and order, the pages loaded, the selected row.
 pub struct QueueState {
@@ -25,6 +30,9 @@ pub struct QueueState {
     pub(super) open_selected_when_loaded: bool,
     /// The last count of the queue failed (the status line says why).
     pub(super) count_failed: bool,
+    /// When the list was last asked for, and how often it is asked for again.
+    pub(super) last_read: Instant,
+    pub(super) poll_every: Duration,
 }
 
 impl Default for QueueState {
@@ -39,6 +47,8 @@ impl Default for QueueState {
             selected_row: Some(0),
             open_selected_when_loaded: true,
             count_failed: false,
+            last_read: Instant::now(),
+            poll_every: QUEUE_POLL,
         }
     }
 }
@@ -51,12 +61,64 @@ impl ConsoleApp {
         self.queue.requested.clear();
         self.queue.total = None;
         self.queue.count_failed = false;
+        self.queue.last_read = Instant::now();
         self.analyst.stats_requested = false;
         self.db.send(DbRequest::Count {
             filter: self.queue.filter.clone(),
             generation: self.queue.generation,
         });
         self.request_page(self.queue.selected_row.unwrap_or(0) / PAGE);
+    }
+
+    /// Reads the list on screen again when `poll_every` has passed since it was last
+    /// read. The rows shown stay until their new reading arrives, so the list does not
+    /// flicker, and the highlight keeps to the case in the inspector
+    /// (`follow_shown_case`).
+    pub(super) fn poll_queue(&mut self) {
+        if self.queue.last_read.elapsed() < self.queue.poll_every {
+            return;
+        }
+        self.queue.generation += 1;
+        self.queue.requested.clear();
+        self.queue.last_read = Instant::now();
+        self.db.send(DbRequest::Count {
+            filter: self.queue.filter.clone(),
+            generation: self.queue.generation,
+        });
+        let mut pages: Vec<u64> = self.queue.pages.keys().copied().collect();
+        if pages.is_empty() {
+            pages.push(self.queue.selected_row.unwrap_or(0) / PAGE);
+        }
+        for page in pages {
+            self.request_page(page);
+        }
+    }
+
+    /// After a reading the rows can move under the highlight (a case filed with a lower
+    /// score sorts above it): the highlight follows the case in the inspector, so that
+    /// the row a reviewer sees marked is the case a verdict goes to. Where that case is
+    /// in no page read (it left the list), nothing is highlighted.
+    pub(super) fn follow_shown_case(&mut self) {
+        let Some(id) = self.inspector.shown.as_ref().map(|s| s.data.case.id) else {
+            return;
+        };
+        let found = self.queue.pages.iter().find_map(|(page, rows)| {
+            rows.iter()
+                .position(|c| c.id == id)
+                .map(|i| page * PAGE + i as u64)
+        });
+        match found {
+            Some(row) => self.queue.selected_row = Some(row),
+            None => {
+                if self
+                    .queue
+                    .selected_row
+                    .is_some_and(|row| self.queue.pages.contains_key(&(row / PAGE)))
+                {
+                    self.queue.selected_row = None;
+                }
+            }
+        }
     }
 
     pub(super) fn request_page(&mut self, page: u64) {
