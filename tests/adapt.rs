@@ -249,7 +249,7 @@ fn a_refit_whose_held_back_verdicts_contradict_it_is_refused_as_chance_and_nothi
     let work = tempfile::tempdir().unwrap();
     let db = database(work.path(), 300, true);
     let out = adapt(models.path(), &db, true);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(3), "a refusal: {}", stderr(&out));
     assert!(
         stderr(&out).contains("no better than chance"),
         "{}",
@@ -273,7 +273,7 @@ fn a_refit_that_routes_the_held_back_cases_no_better_is_refused_and_nothing_is_w
     let work = tempfile::tempdir().unwrap();
     let db = database(work.path(), 300, false);
     let out = adapt(models.path(), &db, true);
-    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "a refusal: {}", stderr(&out));
     assert!(
         stderr(&out).contains("than the scale in force: it routes them alike"),
         "{}",
@@ -288,7 +288,7 @@ fn too_few_decided_cases_are_refused() {
     let work = tempfile::tempdir().unwrap();
     let db = database(work.path(), 40, false);
     let out = adapt(models.path(), &db, true);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(3), "a refusal: {}", stderr(&out));
     assert!(
         stderr(&out).contains("too few decided photos"),
         "{}",

@@ -744,3 +744,23 @@ fn check_with_a_given_outline_skips_the_detector() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exactly one file"));
 }
+
+#[test]
+fn without_a_display_the_bundled_samples_are_checked_from_any_folder() {
+    // The installed binary run from a home folder, not the source tree.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_docliveness"))
+        .current_dir(elsewhere.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("checking the bundled samples"), "{stderr}");
+    assert!(stdout.contains("printed-copy.jpg"), "{stdout}");
+}

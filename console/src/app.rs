@@ -91,7 +91,7 @@ pub struct ConsoleApp {
     pub(super) tab: Tab,
     pub(super) status: String,
     pub(super) help: bool,
-    pub(super) dialogs: Option<Receiver<Vec<PathBuf>>>,
+    pub(super) dialogs: Option<Receiver<DialogAnswer>>,
     pub(super) frame_ms: std::collections::VecDeque<f32>,
     pub(super) samples_dir: Option<PathBuf>,
     repaint: Arc<OnceLock<egui::Context>>,
@@ -436,11 +436,18 @@ impl ConsoleApp {
             }
         }
         if let Some(rx) = &self.dialogs
-            && let Ok(paths) = rx.try_recv()
+            && let Ok(answer) = rx.try_recv()
         {
             self.dialogs = None;
-            if !paths.is_empty() {
-                self.add_paths(paths);
+            match answer {
+                DialogAnswer::Picked(paths) => self.add_paths(paths),
+                DialogAnswer::Cancelled => {}
+                DialogAnswer::NeverShown => {
+                    self.status = "no file dialog could be shown on this desktop (it needs the XDG desktop \
+                                   portal); drop photos on the window, or pass them on the command line: \
+                                   docliveness console PHOTOS..."
+                        .into()
+                }
             }
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
@@ -460,13 +467,14 @@ impl ConsoleApp {
         self.dialogs = Some(rx);
         // Native dialogs block their thread; never the UI's.
         std::thread::spawn(move || {
+            let started = std::time::Instant::now();
             let dialog = rfd::FileDialog::new().add_filter("Photos", &["jpg", "jpeg", "png"]);
             let paths = if folder {
                 dialog.pick_folder().map(|p| vec![p])
             } else {
                 dialog.pick_files()
             };
-            let _ = tx.send(paths.unwrap_or_default());
+            let _ = tx.send(DialogAnswer::of(paths, started.elapsed()));
         });
     }
 
@@ -655,5 +663,53 @@ mod tests {
             .filter(|r| matches!(r, DbRequest::Stats { .. }))
             .count();
         assert_eq!(asked, 1);
+    }
+}
+
+/// What the file dialog's thread gave back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum DialogAnswer {
+    /// Photos or a folder picked.
+    Picked(Vec<PathBuf>),
+    /// Closed without a pick.
+    Cancelled,
+    /// Gone sooner than a person could close it: the dialog never showed (the portal
+    /// backend answers "nothing picked" when no portal runs, as if cancelled).
+    NeverShown,
+}
+
+impl DialogAnswer {
+    /// Quicker than any person closes a dialog.
+    const TOO_QUICK: std::time::Duration = std::time::Duration::from_millis(300);
+
+    pub(super) fn of(paths: Option<Vec<PathBuf>>, open_for: std::time::Duration) -> DialogAnswer {
+        match paths {
+            Some(p) if !p.is_empty() => DialogAnswer::Picked(p),
+            _ if open_for < Self::TOO_QUICK => DialogAnswer::NeverShown,
+            _ => DialogAnswer::Cancelled,
+        }
+    }
+}
+
+#[cfg(test)]
+mod dialog_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_dialog_gone_at_once_is_reported_and_one_closed_by_a_person_is_not() {
+        assert_eq!(
+            DialogAnswer::of(None, Duration::from_millis(20)),
+            DialogAnswer::NeverShown
+        );
+        assert_eq!(
+            DialogAnswer::of(None, Duration::from_secs(4)),
+            DialogAnswer::Cancelled
+        );
+        let picked = vec![PathBuf::from("a.jpg")];
+        assert_eq!(
+            DialogAnswer::of(Some(picked.clone()), Duration::from_millis(20)),
+            DialogAnswer::Picked(picked)
+        );
     }
 }

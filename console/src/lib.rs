@@ -29,11 +29,17 @@ use docliveness_engine::Engine;
 
 const SETTINGS_KEY: &str = "docliveness-settings";
 
-/// The bundled sample photos, shown on the first run.
+/// The bundled sample photos, shown on the first run: beside the working folder, else in
+/// the product's source tree (this crate's folder sits in it, beside `assets/`), as the
+/// models are found.
 pub fn samples_dir() -> Option<PathBuf> {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     [
         PathBuf::from("assets/samples"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples"),
+        crate_dir
+            .parent()
+            .unwrap_or(crate_dir)
+            .join("assets/samples"),
     ]
     .into_iter()
     .find(|p| p.is_dir())

@@ -3,7 +3,7 @@
 
 use super::CliError;
 use crate::adapt::Figures;
-use crate::adapt::apply::{Proposal, Target, install, overlay_path, propose};
+use crate::adapt::apply::{Proposal, ProposeError, Target, install, overlay_path, propose};
 use crate::config::Thresholds;
 use crate::engine::Engine;
 use crate::review::Store;
@@ -19,8 +19,10 @@ pub fn run(
     let target = Target::of(engine).ok_or_else(|| {
         CliError::Usage("no liveness model is installed, so there is no score to refit".into())
     })?;
-    let proposal =
-        propose(store, &target, thresholds).map_err(|e| CliError::Failure(e.to_string()))?;
+    let proposal = propose(store, &target, thresholds).map_err(|e| match e {
+        ProposeError::Refused { .. } => CliError::Refused(e.to_string()),
+        ProposeError::Store(_) => CliError::Failure(e.to_string()),
+    })?;
     let file = overlay_path(&target.dir);
     let overlay = &proposal.overlay;
     if json {

@@ -22,6 +22,9 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit status for a usage error.
 pub const EXIT_USAGE: i32 = 2;
+/// Exit status for a command that declined to change anything (`queue adapt` refusing a
+/// refit): scripts can tell "no better refit" from a broken run.
+pub const EXIT_REFUSED: i32 = 3;
 
 /// Fully local document liveness: a real identity document, or a photo of a screen,
 /// a printed copy or a digital image?
@@ -170,6 +173,10 @@ pub enum CliError {
     /// Something broke.
     #[error("{0}")]
     Failure(String),
+    /// The command worked and declined to change anything (a refit that would not
+    /// help): an answer, not a failure.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl CliError {
@@ -178,6 +185,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Failure(_) => EXIT_FAILURE,
+            CliError::Refused(_) => EXIT_REFUSED,
         }
     }
 }
