@@ -346,6 +346,15 @@ fn queue_import_export_and_stats() {
             .iter()
             .all(|l| l.contains(",cli,") && l.contains(",open,"))
     );
+    // Each case names the file it was read from, so the folder can be joined back.
+    assert!(lines[0].ends_with(",source"), "{}", lines[0]);
+    for name in ["a.jpg", "b.jpg", "broken.jpg"] {
+        let path = photos.join(name).display().to_string();
+        assert!(
+            lines[1..].iter().any(|l| l.ends_with(&path)),
+            "{name} not named: {text}"
+        );
+    }
 
     let out = docliveness()
         .args(["queue", "--db"])
@@ -361,6 +370,11 @@ fn queue_import_export_and_stats() {
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["status"], "open");
     assert_eq!(rows[0]["origin"], "cli");
+    assert!(
+        rows.iter()
+            .any(|r| r["source"] == photos.join("a.jpg").display().to_string()),
+        "{rows:?}"
+    );
 
     let out = docliveness()
         .args(["queue", "--db"])
@@ -407,7 +421,7 @@ fn queue_import_export_and_stats() {
         text.lines()
             .next()
             .unwrap()
-            .ends_with(",note,resubmit_reason,warnings")
+            .ends_with(",note,resubmit_reason,warnings,source")
     );
     assert!(
         text.lines().any(|l| l.starts_with("1,")

@@ -556,6 +556,7 @@ fn a_dragged_corner_is_analysed_again_and_recorded_beside_the_filed_analysis() {
                     analysis: &filed,
                 }],
                 outcome: common::outcome(&filed),
+                source: None,
             })
             .unwrap()
     };

@@ -47,6 +47,7 @@ fn filing_keeps_score_route_sides_and_image() {
             },
         ],
         outcome: Outcome::of([&a, &b], &Thresholds::default()),
+        source: None,
     };
     let id = store.file_case(&case).unwrap();
     let c = store.case(id).unwrap();
@@ -97,6 +98,7 @@ fn a_filed_analysis_reads_back_to_the_last_bit() {
                 analysis: &a,
             }],
             outcome: Outcome::of([&a], &Thresholds::default()),
+            source: None,
         })
         .unwrap();
     let back = &store.sides(id).unwrap()[0].analysis;
@@ -822,6 +824,7 @@ fn quality_warnings_are_filed_with_the_case_and_filter_the_queue() {
                 session_id: "w".into(),
                 sides: new_sides,
                 outcome: Outcome::of(sides.iter().copied(), &Thresholds::default()),
+                source: None,
             })
             .unwrap()
     };

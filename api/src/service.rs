@@ -293,6 +293,8 @@ fn file_case(
         session_id: session_id.to_string(),
         sides: new_sides,
         outcome,
+        // The session id names an API case; no file was read.
+        source: None,
     })
 }
 

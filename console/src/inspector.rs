@@ -170,6 +170,9 @@ impl ConsoleApp {
                 c.origin.as_str(),
                 c.session_id
             ));
+            if let Some(source) = &c.source {
+                ui.label(format!("from {source}"));
+            }
         } else {
             ui.heading("Photo");
         }

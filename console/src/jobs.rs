@@ -440,7 +440,6 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> Serv
             bytes,
             analysis,
         } => DbReply::Filed {
-            path,
             result: store
                 .file_case(&NewCase {
                     origin: Origin::Console,
@@ -451,8 +450,10 @@ fn serve(store: &mut Store, request: DbRequest, thresholds: &Thresholds) -> Serv
                         analysis: &analysis,
                     }],
                     outcome: Outcome::of([&*analysis], thresholds),
+                    source: Some(path.display().to_string()),
                 })
                 .map_err(|e| e.to_string()),
+            path,
         },
         DbRequest::Stats { filter, thresholds } => DbReply::Stats(
             store

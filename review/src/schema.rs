@@ -118,6 +118,12 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER corrections_append_only_update BEFORE UPDATE ON corrections
         BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END;
     "#,
+    // 5: the file a case's photo was read from (the command line's import, the console's
+    // intake), so that a triaged folder can be joined back to its files. NULL for the
+    // API's cases (their session id names them) and for the cases filed before.
+    r#"
+    ALTER TABLE cases ADD COLUMN source TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -148,6 +148,8 @@ pub struct ReviewCase {
     /// The image-quality warnings of its sides, each code once; `None` for a case filed
     /// before the engine raised warnings.
     pub warnings: Option<WarningSet>,
+    /// The file its photo was read from, when it came from one (see `NewCase::source`).
+    pub source: Option<String>,
 }
 
 /// The distinct quality warnings of a case's sides, in code order.

@@ -190,6 +190,7 @@ pub fn run(
                         analysis: &analysis,
                     }],
                     outcome: engine.outcome([&analysis]),
+                    source: Some(path.display().to_string()),
                 };
                 match store.file_case(&case) {
                     Ok(id) => filed.push(id),
@@ -301,7 +302,7 @@ pub fn export(
     if format == ExportFormat::Csv {
         writeln!(
             out,
-            "id,origin,session_id,created_at,score,route,error_code,model_version,status,verdict,attack_type,decided_by,decided_at,reason,note,resubmit_reason,warnings"
+            "id,origin,session_id,created_at,score,route,error_code,model_version,status,verdict,attack_type,decided_by,decided_at,reason,note,resubmit_reason,warnings,source"
         )
         .map_err(failure)?;
     }
@@ -362,6 +363,7 @@ pub fn export(
                             .as_ref()
                             .map(|w| w.joined())
                             .unwrap_or_default(),
+                        case.source.clone().unwrap_or_default(),
                     ];
                     let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                     writeln!(out, "{}", line.join(",")).map_err(failure)?;

@@ -144,6 +144,7 @@ pub fn decided_case_with_features(
             analysis: &a,
         }],
         outcome: outcome(&a),
+        source: None,
     };
     let id = store.file_case(&case).unwrap();
     let decision = NewDecision {
@@ -179,6 +180,7 @@ pub fn file(
             analysis: &a,
         }],
         outcome: outcome(&a),
+        source: None,
     };
     store.file_case(&case).expect("case filed")
 }

@@ -32,6 +32,8 @@ pub struct NewCase<'a> {
     /// What the check came to, as the engine worked it out over the sides; filed as it
     /// is, never recomputed.
     pub outcome: Outcome,
+    /// The file the photo was read from, when it came from one.
+    pub source: Option<String>,
 }
 
 impl Store {
@@ -55,8 +57,8 @@ impl Store {
             hashes.push(self.images.put(side.image)?);
         }
         tx.execute(
-            "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version, warnings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version, warnings, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 case.origin,
                 case.session_id,
@@ -66,6 +68,7 @@ impl Store {
                 error.map(Text),
                 model_version,
                 WarningSet::of(case.sides.iter().map(|s| s.analysis)),
+                case.source,
             ],
         )?;
         let id = tx.last_insert_rowid();

@@ -173,7 +173,7 @@ fn parse_error_code(text: &str) -> Option<ErrorCode> {
 
 pub(super) const CASE_COLUMNS: &str = "id, origin, session_id, created_at, score, route, error_code, model_version, \
      claimed_by, claim_expires_at, decision_id, verdict, attack_type, decided_by, decided_at, \
-     resubmit_reason, warnings";
+     resubmit_reason, warnings, source";
 
 pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCase> {
     Ok(ReviewCase {
@@ -194,6 +194,7 @@ pub(super) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewCas
         decided_at: r.get(14)?,
         resubmit_reason: r.get(15)?,
         warnings: r.get(16)?,
+        source: r.get(17)?,
     })
 }
 
