@@ -178,6 +178,19 @@ fn seed_request_and_responses() {
     assert_eq!(case.score, Some(score));
     assert_eq!(store.sides(case_id).unwrap().len(), 1);
 
+    // A client retrying after a lost answer: the same case, not a second one to review.
+    let again = post(
+        &server,
+        json!({"documentImageBase": b64(&photo(70)), "sessionId": session}),
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["reviewCaseId"].as_i64(), Some(case_id));
+    let history = store.history(case_id).unwrap();
+    assert!(
+        history.iter().any(|h| h.action == "filed again"),
+        "{history:?}"
+    );
+
     // The error example: no document in the photo.
     let a = post(
         &server,

@@ -851,3 +851,29 @@ fn quality_warnings_are_filed_with_the_case_and_filter_the_queue() {
     let sides = store.sides(both).unwrap();
     assert_eq!(sides[1].analysis.warnings, back.warnings);
 }
+
+#[test]
+fn the_same_check_filed_again_is_one_case_and_anything_else_is_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("review.db")).unwrap();
+    let first = common::file(&mut store, Origin::Api, b"the photo", Some(0.4), None);
+    // The same session (common::file names it by the image's length) and image: a retry.
+    let retry = common::file(&mut store, Origin::Api, b"the photo", Some(0.4), None);
+    assert_eq!(retry, first);
+    // Another image under that session, or the same image from another surface, is new.
+    let other_image = common::file(&mut store, Origin::Api, b"the piece", Some(0.4), None);
+    let other_surface = common::file(&mut store, Origin::Cli, b"the photo", Some(0.4), None);
+    assert!(other_image != first && other_surface != first && other_image != other_surface);
+    let all = CaseFilter {
+        status: Status::All,
+        ..Default::default()
+    };
+    assert_eq!(store.count(&all).unwrap(), 3);
+    let actions: Vec<String> = store
+        .history(first)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect();
+    assert_eq!(actions, ["filed", "filed again"]);
+}

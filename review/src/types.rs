@@ -255,7 +255,7 @@ pub struct AuditEntry {
     pub case_id: Option<i64>,
     /// Who.
     pub actor: String,
-    /// What (`filed`, `claimed`, `released`, `decided`, `undone`, `purged`).
+    /// What (`filed`, `filed again`, `claimed`, `released`, `decided`, `undone`, `purged`).
     pub action: String,
     /// Details (JSON).
     pub detail: Option<String>,

@@ -135,9 +135,12 @@ pub fn decided_case_with_features(
         features,
     });
     let image = format!("photo {i}").into_bytes();
+    // A session of its own on every call, as a re-import files the same photo anew.
+    static FILINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let filing = FILINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let case = NewCase {
         origin: Origin::Api,
-        session_id: format!("s{i}"),
+        session_id: format!("s{i}-{filing}"),
         sides: vec![NewSide {
             side: docliveness::engine::Side::Front,
             image: &image,

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::filter::where_clause;
-use super::rows::{CASE_COLUMNS, Text, case_from_row};
+use super::rows::{CASE_COLUMNS, StoredText, Text, case_from_row};
 use super::{Result, Store, StoreError, audit};
 use crate::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide, WarningSet};
 use docliveness_engine::{Analysis, Outcome, Side};
@@ -37,7 +37,10 @@ pub struct NewCase<'a> {
 }
 
 impl Store {
-    /// Files a check as a case with the outcome it was given.
+    /// Files a check as a case with the outcome it was given. The same check filed again
+    /// (same surface, session id and images on the same sides: a client retrying after a
+    /// lost answer) is not a second case: its case number is returned, and the audit log
+    /// records the repeat.
     pub fn file_case(&mut self, case: &NewCase<'_>) -> Result<i64> {
         let error = case.outcome.error();
         let score = case.outcome.score();
@@ -55,6 +58,19 @@ impl Store {
         let mut hashes = Vec::with_capacity(case.sides.len());
         for side in &case.sides {
             hashes.push(self.images.put(side.image)?);
+        }
+        if let Some(id) = Self::same_case(&tx, case, &hashes)? {
+            // A client's retry (the answer lost on the way): one case, not two to review.
+            audit(
+                &tx,
+                Some(id),
+                case.origin.as_str(),
+                "filed again",
+                Some(&serde_json::json!({"sessionId": case.session_id}).to_string()),
+                &now,
+            )?;
+            tx.commit()?;
+            return Ok(id);
         }
         tx.execute(
             "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version, warnings, source)
@@ -96,6 +112,38 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// The case already filed from the same surface with the same session id and the
+    /// same images on the same sides, if there is one.
+    fn same_case(
+        tx: &rusqlite::Transaction<'_>,
+        case: &NewCase<'_>,
+        hashes: &[String],
+    ) -> Result<Option<i64>> {
+        let mut wanted: Vec<(String, String)> = case
+            .sides
+            .iter()
+            .zip(hashes)
+            .map(|(side, sha)| (side.side.word().to_string(), sha.clone()))
+            .collect();
+        wanted.sort();
+        let mut candidates =
+            tx.prepare("SELECT id FROM cases WHERE origin = ?1 AND session_id = ?2 ORDER BY id")?;
+        let ids: Vec<i64> = candidates
+            .query_map(params![case.origin, case.session_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut sides = tx.prepare("SELECT side, image_sha256 FROM sides WHERE case_id = ?1")?;
+        for id in ids {
+            let mut filed: Vec<(String, String)> = sides
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            filed.sort();
+            if filed == wanted {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 
     /// One case.
