@@ -283,6 +283,31 @@ fn bad_input_gets_the_spec_errors() {
         (400, Some("INVALID_REQUEST"), Some(""))
     );
 
+    // A session id of megabytes is refused, not stored and echoed.
+    let a = post(
+        &server,
+        json!({"sessionId": "x".repeat(257), "frontSideImageBase": b64(&photo(70))}),
+    );
+    assert_eq!(
+        (a.status, a.body["error"].as_str()),
+        (400, Some("INVALID_REQUEST")),
+        "{}",
+        a.body
+    );
+    assert!(a.body["message"].as_str().unwrap().contains("at most 256"));
+    // Two images for the front (the field and its alias) are refused, not one dropped.
+    let a = post(
+        &server,
+        json!({"frontSideImageBase": b64(&photo(70)), "documentImageBase": b64(&photo(71))}),
+    );
+    assert_eq!(
+        (a.status, a.body["error"].as_str()),
+        (400, Some("INVALID_REQUEST")),
+        "{}",
+        a.body
+    );
+    assert!(a.body["message"].as_str().unwrap().contains("not both"));
+
     let a = post(
         &server,
         json!({"frontSideImageBase": "%%% not base64 %%%", "sessionId": "s1"}),

@@ -16,6 +16,9 @@ use crate::config::UrlInputConfig;
 use docliveness_engine::{Analysis, Engine, ErrorCode, Outcome, Quad, Region, Route, Side};
 use docliveness_review::{NewCase, NewSide, Origin, Store, WarningSet};
 
+/// The longest `sessionId` accepted, in bytes (a UUID is 36).
+pub const MAX_SESSION_ID: usize = 256;
+
 /// Everything a worker needs.
 pub struct ServiceContext {
     /// The shared engine.
@@ -148,6 +151,30 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
         .session_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // A session id is an identifier the response echoes and the queue stores: one of
+    // megabytes is an abuse of both, not an id.
+    if session_id.len() > MAX_SESSION_ID {
+        return Err(Rejection::new(
+            ApiError::InvalidRequest(format!(
+                "sessionId is {} bytes long; at most {MAX_SESSION_ID} are accepted",
+                session_id.len()
+            )),
+            // Not echoed: it is what is refused.
+            String::new(),
+        ));
+    }
+    // Two images for the front would leave one unjudged without a word.
+    if present(&request.front_side_image_base).is_some()
+        && present(&request.document_image_base).is_some()
+    {
+        return Err(Rejection::new(
+            ApiError::InvalidRequest(
+                "send the front side once: frontSideImageBase or its alias documentImageBase, not both"
+                    .into(),
+            ),
+            session_id,
+        ));
+    }
     // An empty field is a missing image (400), as for the back side, not a broken one.
     let Some(front_field) =
         present(&request.front_side_image_base).or_else(|| present(&request.document_image_base))
