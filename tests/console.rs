@@ -317,6 +317,11 @@ fn every_view_and_the_help_overlay_draw() {
         }
     }
     assert_eq!(h.state().tab(), Tab::Queue);
+    // The help is still open (F1 leaves it); Escape closes it.
+    assert!(h.state().help_shown());
+    h.key_press(egui::Key::Escape);
+    h.step();
+    assert!(!h.state().help_shown());
 }
 
 #[test]

@@ -200,6 +200,11 @@ impl ConsoleApp {
         &self.intake.items
     }
 
+    /// Whether the keyboard help is open.
+    pub fn help_shown(&self) -> bool {
+        self.help
+    }
+
     /// The status line.
     pub fn status(&self) -> &str {
         &self.status
@@ -510,7 +515,9 @@ impl ConsoleApp {
             Action::TogglePortrait => self.settings.overlays.portrait ^= true,
             Action::EditOutline => self.start_outline_edit(),
             Action::ApplyOutline => self.apply_outline_edit(),
-            Action::CancelOutline => self.cancel_outline_edit(),
+            // Escape closes what is in front first: the help over everything.
+            Action::Cancel if self.help => self.help = false,
+            Action::Cancel => self.cancel_outline_edit(),
             Action::FileCase => self.file_selected_item(),
             Action::OpenFiles => self.open_dialog(false),
             Action::OpenFolder => self.open_dialog(true),
@@ -549,7 +556,7 @@ impl ConsoleApp {
             self.poll_queue();
             ctx.request_repaint_after(self.queue.poll_every);
         }
-        for action in shortcuts::pressed(&ctx, self.inspector.edit.is_some()) {
+        for action in shortcuts::pressed(&ctx, self.inspector.edit.is_some(), self.help) {
             self.act(action);
         }
         if !self.analyst.stats_requested && self.tab == Tab::Analyst {

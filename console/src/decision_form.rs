@@ -108,7 +108,7 @@ impl ConsoleApp {
                         e.at,
                         e.actor,
                         e.action,
-                        e.detail.as_deref().unwrap_or("")
+                        e.detail.as_deref().map(detail_words).unwrap_or_default()
                     ))
                     .small(),
                 );
@@ -245,3 +245,46 @@ const REASONS: &[&str] = &[
     "looks genuine",
     "other",
 ];
+
+/// An audit entry's details (a JSON object) as a reviewer reads them: `score 0.333,
+/// error DOCUMENT_CROPPED`, leaving out what is empty; anything else as it is.
+fn detail_words(detail: &str) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(detail) else {
+        return detail.to_string();
+    };
+    fields
+        .iter()
+        .filter_map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(s) if s.is_empty() => return None,
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => match n.as_f64() {
+                    Some(f) if f.fract() != 0.0 => format!("{f:.3}"),
+                    _ => n.to_string(),
+                },
+                other => other.to_string(),
+            };
+            Some(format!("{key} {text}"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detail_words;
+
+    #[test]
+    fn history_details_read_as_words() {
+        assert_eq!(
+            detail_words(r#"{"score":0.33333333,"error":null}"#),
+            "score 0.333"
+        );
+        assert_eq!(
+            detail_words(r#"{"verdict":"attack","attackType":"screen","reason":""}"#),
+            "attackType screen, verdict attack"
+        );
+        assert_eq!(detail_words("not json"), "not json");
+    }
+}

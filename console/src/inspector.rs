@@ -282,15 +282,19 @@ impl ConsoleApp {
                         ui.end_row();
                     }
                     ui.label("documents");
-                    ui.label(format!(
-                        "{} (confidence {})",
-                        a.documents.len(),
-                        a.documents
-                            .iter()
-                            .map(|d| format!("{:.2}", d.confidence))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
+                    ui.label(if a.documents.is_empty() {
+                        "none found".to_string()
+                    } else {
+                        format!(
+                            "{} (confidence {})",
+                            a.documents.len(),
+                            a.documents
+                                .iter()
+                                .map(|d| format!("{:.2}", d.confidence))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    });
                     ui.end_row();
                     if let Some(q) = &a.quality {
                         // The measures, so a reviewer sees how near a photo without

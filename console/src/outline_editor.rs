@@ -110,7 +110,7 @@ impl OutlineEdit {
             format!(
                 "outline: drag a corner or click four | {}: apply | {}: cancel",
                 shortcuts::keys(ui.ctx(), Action::ApplyOutline),
-                shortcuts::keys(ui.ctx(), Action::CancelOutline)
+                shortcuts::keys(ui.ctx(), Action::Cancel)
             ),
             egui::FontId::proportional(13.0),
             cyan,

@@ -305,6 +305,7 @@ impl ConsoleApp {
             None if self.queue.count_failed => "the queue could not be counted".to_string(),
             None => "counting...".to_string(),
             Some(0) => "no cases match".to_string(),
+            Some(1) => "1 case".to_string(),
             Some(n) => format!("{n} cases"),
         });
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;

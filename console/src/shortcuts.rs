@@ -50,8 +50,8 @@ pub enum Action {
     EditOutline,
     /// Analyse the photo again on the edited outline and record it.
     ApplyOutline,
-    /// Stop editing the outline; nothing is recorded.
-    CancelOutline,
+    /// Close the help, or stop editing the outline (nothing is recorded).
+    Cancel,
     /// File the selected intake photo as a case.
     FileCase,
     /// Open photos.
@@ -183,8 +183,8 @@ pub const SHORTCUTS: &[Shortcut] = &[
     ),
     plain(
         Key::Escape,
-        Action::CancelOutline,
-        "while correcting an outline: cancel",
+        Action::Cancel,
+        "close this help; while correcting an outline: cancel",
     ),
     plain(
         Key::A,
@@ -253,7 +253,7 @@ pub fn label(ctx: &egui::Context, name: &str, action: Action) -> String {
 /// ignored while a text field has the keyboard, so typing a note never decides a case.
 /// Enter and Esc act on the outline only while one is being edited (`editing`), and are
 /// otherwise left to the dialogs that read them.
-pub fn pressed(ctx: &egui::Context, editing: bool) -> Vec<Action> {
+pub fn pressed(ctx: &egui::Context, editing: bool, help_open: bool) -> Vec<Action> {
     let typing = ctx.egui_wants_keyboard_input();
     let mut out = Vec::new();
     ctx.input_mut(|input| {
@@ -266,7 +266,9 @@ pub fn pressed(ctx: &egui::Context, editing: bool) -> Vec<Action> {
             if typing && !matches!(s.action, Action::OpenFiles | Action::OpenFolder) {
                 continue;
             }
-            if !editing && matches!(s.action, Action::ApplyOutline | Action::CancelOutline) {
+            if !editing && s.action == Action::ApplyOutline
+                || !(editing || help_open) && s.action == Action::Cancel
+            {
                 continue;
             }
             if input.consume_shortcut(&s.keys) && !out.contains(&s.action) {
@@ -334,7 +336,7 @@ mod tests {
             TogglePortrait,
             EditOutline,
             ApplyOutline,
-            CancelOutline,
+            Cancel,
             FileCase,
             OpenFiles,
             OpenFolder,
@@ -349,7 +351,7 @@ mod tests {
                 Genuine | Screen | Print | Digital | OtherAttack | Resubmit | Undo | Next
                 | Previous | Fit | ActualSize | ZoomIn | ZoomOut | PanLeft | PanRight | PanUp
                 | PanDown | ToggleOutline | ToggleHeatmap | TogglePortrait | EditOutline
-                | ApplyOutline | CancelOutline | FileCase | OpenFiles | OpenFolder | ShowQueue
+                | ApplyOutline | Cancel | FileCase | OpenFiles | OpenFolder | ShowQueue
                 | ShowIntake | ShowAnalyst | Help => {}
             }
             assert!(
