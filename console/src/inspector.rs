@@ -83,14 +83,24 @@ impl ConsoleApp {
                 None => (vec![], vec![], None),
             },
         };
+        // The facts hold long lines (model versions, camera names) that would widen the
+        // panel over the photos; it keeps under half of the room, and its lines are clipped.
+        let most = (ui.available_width() * 0.45).max(280.0);
         egui::Panel::right("details")
-            .default_size(360.0)
+            .default_size(360.0_f32.min(most))
+            .max_size(most)
             .resizable(true)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical()
+                // Lines wider than the panel scroll sideways inside it instead of spilling
+                // over the photos.
+                egui::ScrollArea::both()
+                    .auto_shrink([false, false])
                     .show(ui, |ui| self.details(ui, &analyses, case.as_ref()));
             });
         egui::CentralPanel::default().show(ui, |ui| {
+            // The room the panel was given, read before any row can widen it: the photos
+            // are sized to it, so they never reach under the facts panel.
+            let room = ui.available_width();
             if analyses.is_empty() {
                 let keys = |a| shortcuts::keys(ui.ctx(), a);
                 let hint = match self.tab {
@@ -123,10 +133,10 @@ impl ConsoleApp {
                     keys(Action::Fit),
                     keys(Action::ActualSize)
                 );
-                ui.label(RichText::new(hint).small());
+                ui.add(egui::Label::new(RichText::new(hint).small()).truncate());
             });
             let n = analyses.len();
-            let width = ui.available_width() / n as f32;
+            let width = room.min(ui.available_width()) / n as f32;
             let height = ui.available_height();
             ui.horizontal(|ui| {
                 for (i, (a, t)) in analyses.iter().zip(&textures).enumerate() {
