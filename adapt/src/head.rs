@@ -10,7 +10,7 @@
 //! offset of its own.
 
 use docliveness_engine::probability::log_odds;
-use docliveness_engine::{Aggregation, FeatureHead};
+use docliveness_engine::{Aggregation, FeatureHead, standardise};
 
 use crate::logistic;
 use crate::samples::Sample;
@@ -174,7 +174,7 @@ fn fit_on(set: &[&Sample], rule: &Aggregation, prior_sd: f64, blind: bool) -> Op
             r.iter()
                 .zip(&mean)
                 .zip(&sd)
-                .map(|((v, m), s)| (f64::from(*v) - m) / s)
+                .map(|((v, m), s)| standardise(*v, *m, *s))
                 .collect()
         })
         .collect();
@@ -191,14 +191,14 @@ fn fit_on(set: &[&Sample], rule: &Aggregation, prior_sd: f64, blind: bool) -> Op
 }
 
 /// Cross-validated class-balanced log-loss on `fitted` of a head at `prior_sd` (or, when
-/// `blind`, of an offset alone) over `rule`: each photo scored by a head fitted without
-/// its fold. `None` when a fold's fit fails.
+/// `blind`, of an offset alone) over `rule`, with each photo's log-odds from the head
+/// fitted without its fold. `None` when a fold's fit fails.
 fn cross_validated(
     fitted: &[&Sample],
     rule: &Aggregation,
     prior_sd: f64,
     blind: bool,
-) -> Option<f64> {
+) -> Option<(f64, Vec<f64>)> {
     let mut z = vec![f64::NAN; fitted.len()];
     for k in 0..FOLDS {
         let train: Vec<&Sample> = fitted
@@ -214,19 +214,24 @@ fn cross_validated(
         }
     }
     let verdicts: Vec<bool> = fitted.iter().map(|s| s.genuine).collect();
-    z.iter().all(|v| v.is_finite()).then(|| loss(&z, &verdicts))
+    z.iter()
+        .all(|v| v.is_finite())
+        .then(|| (loss(&z, &verdicts), z))
 }
 
 /// The head for `fitted` over the refitted `rule`: fitted when at least `min_per_class`
 /// photos of each verdict carry features (every photo of `fitted` must, see
 /// `with_features`), and kept when cross-validation says it predicts better than the
 /// rule with an offset of its own (by `MIN_GAIN` at least), so that a head is never kept
-/// for what a shift of the rule would do. `None` with the outcome when there is no head.
+/// for what a shift of the rule would do. With a head kept come the fitted photos'
+/// out-of-fold log-odds under rule and head (in the order of `fitted`): a head's scores on
+/// the photos it was fitted on are better separated than any new photo's will be, so the
+/// bands are placed on these instead. `None` with the outcome when there is no head.
 pub fn choose(
     fitted: &[&Sample],
     rule: &Aggregation,
     min_per_class: usize,
-) -> (Option<FeatureHead>, HeadOutcome) {
+) -> (Option<(FeatureHead, Vec<f64>)>, HeadOutcome) {
     let genuine = fitted
         .iter()
         .filter(|s| s.genuine && s.features.is_some())
@@ -245,19 +250,21 @@ pub fn choose(
             },
         );
     }
-    let loss_rule = cross_validated(fitted, rule, 1.0, true).unwrap_or(f64::INFINITY);
+    // Without the baseline nothing shows that a head helps: no head.
+    let loss_rule = cross_validated(fitted, rule, 1.0, true).map_or(f64::NAN, |(l, _)| l);
     let best = PRIOR_SDS
         .iter()
-        .filter_map(|&sd| cross_validated(fitted, rule, sd, false).map(|l| (l, sd)))
+        .filter_map(|&sd| cross_validated(fitted, rule, sd, false).map(|(l, z)| (l, sd, z)))
         .min_by(|a, b| a.0.total_cmp(&b.0));
+    let loss_best = best.as_ref().map_or(f64::INFINITY, |(l, _, _)| *l);
     let head = best
-        .filter(|(loss_head, _)| *loss_head < loss_rule - MIN_GAIN)
-        .and_then(|(loss_head, prior_sd)| {
-            fit_on(fitted, rule, prior_sd, false).map(|head| (head, loss_head, prior_sd))
+        .filter(|(loss_head, _, _)| *loss_head < loss_rule - MIN_GAIN)
+        .and_then(|(loss_head, prior_sd, z)| {
+            fit_on(fitted, rule, prior_sd, false).map(|head| (head, z, loss_head, prior_sd))
         });
     match head {
-        Some((head, loss_head, prior_sd)) => (
-            Some(head),
+        Some((head, z, loss_head, prior_sd)) => (
+            Some((head, z)),
             HeadOutcome::Fitted(HeadFit {
                 features: feature_width(fitted),
                 prior_sd,
@@ -269,7 +276,7 @@ pub fn choose(
             None,
             HeadOutcome::NotBetter {
                 loss_rule,
-                loss_head: best.map_or(f64::INFINITY, |(l, _)| l),
+                loss_head: loss_best,
             },
         ),
     }
@@ -361,7 +368,20 @@ pub(crate) mod tests {
             panic!("{outcome:?}");
         };
         assert!(fit.loss_head < fit.loss_rule, "{fit:?}");
-        let head = head.unwrap();
+        let (head, out_of_fold) = head.unwrap();
+        // The log-odds the bands are placed on are the cross-validated ones (their loss is
+        // the one reported), and they separate the photos less than the final head does
+        // on the photos it was fitted on.
+        assert_eq!(out_of_fold.len(), set.len());
+        let verdicts: Vec<bool> = set.iter().map(|s| s.genuine).collect();
+        assert!((loss(&out_of_fold, &verdicts) - fit.loss_head).abs() < 1e-12);
+        let in_sample: Vec<f64> = set
+            .iter()
+            .map(|s| {
+                rule_log_odds(&RULE, s) + head.log_odds(s.features.as_deref().unwrap()).unwrap()
+            })
+            .collect();
+        assert!(loss(&in_sample, &verdicts) < fit.loss_head);
         // The telling feature carries the largest weight, and it points to "attack".
         let (biggest, _) = head
             .weights

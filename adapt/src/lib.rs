@@ -425,7 +425,19 @@ pub fn refit(
         return Err(AdaptError::Unusable(problem));
     }
     let (head, head_outcome) = if head_possible {
-        head::choose(&fitted, &aggregation, settings.min_head_per_class)
+        let (head, outcome) = head::choose(&fitted, &aggregation, settings.min_head_per_class);
+        if head.is_none() && without_features > 0 {
+            // No head after all: the photos left out for it have their say in the rule.
+            let rule_only = Settings {
+                min_head_per_class: usize::MAX,
+                ..*settings
+            };
+            return refit(samples, current, with_view, thresholds, &rule_only).map(|r| Refit {
+                head_outcome: outcome,
+                ..r
+            });
+        }
+        (head, outcome)
     } else {
         let count = |genuine: bool| {
             fitted
@@ -442,6 +454,7 @@ pub fn refit(
             },
         )
     };
+    let (head, out_of_fold) = head.unzip();
     let fitted_scale = Scale {
         rule: aggregation,
         head,
@@ -454,7 +467,15 @@ pub fn refit(
             chance: CHANCE_LOSS,
         });
     }
-    let placement = place(&fitted, &fitted_scale, thresholds, settings);
+    // With a head, the bands are placed on its out-of-fold log-odds: on the photos it
+    // was fitted on its scores are better separated than a new photo's will be.
+    let placement_log_odds = out_of_fold.unwrap_or_else(|| {
+        fitted
+            .iter()
+            .map(|s| log_odds(fitted_scale.score(&s.patches, s.view, s.features.as_deref())))
+            .collect()
+    });
+    let placement = place(&fitted, &placement_log_odds, thresholds, settings);
     let scale = fitted_scale.placed(placement.scale, placement.shift);
     if let Some(problem) = scale.problem() {
         return Err(AdaptError::Unusable(format!(
@@ -485,17 +506,11 @@ pub fn refit(
     })
 }
 
-/// The placement of `scale`'s bands on the photos it was fitted on, at the configured
-/// thresholds.
-fn place(
-    fitted: &[&Sample],
-    scale: &Scale,
-    thresholds: &Thresholds,
-    settings: &Settings,
-) -> Placement {
+/// The placement of the bands on the photos fitted on, given each one's log-odds `z`
+/// (in the order of `fitted`), at the configured thresholds.
+fn place(fitted: &[&Sample], z: &[f64], thresholds: &Thresholds, settings: &Settings) -> Placement {
     let (mut genuine, mut attack) = (Vec::new(), Vec::new());
-    for s in fitted {
-        let z = log_odds(scale.score(&s.patches, s.view, s.features.as_deref()));
+    for (s, &z) in fitted.iter().zip(z) {
         if s.genuine {
             genuine.push(z);
         } else {

@@ -16,8 +16,20 @@ use crate::probability::{log_odds, logistic};
 /// it: a probability of exactly 0 or 1 has no finite log-odds to add to.
 const MAX_LOG_ODDS: f64 = 40.0;
 
+/// How far from its fitted mean a feature is read, in standard deviations. A channel
+/// nearly constant on the fitted photos can lie hundreds of deviations off on a new one;
+/// unclipped, one such channel would move the score by tens of log-odds.
+pub const MAX_STANDARD: f64 = 5.0;
+
+/// A feature standardised as a head reads it: `(value − mean) / sd`, held within
+/// ±`MAX_STANDARD`. The refit fits on exactly this.
+pub fn standardise(value: f32, mean: f64, sd: f64) -> f64 {
+    ((f64::from(value) - mean) / sd).clamp(-MAX_STANDARD, MAX_STANDARD)
+}
+
 /// A linear head on the analysis's features (`EvidenceMap::features`): it adds
-/// `offset + Σ weights[i] · (features[i] − mean[i]) / sd[i]` to the rule's log-odds.
+/// `offset + Σ weights[i] · standardise(features[i], mean[i], sd[i])` to the rule's
+/// log-odds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FeatureHead {
@@ -66,7 +78,7 @@ impl FeatureHead {
                     .zip(&self.mean)
                     .zip(&self.sd)
                     .zip(&self.weights)
-                    .map(|(((f, m), s), w)| w * (f64::from(*f) - m) / s)
+                    .map(|(((f, m), s), w)| w * standardise(*f, *m, *s))
                     .sum::<f64>()
         })
     }
@@ -99,8 +111,12 @@ impl Scale {
 
     /// The scale with its log-odds multiplied by `scale` and shifted by `shift`: the
     /// rule's and the head's alike, so the placed score is the logistic function of
-    /// `scale · (rule + head) + shift`.
+    /// `scale · (rule + head) + shift`. The plain mean has no log-odds to move
+    /// (`Aggregation::placed`), so a scale built on it is returned as it is.
     pub fn placed(&self, scale: f64, shift: f64) -> Scale {
+        if self.rule == Aggregation::Mean {
+            return self.clone();
+        }
         Scale {
             rule: self.rule.placed(scale, shift),
             head: self.head.as_ref().map(|h| h.scaled(scale)),

@@ -19,7 +19,7 @@ pub(crate) mod resave;
 pub(crate) mod view;
 
 pub use aggregate::{Aggregation, mean_log_odds};
-pub use head::{FeatureHead, Scale};
+pub use head::{FeatureHead, MAX_STANDARD, Scale, standardise};
 pub use overlay::{FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay};
 pub use resave::jpeg_round_trip;
 pub use view::{ViewJudgement, ViewModel, render};
