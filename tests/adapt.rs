@@ -210,15 +210,37 @@ fn enough_decided_cases_with_features_fit_a_head_that_the_engine_then_scores_wit
         Some(4),
         "{line}"
     );
-    assert!(
-        line["score"]
-            .as_f64()
-            .is_some_and(|s| (0.0..=1.0).contains(&s)),
-        "{line}"
-    );
     assert_eq!(
         line["modelVersion"].as_str(),
         Some(format!("{MODEL_VERSION}+{}", overlay.version).as_str())
+    );
+    // The refit judges a scale by scoring the recorded evidence; with the head in force
+    // that must give the score the engine gave, or its figures are about other photos.
+    let filed = line["score"].as_f64().expect("scored");
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    };
+    // As `adapt::gather` reads an analysis: the map holds 1 − each patch's live probability.
+    let sample = docliveness::adapt::Sample {
+        case_id: 1,
+        genuine: true,
+        patches: floats(&line["evidence"]["values"])
+            .iter()
+            .map(|v| 1.0 - f64::from(*v))
+            .collect(),
+        view: None,
+        features: Some(floats(&line["evidence"]["features"])),
+    };
+    let again = overlay
+        .scale()
+        .score(&sample.patches, sample.view, sample.features.as_deref());
+    assert!(
+        (again - filed).abs() < 1e-6,
+        "filed {filed}, from the evidence {again}"
     );
 
     // A model without the features output cannot apply the head: the engine says why.

@@ -286,7 +286,7 @@ fn bad_input_gets_the_spec_errors() {
     // A session id of megabytes is refused, not stored and echoed.
     let a = post(
         &server,
-        json!({"sessionId": "x".repeat(257), "frontSideImageBase": b64(&photo(70))}),
+        json!({"sessionId": "x".repeat(4097), "frontSideImageBase": b64(&photo(70))}),
     );
     assert_eq!(
         (a.status, a.body["error"].as_str()),
@@ -294,7 +294,7 @@ fn bad_input_gets_the_spec_errors() {
         "{}",
         a.body
     );
-    assert!(a.body["message"].as_str().unwrap().contains("at most 256"));
+    assert!(a.body["message"].as_str().unwrap().contains("at most 4096"));
     // Two images for the front (the field and its alias) are refused, not one dropped.
     let a = post(
         &server,
@@ -306,7 +306,18 @@ fn bad_input_gets_the_spec_errors() {
         "{}",
         a.body
     );
-    assert!(a.body["message"].as_str().unwrap().contains("not both"));
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("different images")
+    );
+    // The same image under both names is fine.
+    let a = post(
+        &server,
+        json!({"frontSideImageBase": b64(&photo(70)), "documentImageBase": b64(&photo(70))}),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
 
     let a = post(
         &server,

@@ -876,4 +876,12 @@ fn the_same_check_filed_again_is_one_case_and_anything_else_is_a_new_one() {
         .map(|h| h.action)
         .collect();
     assert_eq!(actions, ["filed", "filed again"]);
+    // Another answer (a corrected outline, another model) is another check.
+    let rescored = common::file(&mut store, Origin::Api, b"the photo", Some(0.45), None);
+    assert_ne!(rescored, first);
+    // A day later the same check is a check again, not a retry.
+    store.set_now(Some(Utc::now() + chrono::Duration::hours(25)));
+    let next_day = common::file(&mut store, Origin::Api, b"the photo", Some(0.4), None);
+    assert!(![first, rescored].contains(&next_day));
+    assert_eq!(store.count(&all).unwrap(), 5);
 }

@@ -30,8 +30,8 @@ pub struct Gathered {
     /// Never scored (an error code was raised first, or no model was installed).
     pub unscored: usize,
     /// Photos decided in more than one case (the same image filed again), counted once
-    /// with the latest case's verdict: a copy in the fitted share and another held back
-    /// would let the refit be judged on a photo it was fitted on.
+    /// with the verdict of the latest case that holds it: a copy in the fitted share and
+    /// another held back would let the refit be judged on a photo it was fitted on.
     pub repeated: usize,
 }
 
@@ -41,19 +41,12 @@ pub fn base_version(version: &str) -> &str {
     version.split_once('+').map_or(version, |(base, _)| base)
 }
 
-/// The decided sides scored by the model `base_model`, as samples, each image once.
+/// The decided sides scored by the model `base_model`, as samples, each image once: of
+/// the copies the installed model scored, the one filed in the latest case.
 pub fn gather(decided: &[DecidedSide], base_model: &str) -> Gathered {
     let mut out = Gathered::default();
-    // The latest case of each image: the sides come oldest case first.
-    let mut latest = std::collections::HashMap::new();
-    for (i, side) in decided.iter().enumerate() {
-        latest.insert(side.image_sha256.as_str(), i);
-    }
-    out.repeated = decided.len() - latest.len();
-    for (i, side) in decided.iter().enumerate() {
-        if latest.get(side.image_sha256.as_str()) != Some(&i) {
-            continue;
-        }
+    let mut usable: Vec<(&DecidedSide, Sample)> = Vec::new();
+    for side in decided {
         match sample(side.case_id, side.verdict, &side.analysis) {
             None => out.unscored += 1,
             Some(_)
@@ -61,9 +54,21 @@ pub fn gather(decided: &[DecidedSide], base_model: &str) -> Gathered {
             {
                 out.other_model += 1
             }
-            Some(s) => out.samples.push(s),
+            Some(s) => usable.push((side, s)),
         }
     }
+    // The sides come oldest case first, so the last copy of an image is the latest.
+    let mut latest = std::collections::HashMap::new();
+    for (i, (side, _)) in usable.iter().enumerate() {
+        latest.insert(side.image_sha256.as_str(), i);
+    }
+    out.repeated = usable.len() - latest.len();
+    out.samples = usable
+        .iter()
+        .enumerate()
+        .filter(|(i, (side, _))| latest.get(side.image_sha256.as_str()) == Some(i))
+        .map(|(_, (_, s))| s.clone())
+        .collect();
     out
 }
 

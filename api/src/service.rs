@@ -16,8 +16,9 @@ use crate::config::UrlInputConfig;
 use docliveness_engine::{Analysis, Engine, ErrorCode, Outcome, Quad, Region, Route, Side};
 use docliveness_review::{NewCase, NewSide, Origin, Store, WarningSet};
 
-/// The longest `sessionId` accepted, in bytes (a UUID is 36).
-pub const MAX_SESSION_ID: usize = 256;
+/// The longest `sessionId` accepted, in bytes: room for opaque tokens and JWTs (a UUID
+/// is 36), not for megabytes stored with every case and echoed with every answer.
+pub const MAX_SESSION_ID: usize = 4096;
 
 /// Everything a worker needs.
 pub struct ServiceContext {
@@ -163,13 +164,16 @@ pub fn process(ctx: &ServiceContext, store: &mut Option<Store>, body: &[u8]) -> 
             String::new(),
         ));
     }
-    // Two images for the front would leave one unjudged without a word.
-    if present(&request.front_side_image_base).is_some()
-        && present(&request.document_image_base).is_some()
+    // Two different images for the front would leave one unjudged without a word (the
+    // same one under both names is a client being compatible, and fine).
+    if let (Some(front), Some(alias)) = (
+        present(&request.front_side_image_base),
+        present(&request.document_image_base),
+    ) && front != alias
     {
         return Err(Rejection::new(
             ApiError::InvalidRequest(
-                "send the front side once: frontSideImageBase or its alias documentImageBase, not both"
+                "frontSideImageBase and its alias documentImageBase hold different images; send the front side once"
                     .into(),
             ),
             session_id,

@@ -124,6 +124,12 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE cases ADD COLUMN source TEXT;
     "#,
+    // 6: filing looks for the case a client's retry repeats by its session id
+    // (`Store::file_case`); without an index that would read every case under the
+    // write lock.
+    r#"
+    CREATE INDEX cases_session ON cases (origin, session_id);
+    "#,
 ];
 
 /// The schema version this build writes.

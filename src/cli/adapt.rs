@@ -92,7 +92,7 @@ fn render(p: &Proposal, base: &str, t: &Thresholds) -> String {
     );
     if p.repeated > 0 {
         out += &format!(
-            "{} decided photos were filed again in a later case (the same image): each is counted once, with its latest verdict.\n",
+            "{} decided photos were filed again in a later case (the same image): each is counted once, with the verdict of the latest case that holds it.\n",
             p.repeated
         );
     }

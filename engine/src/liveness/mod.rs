@@ -249,6 +249,19 @@ impl LivenessModel {
                 None => patches.collect(),
             }
         });
+        if let Some(head) = self.head() {
+            let given = features.as_ref().map_or(0, Vec::len);
+            if given != head.weights.len() {
+                // A head fitted without a whole-view model reads 128 features; one
+                // installed since gives 256. Say so rather than fail as a bad number.
+                return Err(OnnxError::Run(format!(
+                    "the installed overlay's head was fitted on {} features, but the installed \
+                     models give {given}; run `docliveness queue adapt --apply` again or delete {}",
+                    head.weights.len(),
+                    overlay::OVERLAY_FILE
+                )));
+            }
+        }
         let view_log_odds = view.as_ref().map(|v| v.log_odds);
         let score = head::score(
             &self.aggregation(),

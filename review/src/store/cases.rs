@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter}
 use super::filter::where_clause;
 use super::rows::{CASE_COLUMNS, StoredText, Text, case_from_row};
 use super::{Result, Store, StoreError, audit};
+use crate::images::sha256_hex;
 use crate::types::{CaseFilter, Origin, ReviewCase, SortOrder, StoredSide, WarningSet};
 use docliveness_engine::{Analysis, Outcome, Side};
 
@@ -36,6 +37,10 @@ pub struct NewCase<'a> {
     pub source: Option<String>,
 }
 
+/// How long after a case a repeat of its check is taken for a client's retry rather
+/// than a new check: long past any client's timeout, short of a re-check next day.
+const REPEAT_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
 impl Store {
     /// Files a check as a case with the outcome it was given. The same check filed again
     /// (same surface, session id and images on the same sides: a client retrying after a
@@ -55,11 +60,11 @@ impl Store {
         // Images are written under the write lock, before the rows that point at them: a
         // crash leaves at most an unreferenced image, and a retention run (which deletes
         // under the same lock) cannot remove an image between its check and this case.
-        let mut hashes = Vec::with_capacity(case.sides.len());
-        for side in &case.sides {
-            hashes.push(self.images.put(side.image)?);
-        }
-        if let Some(id) = Self::same_case(&tx, case, &hashes)? {
+        // A repeat is recognised before any image is written: rewriting a photo whose
+        // case retention has already purged would leave it on disk with nothing to
+        // purge it again.
+        let hashes: Vec<String> = case.sides.iter().map(|s| sha256_hex(s.image)).collect();
+        if let Some(id) = Self::same_case(&tx, case, &hashes, &now)? {
             // A client's retry (the answer lost on the way): one case, not two to review.
             audit(
                 &tx,
@@ -71,6 +76,9 @@ impl Store {
             )?;
             tx.commit()?;
             return Ok(id);
+        }
+        for side in &case.sides {
+            self.images.put(side.image)?;
         }
         tx.execute(
             "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version, warnings, source)
@@ -114,12 +122,16 @@ impl Store {
         Ok(id)
     }
 
-    /// The case already filed from the same surface with the same session id and the
-    /// same images on the same sides, if there is one.
+    /// The case this check repeats, if there is one: filed in the last `REPEAT_WINDOW`
+    /// from the same surface, under the same session id, with the same images on the
+    /// same sides (none purged), by the same model, to the same score or error. A client
+    /// that resends a photo with another outline, or after a model change, gets a new
+    /// answer and so a new case.
     fn same_case(
         tx: &rusqlite::Transaction<'_>,
         case: &NewCase<'_>,
         hashes: &[String],
+        now: &str,
     ) -> Result<Option<i64>> {
         let mut wanted: Vec<(String, String)> = case
             .sides
@@ -128,10 +140,32 @@ impl Store {
             .map(|(side, sha)| (side.side.word().to_string(), sha.clone()))
             .collect();
         wanted.sort();
-        let mut candidates =
-            tx.prepare("SELECT id FROM cases WHERE origin = ?1 AND session_id = ?2 ORDER BY id")?;
+        let since = chrono::DateTime::parse_from_rfc3339(now)
+            .map(|t| Self::stamp((t - REPEAT_WINDOW).with_timezone(&chrono::Utc)))
+            .unwrap_or_else(|_| now.to_string());
+        let model_version = case
+            .sides
+            .iter()
+            .find_map(|s| s.analysis.model_version.clone());
+        let mut candidates = tx.prepare(
+            "SELECT id FROM cases WHERE origin = ?1 AND session_id = ?2 AND created_at >= ?3
+               AND model_version IS ?4 AND score IS ?5 AND error_code IS ?6
+               AND NOT EXISTS (SELECT 1 FROM sides s WHERE s.case_id = cases.id
+                               AND s.image_purged_at IS NOT NULL)
+             ORDER BY id",
+        )?;
         let ids: Vec<i64> = candidates
-            .query_map(params![case.origin, case.session_id], |r| r.get(0))?
+            .query_map(
+                params![
+                    case.origin,
+                    case.session_id,
+                    since,
+                    model_version,
+                    case.outcome.score(),
+                    case.outcome.error().map(Text),
+                ],
+                |r| r.get(0),
+            )?
             .collect::<rusqlite::Result<_>>()?;
         let mut sides = tx.prepare("SELECT side, image_sha256 FROM sides WHERE case_id = ?1")?;
         for id in ids {
