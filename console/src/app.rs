@@ -343,6 +343,10 @@ impl ConsoleApp {
                         data: *data,
                         textures,
                     });
+                    // The highlight goes to the case now shown, wherever rows moved meanwhile.
+                    if !self.queue.open_selected_when_loaded {
+                        self.follow_shown_case();
+                    }
                 }
                 DbReply::OpenFailed { id, error } => {
                     // Only the case asked for matters; an earlier request overtaken by

@@ -166,6 +166,7 @@ impl ConsoleApp {
         };
         self.queue.selected_row = Some(next);
         self.queue.open_selected_when_loaded = true;
+        self.forget_reads_in_flight();
     }
 
     pub(super) fn undo(&mut self) {
@@ -192,6 +193,15 @@ impl ConsoleApp {
         });
         self.open_case(id);
         self.queue.open_selected_when_loaded = false;
+        self.forget_reads_in_flight();
+    }
+
+    /// Drops the answers to list reads sent before a decision or an undo: read before it
+    /// was saved, they would show (and open) the case as it was. The list is read again
+    /// when the store answers the decision.
+    fn forget_reads_in_flight(&mut self) {
+        self.queue.generation += 1;
+        self.queue.requested.clear();
     }
 
     pub(super) fn name_window(&mut self, ctx: &egui::Context) {

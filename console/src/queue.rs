@@ -33,6 +33,8 @@ pub struct QueueState {
     /// When the list was last asked for, and how often it is asked for again.
     pub(super) last_read: Instant,
     pub(super) poll_every: Duration,
+    /// The rows laid out in the last frame.
+    pub(super) visible: std::ops::Range<u64>,
 }
 
 impl Default for QueueState {
@@ -49,6 +51,7 @@ impl Default for QueueState {
             count_failed: false,
             last_read: Instant::now(),
             poll_every: QUEUE_POLL,
+            visible: 0..0,
         }
     }
 }
@@ -85,9 +88,19 @@ impl ConsoleApp {
             filter: self.queue.filter.clone(),
             generation: self.queue.generation,
         });
+        // Only the pages on screen (and the highlighted row's) are read again; the rest
+        // are dropped and read when scrolled to, so a long scroll does not make every
+        // poll read the whole queue.
+        let visible = self.queue.visible.clone();
+        let selected = self.queue.selected_row.map(|r| r / PAGE);
+        let keep = |page: u64| {
+            Some(page) == selected
+                || (page * PAGE < visible.end && (page + 1) * PAGE > visible.start)
+        };
+        self.queue.pages.retain(|page, _| keep(*page));
         let mut pages: Vec<u64> = self.queue.pages.keys().copied().collect();
         if pages.is_empty() {
-            pages.push(self.queue.selected_row.unwrap_or(0) / PAGE);
+            pages.push(selected.unwrap_or(0));
         }
         for page in pages {
             self.request_page(page);
@@ -99,7 +112,12 @@ impl ConsoleApp {
     /// the row a reviewer sees marked is the case a verdict goes to. Where that case is
     /// in no page read (it left the list), nothing is highlighted.
     pub(super) fn follow_shown_case(&mut self) {
-        let Some(id) = self.inspector.shown.as_ref().map(|s| s.data.case.id) else {
+        // A case being opened is the one about to be shown.
+        let Some(id) = self
+            .form
+            .awaiting_open
+            .or_else(|| self.inspector.shown.as_ref().map(|s| s.data.case.id))
+        else {
             return;
         };
         let found = self.queue.pages.iter().find_map(|(page, rows)| {
@@ -334,6 +352,7 @@ impl ConsoleApp {
             row_height,
             total as usize,
             |ui, range| {
+                self.queue.visible = range.start as u64..range.end as u64;
                 for row in range.start as u64..range.end as u64 {
                     let selected = self.queue.selected_row == Some(row);
                     let case = self.row(row);
