@@ -6,6 +6,8 @@
 #                               train -> export -> held-out and calibration photos ->
 #                               calibrate -> evaluate -> model card -> test fixtures ->
 #                               samples (129 minutes on 2 cores from a clean clone,
+#                               with 30 held-out photos a class; 100 a class since
+#                               2026-12-07, about 50 minutes more;
 #                               measured 2026-12-05: environment 2, data 33,
 #                               training 38, settling 2, whole-view data 4.5 and
 #                               training 7.5, held-out photos 21, calibration
