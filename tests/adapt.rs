@@ -51,6 +51,18 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// A check of a genuine capture under `models` fails, saying `reason`.
+fn check_stops_with(models: &Path, reason: &str) {
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
+    let out = docliveness(models)
+        .args(["check", "--region", "whole"])
+        .arg(&photo)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains(reason), "{}", stderr(&out));
+}
+
 /// The model version a check of a genuine capture records under `models` (the check
 /// must succeed).
 fn checked_model_version(models: &Path) -> String {
@@ -252,17 +264,7 @@ fn enough_decided_cases_with_features_fit_a_head_that_the_engine_then_scores_wit
         .unwrap()
         .retain(|o| o["meaning"] != "features");
     std::fs::write(&manifest_file, manifest.to_string()).unwrap();
-    let out = docliveness(models.path())
-        .args(["check", "--region", "whole"])
-        .arg(&photo)
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(0));
-    assert!(
-        stderr(&out).contains("its head reads the networks' features"),
-        "{}",
-        stderr(&out)
-    );
+    check_stops_with(models.path(), "its head reads the networks' features");
 }
 
 #[test]
@@ -330,18 +332,7 @@ fn an_overlay_fitted_for_another_model_stops_the_engine_with_a_reason() {
         .unwrap()
         .replace(MODEL_VERSION, "another-model");
     std::fs::write(&path, text).unwrap();
-    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/genuine.jpg");
-    let out = docliveness(models.path())
-        .args(["check", "--region", "whole"])
-        .arg(&photo)
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(0));
-    assert!(
-        stderr(&out).contains("fitted for liveness model another-model"),
-        "{}",
-        stderr(&out)
-    );
+    check_stops_with(models.path(), "fitted for liveness model another-model");
 }
 
 #[test]

@@ -9,7 +9,6 @@
 //! photos of the left-out folds are predicted better with it than by the rule with an
 //! offset of its own.
 
-use docliveness_engine::probability::log_odds;
 use docliveness_engine::{Aggregation, FeatureHead, standardise};
 
 use crate::logistic;
@@ -100,22 +99,16 @@ fn fold(case_id: i64) -> u64 {
     ((case_id as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93) >> 32) % FOLDS
 }
 
-/// The log-odds the rule gives `s`, held finite so a head can add to them.
+/// The log-odds the rule gives `s`, as the engine adds a head to them.
 fn rule_log_odds(rule: &Aggregation, s: &Sample) -> f64 {
-    log_odds(rule.combine(&s.patches, s.view)).clamp(-40.0, 40.0)
+    docliveness_engine::rule_log_odds(rule, &s.patches, s.view)
 }
 
 /// Class-balanced log-loss of log-odds `z` against the verdicts.
 fn loss(z: &[f64], genuine: &[bool]) -> f64 {
     let (mut lg, mut la, mut ng, mut na) = (0.0, 0.0, 0usize, 0usize);
     for (&zi, &g) in z.iter().zip(genuine) {
-        let margin = if g { zi } else { -zi };
-        // -log(logistic(margin)), computed without overflow.
-        let l = if margin > 0.0 {
-            (-margin).exp().ln_1p()
-        } else {
-            -margin + margin.exp().ln_1p()
-        };
+        let l = logistic::surprise(if g { zi } else { -zi });
         if g {
             (lg, ng) = (lg + l, ng + 1);
         } else {
@@ -219,6 +212,22 @@ fn cross_validated(
         .then(|| (loss(&z, &verdicts), z))
 }
 
+/// How many of `fitted` carry features, as the outcome of a refit that fits no head for
+/// want of them.
+pub fn too_few(fitted: &[&Sample], min_per_class: usize) -> HeadOutcome {
+    let count = |genuine: bool| {
+        fitted
+            .iter()
+            .filter(|s| s.genuine == genuine && s.features.is_some())
+            .count()
+    };
+    HeadOutcome::TooFew {
+        genuine: count(true),
+        attack: count(false),
+        min: min_per_class,
+    }
+}
+
 /// The head for `fitted` over the refitted `rule`: fitted when at least `min_per_class`
 /// photos of each verdict carry features (every photo of `fitted` must, see
 /// `with_features`), and kept when cross-validation says it predicts better than the
@@ -232,23 +241,13 @@ pub fn choose(
     rule: &Aggregation,
     min_per_class: usize,
 ) -> (Option<(FeatureHead, Vec<f64>)>, HeadOutcome) {
-    let genuine = fitted
-        .iter()
-        .filter(|s| s.genuine && s.features.is_some())
-        .count();
-    let attack = fitted
-        .iter()
-        .filter(|s| !s.genuine && s.features.is_some())
-        .count();
-    if genuine.min(attack) < min_per_class || genuine + attack != fitted.len() {
-        return (
-            None,
-            HeadOutcome::TooFew {
-                genuine,
-                attack,
-                min: min_per_class,
-            },
-        );
+    let too_few = too_few(fitted, min_per_class);
+    if let HeadOutcome::TooFew {
+        genuine, attack, ..
+    } = too_few
+        && (genuine.min(attack) < min_per_class || genuine + attack != fitted.len())
+    {
+        return (None, too_few);
     }
     // Without the baseline nothing shows that a head helps: no head.
     let loss_rule = cross_validated(fitted, rule, 1.0, true).map_or(f64::NAN, |(l, _)| l);
@@ -351,7 +350,7 @@ pub(crate) mod tests {
             .collect()
     }
 
-    const RULE: Aggregation = Aggregation::MeanLogit {
+    pub(crate) const RULE: Aggregation = Aggregation::MeanLogit {
         clamp: 1e-3,
         slope: 1.0,
         offset: 0.0,

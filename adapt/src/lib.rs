@@ -439,20 +439,7 @@ pub fn refit(
         }
         (head, outcome)
     } else {
-        let count = |genuine: bool| {
-            fitted
-                .iter()
-                .filter(|s| s.genuine == genuine && s.features.is_some())
-                .count()
-        };
-        (
-            None,
-            HeadOutcome::TooFew {
-                genuine: count(true),
-                attack: count(false),
-                min: settings.min_head_per_class,
-            },
-        )
+        (None, head::too_few(&fitted, settings.min_head_per_class))
     };
     let (head, out_of_fold) = head.unzip();
     let fitted_scale = Scale {
@@ -593,6 +580,9 @@ mod tests {
             })
             .collect()
     }
+
+    /// A scale centred at log-odds 0: it passes whatever the patches call live.
+    const CENTRED: Aggregation = crate::head::tests::RULE;
 
     const SHIPPED: Aggregation = Aggregation::MeanLogit {
         clamp: 1e-3,
@@ -797,13 +787,7 @@ mod tests {
                 sample(i, genuine, docliveness_engine::probability::logistic(z))
             })
             .collect();
-        let low = Aggregation::MeanLogit {
-            clamp: 1e-3,
-            slope: 1.0,
-            offset: 0.0,
-            view_slope: 0.0,
-            view_offset: 0.0,
-        };
+        let low = CENTRED;
         let refit = refit(
             &samples,
             low,
@@ -918,13 +902,7 @@ mod tests {
     fn a_refit_with_enough_featured_photos_fits_a_head_that_stops_the_attacks_the_rule_passed() {
         let samples = crate::head::tests::deployment(1200, true);
         // A scale in force that passes the genuine photos, and the prints with them.
-        let in_force = Aggregation::MeanLogit {
-            clamp: 1e-3,
-            slope: 1.0,
-            offset: 0.0,
-            view_slope: 0.0,
-            view_offset: 0.0,
-        };
+        let in_force = CENTRED;
         let refit = refit(
             &samples,
             in_force,

@@ -9,6 +9,16 @@ use docliveness_engine::probability::logistic;
 /// score becomes a step that a re-save could flip; the prior says no input is certain.
 pub const PRIOR_SD: f64 = 2.0;
 
+/// `-ln(logistic(margin))`, computed without overflow: the loss of a photo whose verdict
+/// the log-odds favour by `margin` (negative when they point the other way).
+pub fn surprise(margin: f64) -> f64 {
+    if margin > 0.0 {
+        (-margin).exp().ln_1p()
+    } else {
+        -margin + margin.exp().ln_1p()
+    }
+}
+
 /// Slope and offset of `P(genuine) = logistic(slope · x + offset)` fitted to `x` and the
 /// labels `genuine` (see `fit_many`).
 pub fn fit(x: &[f64], genuine: &[bool]) -> Option<(f64, f64)> {
@@ -66,14 +76,7 @@ pub fn fit_rows(
         let mut total = 0.5 * ridge * theta[..k].iter().map(|w| w * w).sum::<f64>();
         for ((row, &gi), &b) in x.iter().zip(genuine).zip(base) {
             let zi = z(theta, row, b);
-            // -log(logistic(±z)), computed without overflow.
-            let margin = if gi { zi } else { -zi };
-            total += weight(gi)
-                * (if margin > 0.0 {
-                    (-margin).exp().ln_1p()
-                } else {
-                    -margin + margin.exp().ln_1p()
-                });
+            total += weight(gi) * surprise(if gi { zi } else { -zi });
         }
         total
     };

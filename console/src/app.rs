@@ -226,11 +226,8 @@ impl ConsoleApp {
 
     /// The case whose row is highlighted in the queue, when its page is loaded.
     pub fn highlighted_case(&self) -> Option<i64> {
-        let row = self.queue.selected_row?;
         self.queue
-            .pages
-            .get(&(row / PAGE))
-            .and_then(|rows| rows.get((row % PAGE) as usize))
+            .loaded_row(self.queue.selected_row?)
             .map(|c| c.id)
     }
 

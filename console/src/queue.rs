@@ -56,6 +56,15 @@ impl Default for QueueState {
     }
 }
 
+impl QueueState {
+    /// The case at a row of the list, if its page is loaded.
+    pub(super) fn loaded_row(&self, row: u64) -> Option<&ReviewCase> {
+        self.pages
+            .get(&(row / PAGE))
+            .and_then(|rows| rows.get((row % PAGE) as usize))
+    }
+}
+
 impl ConsoleApp {
     /// Reloads the queue list and its count.
     pub(super) fn refresh_queue(&mut self) {
@@ -153,14 +162,10 @@ impl ConsoleApp {
 
     /// The case at a row of the list, if loaded (asking for it otherwise).
     pub(super) fn row(&mut self, row: u64) -> Option<ReviewCase> {
-        let page = row / PAGE;
-        match self.queue.pages.get(&page) {
-            Some(rows) => rows.get((row % PAGE) as usize).cloned(),
-            None => {
-                self.request_page(page);
-                None
-            }
+        if !self.queue.pages.contains_key(&(row / PAGE)) {
+            self.request_page(row / PAGE);
         }
+        self.queue.loaded_row(row).cloned()
     }
 
     pub(super) fn select_row(&mut self, row: u64) {

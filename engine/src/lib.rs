@@ -38,7 +38,7 @@ pub use detection::DetectedDocument;
 pub use geometry::{OutlineError, Point, Quad};
 pub use liveness::{
     Aggregation, FeatureHead, FitRecord, HeldBackRoutes, MAX_STANDARD, OVERLAY_FILE, Overlay,
-    Scale, mean_log_odds, standardise,
+    Scale, mean_log_odds, rule_log_odds, standardise,
 };
 pub use onnx::{Backend, OnnxError};
 pub use outcome::{Outcome, Route};

@@ -46,9 +46,16 @@ impl ImageStore {
     /// Stores `bytes` (once) and returns their hash.
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
         let sha = sha256_hex(bytes);
-        let target = self.path_of(&sha);
+        self.put_hashed(&sha, bytes)?;
+        Ok(sha)
+    }
+
+    /// Stores `bytes` (once) under `sha`, their hash (`sha256_hex`), for a caller that
+    /// has it already.
+    pub fn put_hashed(&self, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let target = self.path_of(sha);
         if target.is_file() {
-            return Ok(sha);
+            return Ok(());
         }
         let dir = target.parent().expect("image path has a parent");
         std::fs::create_dir_all(dir)?;
@@ -64,7 +71,7 @@ impl ImageStore {
         // power cut could leave a filed case pointing at no image.
         #[cfg(unix)]
         std::fs::File::open(dir)?.sync_all()?;
-        Ok(sha)
+        Ok(())
     }
 
     /// Reads an image back.

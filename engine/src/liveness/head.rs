@@ -137,10 +137,10 @@ impl From<Aggregation> for Scale {
     }
 }
 
-impl From<&Aggregation> for Scale {
-    fn from(rule: &Aggregation) -> Scale {
-        Scale::from(*rule)
-    }
+/// The rule's log-odds for one image, held within ±`MAX_LOG_ODDS` so that a head can add
+/// to them (the refit fits its head on exactly these).
+pub fn rule_log_odds(rule: &Aggregation, live: &[f64], view: Option<f64>) -> f64 {
+    log_odds(rule.combine(live, view)).clamp(-MAX_LOG_ODDS, MAX_LOG_ODDS)
 }
 
 /// The score of one image: the rule's on the patches' live probabilities and the view's
@@ -155,14 +155,12 @@ pub fn score(
     view: Option<f64>,
     features: Option<&[f32]>,
 ) -> f64 {
-    let base = rule.combine(live, view);
     let Some(head) = head else {
-        return base;
+        return rule.combine(live, view);
     };
+    let base = rule_log_odds(rule, live, view);
     match features.and_then(|f| head.log_odds(f)) {
-        Some(extra) if base.is_finite() => {
-            logistic(log_odds(base).clamp(-MAX_LOG_ODDS, MAX_LOG_ODDS) + extra)
-        }
+        Some(extra) if !base.is_nan() => logistic(base + extra),
         _ => f64::NAN,
     }
 }

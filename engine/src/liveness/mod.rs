@@ -19,7 +19,7 @@ pub(crate) mod resave;
 pub(crate) mod view;
 
 pub use aggregate::{Aggregation, mean_log_odds};
-pub use head::{FeatureHead, MAX_STANDARD, Scale, standardise};
+pub use head::{FeatureHead, MAX_STANDARD, Scale, rule_log_odds, standardise};
 pub use overlay::{FitRecord, HeldBackRoutes, OVERLAY_FILE, Overlay};
 pub use resave::jpeg_round_trip;
 pub use view::{ViewJudgement, ViewModel, render};
@@ -228,13 +228,7 @@ impl LivenessModel {
                         }
                     }
                     OUTPUT_FEATURES if values.len() >= batch => {
-                        let width = values.len() / batch;
-                        let sums = feature_sums.get_or_insert_with(|| vec![0.0; width]);
-                        for patch in values.chunks(width).take(chunk.len()) {
-                            for (sum, v) in sums.iter_mut().zip(patch) {
-                                *sum += f64::from(*v);
-                            }
-                        }
+                        add_rows(&mut feature_sums, values, batch, chunk.len())
                     }
                     _ => {}
                 }
@@ -392,6 +386,19 @@ impl LivenessModel {
             write_patch(tensor.index_axis_mut(Axis(0), b), patch, input);
         }
         self.model.run(tensor.view())
+    }
+}
+
+/// Adds the first `rows` of a batch's `batch` rows of `values` (one output, row-major)
+/// to `sums`, which takes the rows' width on first use: how the patches' and the view's
+/// features are summed before their means are taken.
+fn add_rows(sums: &mut Option<Vec<f64>>, values: &[f32], batch: usize, rows: usize) {
+    let width = (values.len() / batch.max(1)).max(1);
+    let sums = sums.get_or_insert_with(|| vec![0.0; width]);
+    for row in values.chunks(width).take(rows) {
+        for (sum, v) in sums.iter_mut().zip(row) {
+            *sum += f64::from(*v);
+        }
     }
 }
 

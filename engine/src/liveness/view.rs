@@ -119,13 +119,7 @@ impl ViewModel {
                 .zip(&self.model.manifest().outputs)
                 .find(|(_, spec)| spec.meaning == OUTPUT_FEATURES);
             if let Some(((_, _, values), _)) = found {
-                let width = values.len() / batch;
-                let sums = features.get_or_insert_with(|| vec![0.0; width]);
-                for form in values.chunks(width.max(1)).take(batch) {
-                    for (sum, v) in sums.iter_mut().zip(form) {
-                        *sum += f64::from(*v);
-                    }
-                }
+                super::add_rows(&mut features, values, batch, batch);
             }
         }
         let m = mean_log_odds(live.iter().map(|&p| f64::from(p)), CLAMP);

@@ -54,6 +54,7 @@ impl Store {
             .iter()
             .find_map(|s| s.analysis.model_version.clone());
         let now = Self::stamp(self.now());
+        let repeat_since = Self::stamp(self.now() - REPEAT_WINDOW);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -64,7 +65,7 @@ impl Store {
         // case retention has already purged would leave it on disk with nothing to
         // purge it again.
         let hashes: Vec<String> = case.sides.iter().map(|s| sha256_hex(s.image)).collect();
-        if let Some(id) = Self::same_case(&tx, case, &hashes, &now)? {
+        if let Some(id) = Self::same_case(&tx, case, &hashes, &model_version, &repeat_since)? {
             // A client's retry (the answer lost on the way): one case, not two to review.
             audit(
                 &tx,
@@ -77,8 +78,8 @@ impl Store {
             tx.commit()?;
             return Ok(id);
         }
-        for side in &case.sides {
-            self.images.put(side.image)?;
+        for (side, sha) in case.sides.iter().zip(&hashes) {
+            self.images.put_hashed(sha, side.image)?;
         }
         tx.execute(
             "INSERT INTO cases (origin, session_id, created_at, score, route, error_code, model_version, warnings, source)
@@ -122,16 +123,17 @@ impl Store {
         Ok(id)
     }
 
-    /// The case this check repeats, if there is one: filed in the last `REPEAT_WINDOW`
-    /// from the same surface, under the same session id, with the same images on the
-    /// same sides (none purged), by the same model, to the same score or error. A client
-    /// that resends a photo with another outline, or after a model change, gets a new
-    /// answer and so a new case.
+    /// The case this check repeats, if there is one: filed since `since` from the same
+    /// surface, under the same session id, with the same images (`hashes`) on the same
+    /// sides (none purged), by the same model, to the same score or error. A client that
+    /// resends a photo with another outline, or after a model change, gets a new answer
+    /// and so a new case.
     fn same_case(
         tx: &rusqlite::Transaction<'_>,
         case: &NewCase<'_>,
         hashes: &[String],
-        now: &str,
+        model_version: &Option<String>,
+        since: &str,
     ) -> Result<Option<i64>> {
         let mut wanted: Vec<(String, String)> = case
             .sides
@@ -140,13 +142,6 @@ impl Store {
             .map(|(side, sha)| (side.side.word().to_string(), sha.clone()))
             .collect();
         wanted.sort();
-        let since = chrono::DateTime::parse_from_rfc3339(now)
-            .map(|t| Self::stamp((t - REPEAT_WINDOW).with_timezone(&chrono::Utc)))
-            .unwrap_or_else(|_| now.to_string());
-        let model_version = case
-            .sides
-            .iter()
-            .find_map(|s| s.analysis.model_version.clone());
         let mut candidates = tx.prepare(
             "SELECT id FROM cases WHERE origin = ?1 AND session_id = ?2 AND created_at >= ?3
                AND model_version IS ?4 AND score IS ?5 AND error_code IS ?6
